@@ -1,0 +1,8 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+//! `io/`: layouts of the shared-memory protocols between domains.
+
+pub mod blkif;
+pub mod console;
+pub mod netif;
+pub mod ring;
+pub mod xs_wire;
