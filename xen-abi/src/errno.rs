@@ -64,9 +64,6 @@ impl Errno {
     /// `XEN_ESRCH` (3): no such process.
     #[doc(alias = "XEN_ESRCH")]
     pub const ESRCH: Self = Self(3);
-    /// `XEN_EINTR` (4): interrupted system call.
-    #[doc(alias = "XEN_EINTR")]
-    pub const EINTR: Self = Self(4);
     /// `XEN_EIO` (5): i/O error.
     #[doc(alias = "XEN_EIO")]
     pub const EIO: Self = Self(5);
@@ -175,9 +172,6 @@ impl Errno {
     /// `XEN_EILSEQ` (84): illegal byte sequence.
     #[doc(alias = "XEN_EILSEQ")]
     pub const EILSEQ: Self = Self(84);
-    /// `XEN_ERESTART` (85): interrupted system call should be restarted.
-    #[doc(alias = "XEN_ERESTART")]
-    pub const ERESTART: Self = Self(85);
     /// `XEN_ENOTSOCK` (88): socket operation on non-socket.
     #[doc(alias = "XEN_ENOTSOCK")]
     pub const ENOTSOCK: Self = Self(88);
@@ -215,7 +209,6 @@ impl Errno {
             1 => ("EPERM", "operation not permitted"),
             2 => ("ENOENT", "no such file or directory"),
             3 => ("ESRCH", "no such process"),
-            4 => ("EINTR", "interrupted system call"),
             5 => ("EIO", "i/o error"),
             6 => ("ENXIO", "no such device or address"),
             7 => ("E2BIG", "arg list too long"),
@@ -250,7 +243,6 @@ impl Errno {
             74 => ("EBADMSG", "not a data message"),
             75 => ("EOVERFLOW", "value too large for defined data type"),
             84 => ("EILSEQ", "illegal byte sequence"),
-            85 => ("ERESTART", "interrupted system call should be restarted"),
             88 => ("ENOTSOCK", "socket operation on non-socket"),
             90 => ("EMSGSIZE", "message too large."),
             95 => ("EOPNOTSUPP", "operation not supported on transport endpoint"),

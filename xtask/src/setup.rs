@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+//! Installing what the other commands need on a Debian machine.
+//!
+//! When run as root, missing Debian packages are installed with apt-get and
+//! missing Rust targets/components with rustup. Otherwise the exact commands
+//! are printed and the step fails.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::util;
+
+/// A Debian package and a file that shows it is installed.
+struct Package {
+    name: &'static str,
+    probe: &'static str,
+}
+
+/// Debian packages the test suite needs.
+const PACKAGES: &[Package] = &[
+    Package { name: "libxen-dev", probe: "/usr/include/xen/xen.h" },
+    Package { name: "clang", probe: "/usr/bin/clang" },
+    Package { name: "libclang-dev", probe: "/usr/lib/llvm-14/include/clang-c/Index.h" },
+];
+
+/// Rust targets the no_std builds need.
+const TARGETS: &[&str] = &["x86_64-unknown-none", "aarch64-unknown-none"];
+
+/// Rust components the checks need.
+const COMPONENTS: &[&str] = &["rustfmt", "clippy"];
+
+fn is_root() -> bool {
+    util::output(Command::new("id").arg("-u"))
+        .map(|s| s.trim() == "0")
+        .unwrap_or(false)
+}
+
+fn missing_packages() -> Vec<&'static str> {
+    PACKAGES
+        .iter()
+        .filter(|p| !Path::new(p.probe).exists())
+        .map(|p| p.name)
+        .collect()
+}
+
+fn installed_targets() -> String {
+    util::output(Command::new("rustup").args(["target", "list", "--installed"])).unwrap_or_default()
+}
+
+fn installed_components() -> String {
+    util::output(Command::new("rustup").args(["component", "list", "--installed"]))
+        .unwrap_or_default()
+}
+
+/// Installs (as root) or names (otherwise) everything that is missing.
+pub(crate) fn ensure() -> Result<(), String> {
+    util::step("setup");
+    let pkgs = missing_packages();
+    let installed = installed_targets();
+    let targets: Vec<&str> =
+        TARGETS.iter().copied().filter(|t| !installed.lines().any(|l| l.trim() == *t)).collect();
+    let comps_installed = installed_components();
+    let comps: Vec<&str> = COMPONENTS
+        .iter()
+        .copied()
+        .filter(|c| !comps_installed.lines().any(|l| l.starts_with(&format!("{c}-"))))
+        .collect();
+
+    let mut commands: Vec<Vec<String>> = Vec::new();
+    if !pkgs.is_empty() {
+        commands.push(vec!["apt-get".into(), "update".into()]);
+        let mut c: Vec<String> =
+            ["apt-get", "install", "-y", "--no-install-recommends"].map(String::from).to_vec();
+        c.extend(pkgs.iter().map(|s| s.to_string()));
+        commands.push(c);
+    }
+    if !targets.is_empty() {
+        let mut c: Vec<String> = ["rustup", "target", "add"].map(String::from).to_vec();
+        c.extend(targets.iter().map(|s| s.to_string()));
+        commands.push(c);
+    }
+    if !comps.is_empty() {
+        let mut c: Vec<String> = ["rustup", "component", "add"].map(String::from).to_vec();
+        c.extend(comps.iter().map(|s| s.to_string()));
+        commands.push(c);
+    }
+    if commands.is_empty() {
+        println!("setup: everything is installed");
+        return Ok(());
+    }
+    let root = is_root();
+    for c in &commands {
+        let line = c.join(" ");
+        // rustup runs as the user; apt-get needs root.
+        if c[0] == "apt-get" && !root {
+            return Err(format!(
+                "missing Debian packages {pkgs:?}; run as root:\n  sudo {}\n  sudo {}",
+                commands[0].join(" "),
+                commands[1].join(" ")
+            ));
+        }
+        println!("setup: {line}");
+        let mut cmd = Command::new(&c[0]);
+        cmd.args(&c[1..]).env("DEBIAN_FRONTEND", "noninteractive");
+        util::run(&mut cmd).map_err(|e| format!("{e}\n(the command was: {line})"))?;
+    }
+    Ok(())
+}
+
+/// `cargo xtask setup`.
+pub(crate) fn run(_args: &[String]) -> Result<(), String> {
+    ensure()
+}
