@@ -19,7 +19,10 @@ fn main() -> ExitCode {
         "test" => cmd_test(rest),
         "layout" => layout::run(rest),
         "setup" => setup::run(rest),
-        "demo" => not_yet("demo", "the xen-hypercall issue (#3) makes it boot a PV test kernel on Xen"),
+        "demo" => not_yet(
+            "demo",
+            "the xen-hypercall issue (#3) makes it boot a PV test kernel on Xen",
+        ),
         "guest" => not_yet("guest", "the xen-hypercall issue (#3)"),
         "dom0" => not_yet("dom0", "the dom0-tier issue (#4)"),
         "bench" => not_yet("bench", "the shared-ring (#6) and xen-store (#5) issues"),
@@ -28,7 +31,9 @@ fn main() -> ExitCode {
             print_help();
             Ok(())
         }
-        other => Err(format!("unknown command `{other}` (try `cargo xtask help`)")),
+        other => Err(format!(
+            "unknown command `{other}` (try `cargo xtask help`)"
+        )),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -56,7 +61,9 @@ fn print_help() {
 }
 
 fn not_yet(what: &str, issue: &str) -> Result<(), String> {
-    Err(format!("`cargo xtask {what}` is not built yet; it lands with {issue}"))
+    Err(format!(
+        "`cargo xtask {what}` is not built yet; it lands with {issue}"
+    ))
 }
 
 /// Everything CI runs, in order; stops at the first failing step.
@@ -67,7 +74,14 @@ fn cmd_test(_args: &[String]) -> Result<(), String> {
         ("fmt", &["fmt", "--all", "--check"], &[]),
         (
             "clippy",
-            &["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"],
+            &[
+                "clippy",
+                "--workspace",
+                "--all-targets",
+                "--",
+                "-D",
+                "warnings",
+            ],
             &[],
         ),
         (

@@ -18,9 +18,18 @@ struct Package {
 
 /// Debian packages the test suite needs.
 const PACKAGES: &[Package] = &[
-    Package { name: "libxen-dev", probe: "/usr/include/xen/xen.h" },
-    Package { name: "clang", probe: "/usr/bin/clang" },
-    Package { name: "libclang-dev", probe: "/usr/lib/llvm-14/include/clang-c/Index.h" },
+    Package {
+        name: "libxen-dev",
+        probe: "/usr/include/xen/xen.h",
+    },
+    Package {
+        name: "clang",
+        probe: "/usr/bin/clang",
+    },
+    Package {
+        name: "libclang-dev",
+        probe: "/usr/lib/llvm-14/include/clang-c/Index.h",
+    },
 ];
 
 /// Rust targets the no_std builds need.
@@ -57,20 +66,28 @@ pub(crate) fn ensure() -> Result<(), String> {
     util::step("setup");
     let pkgs = missing_packages();
     let installed = installed_targets();
-    let targets: Vec<&str> =
-        TARGETS.iter().copied().filter(|t| !installed.lines().any(|l| l.trim() == *t)).collect();
+    let targets: Vec<&str> = TARGETS
+        .iter()
+        .copied()
+        .filter(|t| !installed.lines().any(|l| l.trim() == *t))
+        .collect();
     let comps_installed = installed_components();
     let comps: Vec<&str> = COMPONENTS
         .iter()
         .copied()
-        .filter(|c| !comps_installed.lines().any(|l| l.starts_with(&format!("{c}-"))))
+        .filter(|c| {
+            !comps_installed
+                .lines()
+                .any(|l| l.starts_with(&format!("{c}-")))
+        })
         .collect();
 
     let mut commands: Vec<Vec<String>> = Vec::new();
     if !pkgs.is_empty() {
         commands.push(vec!["apt-get".into(), "update".into()]);
-        let mut c: Vec<String> =
-            ["apt-get", "install", "-y", "--no-install-recommends"].map(String::from).to_vec();
+        let mut c: Vec<String> = ["apt-get", "install", "-y", "--no-install-recommends"]
+            .map(String::from)
+            .to_vec();
         c.extend(pkgs.iter().map(|s| s.to_string()));
         commands.push(c);
     }

@@ -34,7 +34,9 @@ pub(crate) fn cargo(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Result<(
 
 /// Runs a command with inherited stdio, failing on a non-zero exit.
 pub(crate) fn run(cmd: &mut Command) -> Result<(), String> {
-    let status = cmd.status().map_err(|e| format!("cannot run {cmd:?}: {e}"))?;
+    let status = cmd
+        .status()
+        .map_err(|e| format!("cannot run {cmd:?}: {e}"))?;
     if status.success() {
         Ok(())
     } else {
@@ -44,7 +46,9 @@ pub(crate) fn run(cmd: &mut Command) -> Result<(), String> {
 
 /// Runs a command and returns its stdout, failing on a non-zero exit.
 pub(crate) fn output(cmd: &mut Command) -> Result<String, String> {
-    let out = cmd.output().map_err(|e| format!("cannot run {cmd:?}: {e}"))?;
+    let out = cmd
+        .output()
+        .map_err(|e| format!("cannot run {cmd:?}: {e}"))?;
     if out.status.success() {
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     } else {

@@ -76,9 +76,11 @@ impl Arch {
             "io/netif.h",
         ];
         match self {
-            Arch::X86_64 => {
-                h.extend(["arch-x86/xen.h", "arch-x86/xen-x86_64.h", "arch-x86/hvm/start_info.h"])
-            }
+            Arch::X86_64 => h.extend([
+                "arch-x86/xen.h",
+                "arch-x86/xen-x86_64.h",
+                "arch-x86/hvm/start_info.h",
+            ]),
             Arch::Aarch64 => h.push("arch-arm.h"),
         }
         h
@@ -123,7 +125,11 @@ pub(crate) fn include_dir(scratch: &Path) -> Result<PathBuf, String> {
 
 /// clang's resource directory (its freestanding `stdint.h` lives there).
 pub(crate) fn clang_resource_dir() -> Result<String, String> {
-    Ok(util::output(Command::new("clang").arg("-print-resource-dir"))?.trim().to_string())
+    Ok(
+        util::output(Command::new("clang").arg("-print-resource-dir"))?
+            .trim()
+            .to_string(),
+    )
 }
 
 /// The clang arguments every C-side step uses for `arch`.
@@ -157,7 +163,8 @@ impl CSide {
         }
         let suffix = format!("_{c_name}");
         let mut nested = self.records.iter().filter(|(k, _)| {
-            k.strip_suffix(&suffix).is_some_and(|outer| self.records.contains_key(outer))
+            k.strip_suffix(&suffix)
+                .is_some_and(|outer| self.records.contains_key(outer))
         });
         match (nested.next(), nested.next()) {
             (Some((k, r)), None) => Some((k.as_str(), r)),
@@ -184,7 +191,9 @@ pub(crate) fn bindgen_source(arch: Arch, include: &Path) -> Result<String, Strin
             b = b.allowlist_file(format!(".*/xen/([^/]+/\\.\\./)*{}", regex::escape(h)));
         }
     }
-    let bindings = b.generate().map_err(|e| format!("bindgen ({}): {e}", arch.name()))?;
+    let bindings = b
+        .generate()
+        .map_err(|e| format!("bindgen ({}): {e}", arch.name()))?;
     Ok(bindings.to_string())
 }
 
@@ -192,10 +201,10 @@ pub(crate) fn bindgen_source(arch: Arch, include: &Path) -> Result<String, Strin
 fn unescape_field(name: &str) -> String {
     const KW: &[&str] = &[
         "type", "in", "ref", "match", "mod", "fn", "use", "impl", "loop", "move", "priv", "box",
-        "self", "super", "where", "async", "await", "dyn", "abstract", "final", "override", "macro",
-        "yield", "try", "virtual", "unsized", "become", "do", "typeof", "crate", "extern", "mut",
-        "pub", "static", "struct", "trait", "enum", "let", "const", "as", "break", "continue",
-        "else", "false", "true", "for", "if", "return", "while", "unsafe",
+        "self", "super", "where", "async", "await", "dyn", "abstract", "final", "override",
+        "macro", "yield", "try", "virtual", "unsized", "become", "do", "typeof", "crate", "extern",
+        "mut", "pub", "static", "struct", "trait", "enum", "let", "const", "as", "break",
+        "continue", "else", "false", "true", "for", "if", "return", "while", "unsafe",
     ];
     match name.strip_suffix('_') {
         Some(stem) if KW.contains(&stem) => stem.to_string(),
@@ -225,11 +234,20 @@ pub(crate) fn parse(source: &str) -> Result<CSide, String> {
                 let fields = s
                     .fields
                     .iter()
-                    .filter_map(|f| f.ident.as_ref().map(|i| (unescape_field(&i.to_string()), None)))
+                    .filter_map(|f| {
+                        f.ident
+                            .as_ref()
+                            .map(|i| (unescape_field(&i.to_string()), None))
+                    })
                     .collect();
                 records.insert(
                     s.ident.to_string(),
-                    CRecord { is_union: false, size: None, align: None, fields },
+                    CRecord {
+                        is_union: false,
+                        size: None,
+                        align: None,
+                        fields,
+                    },
                 );
             }
             syn::Item::Union(u) => {
@@ -237,11 +255,20 @@ pub(crate) fn parse(source: &str) -> Result<CSide, String> {
                     .fields
                     .named
                     .iter()
-                    .filter_map(|f| f.ident.as_ref().map(|i| (unescape_field(&i.to_string()), None)))
+                    .filter_map(|f| {
+                        f.ident
+                            .as_ref()
+                            .map(|i| (unescape_field(&i.to_string()), None))
+                    })
                     .collect();
                 records.insert(
                     u.ident.to_string(),
-                    CRecord { is_union: true, size: None, align: None, fields },
+                    CRecord {
+                        is_union: true,
+                        size: None,
+                        align: None,
+                        fields,
+                    },
                 );
             }
             syn::Item::Const(c) if c.ident == "_" => {
@@ -284,8 +311,16 @@ pub(crate) fn parse(source: &str) -> Result<CSide, String> {
             }
         }
     }
-    let header_records = records.keys().filter(|n| is_mirrorable(n)).cloned().collect();
-    Ok(CSide { records, header_records, consts })
+    let header_records = records
+        .keys()
+        .filter(|n| is_mirrorable(n))
+        .cloned()
+        .collect();
+    Ok(CSide {
+        records,
+        header_records,
+        consts,
+    })
 }
 
 /// Runs bindgen for `arch` and parses the result.

@@ -29,7 +29,6 @@ pub(crate) struct RustRecord {
     pub(crate) path: String,
     /// The C name (first doc alias).
     pub(crate) c_name: String,
-    pub(crate) is_union: bool,
     pub(crate) fields: Vec<RustField>,
     /// Where it is declared, for messages.
     pub(crate) location: String,
@@ -58,7 +57,9 @@ fn doc_aliases(attrs: &[syn::Attribute]) -> Vec<String> {
         if !a.path().is_ident("doc") {
             continue;
         }
-        let syn::Meta::List(list) = &a.meta else { continue };
+        let syn::Meta::List(list) = &a.meta else {
+            continue;
+        };
         let _ = list.parse_nested_meta(|m| {
             if m.path.is_ident("alias") {
                 let s: syn::LitStr = m.value()?.parse()?;
@@ -95,7 +96,10 @@ fn repr_c(attrs: &[syn::Attribute]) -> bool {
 fn is_cfg_test(attrs: &[syn::Attribute]) -> bool {
     attrs.iter().any(|a| {
         a.path().is_ident("cfg")
-            && quote::ToTokens::to_token_stream(&a.meta).to_string().replace(' ', "") == "cfg(test)"
+            && quote::ToTokens::to_token_stream(&a.meta)
+                .to_string()
+                .replace(' ', "")
+                == "cfg(test)"
     })
 }
 
@@ -105,8 +109,15 @@ fn fields_of(fields: &syn::Fields) -> Vec<RustField> {
         .filter_map(|f| {
             let name = f.ident.as_ref()?.to_string();
             let name = name.strip_prefix("r#").unwrap_or(&name).to_string();
-            let c_name = doc_aliases(&f.attrs).into_iter().next().unwrap_or_else(|| name.clone());
-            Some(RustField { is_pad: name.starts_with("_pad"), name, c_name })
+            let c_name = doc_aliases(&f.attrs)
+                .into_iter()
+                .next()
+                .unwrap_or_else(|| name.clone());
+            Some(RustField {
+                is_pad: name.starts_with("_pad"),
+                name,
+                c_name,
+            })
         })
         .collect()
 }
@@ -165,7 +176,11 @@ impl Walker<'_> {
     fn push_const(&mut self, path: String, attrs: &[syn::Attribute], span: proc_macro2::Span) {
         if let Some(c_name) = doc_aliases(attrs).into_iter().next() {
             let location = self.location(span);
-            self.out.consts.push(RustConst { path, c_name, location });
+            self.out.consts.push(RustConst {
+                path,
+                c_name,
+                location,
+            });
         }
     }
 
@@ -178,7 +193,6 @@ impl Walker<'_> {
                         self.out.records.push(RustRecord {
                             path: format!("{module}::{}", s.ident),
                             c_name,
-                            is_union: false,
                             fields: fields_of(&s.fields),
                             location,
                         });
@@ -190,7 +204,6 @@ impl Walker<'_> {
                         self.out.records.push(RustRecord {
                             path: format!("{module}::{}", u.ident),
                             c_name,
-                            is_union: true,
                             fields: fields_of(&syn::Fields::Named(u.fields.clone())),
                             location,
                         });
@@ -200,8 +213,12 @@ impl Walker<'_> {
                     self.push_const(format!("{module}::{}", c.ident), &c.attrs, c.ident.span());
                 }
                 syn::Item::Impl(im) if im.trait_.is_none() => {
-                    let syn::Type::Path(tp) = &*im.self_ty else { continue };
-                    let Some(last) = tp.path.segments.last() else { continue };
+                    let syn::Type::Path(tp) = &*im.self_ty else {
+                        continue;
+                    };
+                    let Some(last) = tp.path.segments.last() else {
+                        continue;
+                    };
                     if !last.arguments.is_empty() {
                         continue;
                     }
@@ -215,7 +232,11 @@ impl Walker<'_> {
                     }
                 }
                 syn::Item::Macro(m)
-                    if m.mac.path.segments.last().is_some_and(|s| s.ident == "bitflags") =>
+                    if m.mac
+                        .path
+                        .segments
+                        .last()
+                        .is_some_and(|s| s.ident == "bitflags") =>
                 {
                     if let Ok(body) = m.mac.parse_body::<BitflagsBody>() {
                         for (attrs, ident) in &body.consts {
@@ -242,8 +263,10 @@ impl Walker<'_> {
 /// Module path of a source file under `src/`.
 fn module_of(src: &Path, file: &Path) -> String {
     let rel = file.strip_prefix(src).unwrap_or(file).with_extension("");
-    let mut parts: Vec<String> =
-        rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
+    let mut parts: Vec<String> = rel
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
     if matches!(parts.last().map(String::as_str), Some("lib" | "mod")) {
         parts.pop();
     }
@@ -280,7 +303,11 @@ pub(crate) fn load(root: &Path) -> Result<RustSide, String> {
         let parsed = syn::parse_file(&text).map_err(|e| format!("{}: {e}", f.display()))?;
         let module = module_of(&src, &f);
         let file = f.strip_prefix(root).unwrap_or(&f).display().to_string();
-        Walker { out: &mut out, file }.items(&module, &parsed.items);
+        Walker {
+            out: &mut out,
+            file,
+        }
+        .items(&module, &parsed.items);
     }
     Ok(out)
 }
