@@ -333,3 +333,48 @@ pub(crate) fn load(arch: Arch, scratch: &Path, keep: bool) -> Result<CSide, Stri
     }
     parse(&src)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SAMPLE: &str = r#"
+        #[repr(C)]
+        pub struct outer { pub type_: u32, pub __bindgen_anon_1: outer__bindgen_ty_1, pub in_: u16 }
+        #[repr(C)]
+        pub struct outer_inner { pub x: u64 }
+        #[repr(C)]
+        pub union outer__bindgen_ty_1 { pub a: u32 }
+        #[repr(C)]
+        pub struct __guest_handle_u8 { pub p: *mut u8 }
+        pub const XEN_EPERM: u32 = 1;
+        const _: () = {
+            ["Size of outer"][::std::mem::size_of::<outer>() - 12usize];
+            ["Alignment of outer"][::std::mem::align_of::<outer>() - 4usize];
+            ["Offset of field: outer::type_"][::std::mem::offset_of!(outer, type_) - 0usize];
+            ["Offset of field: outer::__bindgen_anon_1"][::std::mem::offset_of!(outer, __bindgen_anon_1) - 4usize];
+            ["Offset of field: outer::in_"][::std::mem::offset_of!(outer, in_) - 8usize];
+        };
+    "#;
+
+    #[test]
+    fn parses_bindgen_layout_tests() {
+        let c = parse(SAMPLE).unwrap();
+        let o = &c.records["outer"];
+        assert_eq!((o.size, o.align), (Some(12), Some(4)));
+        assert_eq!(
+            o.fields,
+            vec![
+                ("type".to_string(), Some(0)),
+                ("__bindgen_anon_1".to_string(), Some(4)),
+                ("in".to_string(), Some(8))
+            ]
+        );
+        assert!(c.records["outer__bindgen_ty_1"].is_union);
+        assert!(c.consts.contains("XEN_EPERM"));
+        let expected: BTreeSet<String> = ["outer", "outer_inner"].map(String::from).into();
+        assert_eq!(c.header_records, expected);
+        assert_eq!(c.resolve("inner").map(|(k, _)| k), Some("outer_inner"));
+        assert!(c.resolve("nothing").is_none());
+    }
+}

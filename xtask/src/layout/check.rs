@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use super::c_side::{self, Arch, CSide};
+use super::c_side::{self, Arch, CRecord, CSide};
 use super::rust_side::{self, RustConst, RustRecord, RustSide};
 use crate::util;
 
@@ -140,6 +140,47 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     }
 }
 
+/// Pairs a mirror's fields with its C twin's, in order: (Rust field, C
+/// field, C offset). A Rust `_pad*` field with no C twin at its position is
+/// explicit padding; a C anonymous member pairs with whatever Rust field
+/// stands at its position.
+fn pair_fields<'a>(
+    r: &'a RustRecord,
+    cr: &'a CRecord,
+) -> Result<Vec<(&'a str, &'a str, Option<usize>)>, String> {
+    let mut out = Vec::new();
+    let mut cf = cr.fields.iter().peekable();
+    for rf in &r.fields {
+        let matched = cf
+            .peek()
+            .is_some_and(|(cname, _)| cname.starts_with("__bindgen_anon_") || rf.c_name == *cname);
+        if !matched {
+            if rf.is_pad {
+                continue;
+            }
+            let found = cf
+                .peek()
+                .map_or("nothing".to_string(), |(c, _)| format!("`{c}`"));
+            return Err(format!(
+                "field `{}` stands where C `{}` has {found}",
+                rf.name, r.c_name
+            ));
+        }
+        if let Some((cname, off)) = cf.next() {
+            out.push((rf.name.as_str(), cname.as_str(), *off));
+        }
+    }
+    let rest: Vec<&str> = cf.map(|(c, _)| c.as_str()).collect();
+    if !rest.is_empty() {
+        return Err(format!(
+            "C `{}` has fields the mirror lacks: {}",
+            r.c_name,
+            rest.join(", ")
+        ));
+    }
+    Ok(out)
+}
+
 /// Writes a throw-away crate depending on xen-abi, sharing the workspace's
 /// lock file (so no network is needed) and target directory.
 fn write_crate(root: &Path, dir: &Path, name: &str, bin: bool, src: &str) -> Result<(), String> {
@@ -218,48 +259,21 @@ fn layout_checks(
         if cr.is_union {
             continue;
         }
-        // Walk both field lists in order. A Rust `_pad*` field with no C twin
-        // at that position is explicit padding; a C anonymous member pairs
-        // with whatever Rust field stands at its position.
-        let mut cf = cr.fields.iter().peekable();
-        for rf in &r.fields {
-            let matched = match cf.peek() {
-                Some((cname, _)) => cname.starts_with("__bindgen_anon_") || rf.c_name == *cname,
-                None => false,
-            };
-            if !matched {
-                if rf.is_pad {
-                    continue;
+        match pair_fields(r, cr) {
+            Ok(pairs) => {
+                for (fname, cname, off) in pairs {
+                    if let Some(off) = off {
+                        line(
+                            &mut checks,
+                            &mut src,
+                            off,
+                            format!("::core::mem::offset_of!({ty}, {fname})"),
+                            format!("{ty}::{fname} (C {}::{cname}): offset", r.c_name),
+                        );
+                    }
                 }
-                let found = cf
-                    .peek()
-                    .map_or("nothing".to_string(), |(c, _)| format!("`{c}`"));
-                rep.mismatches.push(format!(
-                    "{ty} ({}): field `{}` stands where C `{}` has {found}",
-                    r.location, rf.name, r.c_name
-                ));
-                break;
             }
-            let Some((cname, off)) = cf.next() else { break };
-            if let Some(off) = off {
-                let fname = &rf.name;
-                line(
-                    &mut checks,
-                    &mut src,
-                    *off,
-                    format!("::core::mem::offset_of!({ty}, {fname})"),
-                    format!("{ty}::{fname} (C {}::{cname}): offset", r.c_name),
-                );
-            }
-        }
-        let rest: Vec<&str> = cf.map(|(c, _)| c.as_str()).collect();
-        if !rest.is_empty() {
-            rep.mismatches.push(format!(
-                "{ty} ({}): C `{}` has fields the mirror lacks: {}",
-                r.location,
-                r.c_name,
-                rest.join(", ")
-            ));
+            Err(e) => rep.mismatches.push(format!("{ty} ({}): {e}", r.location)),
         }
     }
     rep.unmirrored = cs
@@ -528,4 +542,73 @@ fn const_checks(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::layout::rust_side::RustField;
+
+    fn rf(name: &str, alias: Option<&str>) -> RustField {
+        RustField {
+            name: name.into(),
+            c_name: alias.unwrap_or(name).into(),
+            is_pad: name.starts_with("_pad"),
+        }
+    }
+
+    fn rec(fields: Vec<RustField>) -> RustRecord {
+        RustRecord {
+            path: "x::T".into(),
+            c_name: "t".into(),
+            fields,
+            location: "l".into(),
+        }
+    }
+
+    fn crec(fields: &[(&str, usize)]) -> CRecord {
+        CRecord {
+            is_union: false,
+            size: Some(8),
+            align: Some(4),
+            fields: fields
+                .iter()
+                .map(|(n, o)| (n.to_string(), Some(*o)))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn pads_aliases_and_anonymous_members_pair_up() {
+        let r = rec(vec![
+            rf("a", None),
+            rf("_pad0", None),
+            rf("kind", Some("type")),
+            rf("u", None),
+        ]);
+        let c = crec(&[("a", 0), ("type", 4), ("__bindgen_anon_1", 8)]);
+        let pairs = pair_fields(&r, &c).unwrap();
+        assert_eq!(
+            pairs,
+            vec![
+                ("a", "a", Some(0)),
+                ("kind", "type", Some(4)),
+                ("u", "__bindgen_anon_1", Some(8))
+            ]
+        );
+        // A C field really named `_pad` pairs with a Rust `_pad`.
+        let r = rec(vec![rf("a", None), rf("_pad", None)]);
+        let c = crec(&[("a", 0), ("_pad", 4)]);
+        assert_eq!(pair_fields(&r, &c).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn wrong_order_missing_and_extra_fields_are_mismatches() {
+        let c = crec(&[("a", 0), ("b", 4)]);
+        assert!(pair_fields(&rec(vec![rf("b", None), rf("a", None)]), &c).is_err());
+        assert!(pair_fields(&rec(vec![rf("a", None)]), &c)
+            .unwrap_err()
+            .contains("lacks: b"));
+        assert!(pair_fields(&rec(vec![rf("a", None), rf("b", None), rf("c", None)]), &c).is_err());
+    }
 }
