@@ -42,7 +42,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     println!(
         "layout: xen-abi declares {} C mirrors and {} C constants",
         rust.records.len(),
-        rust.consts.len()
+        rust.consts.iter().filter(|k| k.explicit).count()
     );
     let mut c = BTreeMap::new();
     for arch in Arch::ALL {
@@ -82,7 +82,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         reports.push((arch, rep));
     }
     for (i, k) in rust.consts.iter().enumerate() {
-        if !const_defined[i] {
+        if k.explicit && !const_defined[i] {
             for (_, rep) in reports.iter_mut() {
                 rep.const_mismatches.push(format!(
                     "{} ({}): no C constant `{}`",

@@ -40,6 +40,9 @@ pub(crate) struct RustConst {
     /// A Rust expression naming it, e.g. `xen_abi::Errno::EPERM`.
     pub(crate) path: String,
     pub(crate) c_name: String,
+    /// Named by a `doc(alias)` (must have a C twin), rather than merely
+    /// spelled like a C name (rustc forbids an alias equal to the name).
+    pub(crate) explicit: bool,
     pub(crate) location: String,
 }
 
@@ -173,15 +176,24 @@ impl Walker<'_> {
         format!("{}:{}", self.file, span.start().line)
     }
 
-    fn push_const(&mut self, path: String, attrs: &[syn::Attribute], span: proc_macro2::Span) {
-        if let Some(c_name) = doc_aliases(attrs).into_iter().next() {
-            let location = self.location(span);
-            self.out.consts.push(RustConst {
-                path,
-                c_name,
-                location,
-            });
-        }
+    fn push_const(
+        &mut self,
+        path: String,
+        name: &syn::Ident,
+        attrs: &[syn::Attribute],
+        span: proc_macro2::Span,
+    ) {
+        let location = self.location(span);
+        let (c_name, explicit) = match doc_aliases(attrs).into_iter().next() {
+            Some(a) => (a, true),
+            None => (name.to_string(), false),
+        };
+        self.out.consts.push(RustConst {
+            path,
+            c_name,
+            explicit,
+            location,
+        });
     }
 
     fn items(&mut self, module: &str, items: &[syn::Item]) {
@@ -210,7 +222,12 @@ impl Walker<'_> {
                     }
                 }
                 syn::Item::Const(c) if matches!(c.vis, syn::Visibility::Public(_)) => {
-                    self.push_const(format!("{module}::{}", c.ident), &c.attrs, c.ident.span());
+                    self.push_const(
+                        format!("{module}::{}", c.ident),
+                        &c.ident,
+                        &c.attrs,
+                        c.ident.span(),
+                    );
                 }
                 syn::Item::Impl(im) if im.trait_.is_none() => {
                     let syn::Type::Path(tp) = &*im.self_ty else {
@@ -226,7 +243,7 @@ impl Walker<'_> {
                         if let syn::ImplItem::Const(c) = ii {
                             if matches!(c.vis, syn::Visibility::Public(_)) {
                                 let path = format!("{module}::{}::{}", last.ident, c.ident);
-                                self.push_const(path, &c.attrs, c.ident.span());
+                                self.push_const(path, &c.ident, &c.attrs, c.ident.span());
                             }
                         }
                     }
@@ -242,7 +259,7 @@ impl Walker<'_> {
                         for (attrs, ident) in &body.consts {
                             if ident != "_" {
                                 let path = format!("{module}::{}::{}", body.name, ident);
-                                self.push_const(path, attrs, ident.span());
+                                self.push_const(path, ident, attrs, ident.span());
                             }
                         }
                     }

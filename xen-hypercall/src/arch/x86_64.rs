@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+//! x86_64 guests: the hypercall page (PV, PVH, HVM) and Xen's CPUID leaves.
+//!
+//! Xen fills a 4 KiB hypercall page with one 32-byte stub per hypercall;
+//! hypercall `N` is `call page + N * 32`, arguments in `rdi, rsi, rdx, r10,
+//! r8`, result in `rax`. A PV guest names the page in its `HYPERCALL_PAGE`
+//! ELF note and finds it filled at boot; a PVH or HVM guest asks Xen to fill
+//! it by writing the page's physical address to the MSR that CPUID leaf
+//! `base + 2` names ([`XenCpuid::install_hypercall_page`]).
+
+use core::arch::asm;
+
+use crate::Hypercall;
+
+/// Entries in a hypercall page (4096 / 32).
+pub const HYPERCALL_PAGE_ENTRIES: u32 = 128;
+
+/// The hypercall-page backend.
+#[derive(Debug, Clone, Copy)]
+pub struct HypercallPage {
+    base: usize,
+}
+
+impl HypercallPage {
+    /// A backend calling through the page at virtual address `page`.
+    ///
+    /// # Safety
+    /// `page` must be a 4 KiB page that Xen has filled with hypercall stubs
+    /// (the PV `HYPERCALL_PAGE` note's page after boot, or a page installed
+    /// with [`XenCpuid::install_hypercall_page`]), mapped executable for as
+    /// long as the backend is used.
+    pub const unsafe fn new(page: *const u8) -> Self {
+        Self {
+            base: page as usize,
+        }
+    }
+
+    /// The page's virtual address.
+    pub fn page(&self) -> *const u8 {
+        self.base as *const u8
+    }
+}
+
+// SAFETY: `hypercall5` calls Xen's stub for `op` with the arguments unchanged
+// (the stubs are what Xen defines as the hypercall ABI); `with_buffer` is the
+// default identity (guest memory is what Xen sees).
+unsafe impl Hypercall for HypercallPage {
+    #[inline]
+    unsafe fn hypercall5(&self, op: u32, args: [u64; 5]) -> isize {
+        if op >= HYPERCALL_PAGE_ENTRIES {
+            return -(xen_abi::Errno::ENOSYS.get() as isize);
+        }
+        let entry = self.base + op as usize * 32;
+        let ret: isize;
+        // SAFETY: `entry` is Xen's stub for `op` inside the page (checked
+        // above); the caller vouches for the arguments. Xen may clobber the
+        // argument registers (debug builds do) and the stub's `syscall`
+        // clobbers rcx and r11, so all of them are declared clobbered.
+        unsafe {
+            asm!(
+                "call {entry}",
+                entry = in(reg) entry,
+                inlateout("rdi") args[0] => _,
+                inlateout("rsi") args[1] => _,
+                inlateout("rdx") args[2] => _,
+                inlateout("r10") args[3] => _,
+                inlateout("r8") args[4] => _,
+                lateout("rax") ret,
+                lateout("rcx") _,
+                lateout("r11") _,
+            );
+        }
+        ret
+    }
+}
+
+/// Xen's CPUID leaves, as an x86 guest finds them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct XenCpuid {
+    /// The base leaf (0x40000000 + k * 0x100) whose signature is "XenVMMXenVMM".
+    pub base: u32,
+    /// The largest Xen leaf (`eax` of the base leaf).
+    pub max_leaf: u32,
+}
+
+fn cpuid(leaf: u32, subleaf: u32) -> [u32; 4] {
+    let r = core::arch::x86_64::__cpuid_count(leaf, subleaf);
+    [r.eax, r.ebx, r.ecx, r.edx]
+}
+
+impl XenCpuid {
+    /// Scans the hypervisor CPUID range (0x40000000..0x40010000, in steps of
+    /// 0x100) for Xen's signature. Xen moves its leaves up when it also offers
+    /// Viridian (Hyper-V) leaves, so the base is never assumed.
+    pub fn detect() -> Option<Self> {
+        (0x4000_0000u32..0x4001_0000)
+            .step_by(0x100)
+            .find_map(|base| {
+                let [max, b, c, d] = cpuid(base, 0);
+                let sig = [b.to_le_bytes(), c.to_le_bytes(), d.to_le_bytes()];
+                (sig.concat() == *b"XenVMMXenVMM" && max >= base + 2).then_some(Self {
+                    base,
+                    max_leaf: max,
+                })
+            })
+    }
+
+    /// Xen's version from leaf `base + 1`: (major, minor).
+    pub fn version(&self) -> (u16, u16) {
+        let [eax, ..] = cpuid(self.base + 1, 0);
+        ((eax >> 16) as u16, eax as u16)
+    }
+
+    /// Leaf `base + 2`: (number of hypercall pages, the MSR to install them).
+    pub fn hypercall_msr(&self) -> (u32, u32) {
+        let [eax, ebx, ..] = cpuid(self.base + 2, 0);
+        (eax, ebx)
+    }
+
+    /// Asks Xen to fill the page at guest-physical address `page_phys` with
+    /// hypercall stubs, by writing it to the MSR leaf `base + 2` names.
+    ///
+    /// # Safety
+    /// Must run at CPL 0 in a PVH or HVM guest. `page_phys` must be the
+    /// 4 KiB-aligned guest-physical address of a page the caller owns and
+    /// will not otherwise use: Xen overwrites it.
+    pub unsafe fn install_hypercall_page(&self, page_phys: u64) {
+        let (_, msr) = self.hypercall_msr();
+        // SAFETY: the caller vouches for CPL 0 and for the page; the MSR is
+        // the one Xen advertises for exactly this write.
+        unsafe {
+            asm!(
+                "wrmsr",
+                in("ecx") msr,
+                in("eax") page_phys as u32,
+                in("edx") (page_phys >> 32) as u32,
+                options(nostack, preserves_flags),
+            );
+        }
+    }
+}

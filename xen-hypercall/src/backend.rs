@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+//! The backend trait.
+
+/// A way to issue hypercalls.
+///
+/// # Safety
+/// Implementors must issue hypercall `op` with exactly the given arguments
+/// and return Xen's result unchanged, and [`Hypercall::with_buffer`] must
+/// hand `f` an address at which Xen sees the buffer's current contents, and
+/// copy back whatever Xen wrote there before returning.
+pub unsafe trait Hypercall {
+    /// Issues hypercall `op` with five register arguments (unused ones are
+    /// ignored by Xen) and returns Xen's raw result.
+    ///
+    /// # Safety
+    /// The arguments must be valid for the hypercall: any address in them must
+    /// be one Xen may read or write as the hypercall defines, for its duration,
+    /// and any frame or mapping they name must be the caller's to give.
+    unsafe fn hypercall5(&self, op: u32, args: [u64; 5]) -> isize;
+
+    /// Calls `f` with the address at which Xen sees `buf`, for use as a
+    /// hypercall argument inside `f`.
+    ///
+    /// In a guest kernel this is `buf`'s own address. Through privcmd the
+    /// bytes are copied into hypercall-safe memory first and copied back after
+    /// `f` returns. Nest calls for structures that point at other buffers.
+    fn with_buffer<R>(&self, buf: &mut [u8], f: impl FnOnce(u64) -> R) -> R {
+        f(buf.as_mut_ptr() as usize as u64)
+    }
+}
+
+// SAFETY: forwards to the referenced backend.
+unsafe impl<H: Hypercall> Hypercall for &H {
+    unsafe fn hypercall5(&self, op: u32, args: [u64; 5]) -> isize {
+        // SAFETY: the caller upholds the contract of `hypercall5`.
+        unsafe { (**self).hypercall5(op, args) }
+    }
+
+    fn with_buffer<R>(&self, buf: &mut [u8], f: impl FnOnce(u64) -> R) -> R {
+        (**self).with_buffer(buf, f)
+    }
+}
