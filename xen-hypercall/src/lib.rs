@@ -43,6 +43,7 @@ extern crate std;
 
 pub mod arch;
 mod backend;
+pub mod console;
 pub use backend::Hypercall;
 
 #[cfg(all(feature = "std", target_os = "linux"))]
@@ -53,3 +54,8 @@ pub use xen_abi::Errno;
 
 /// `Result` with Xen's errno.
 pub type Result<T, E = Errno> = core::result::Result<T, E>;
+
+/// Turns a raw hypercall result into `Ok(value)` or `Err(errno)`.
+pub(crate) fn check(ret: isize) -> Result<usize> {
+    Errno::result(ret)
+}

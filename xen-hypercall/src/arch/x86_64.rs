@@ -29,7 +29,7 @@ impl HypercallPage {
     /// (the PV `HYPERCALL_PAGE` note's page after boot, or a page installed
     /// with [`XenCpuid::install_hypercall_page`]), mapped executable for as
     /// long as the backend is used.
-    pub const unsafe fn new(page: *const u8) -> Self {
+    pub unsafe fn new(page: *const u8) -> Self {
         Self {
             base: page as usize,
         }
@@ -93,16 +93,15 @@ impl XenCpuid {
     /// 0x100) for Xen's signature. Xen moves its leaves up when it also offers
     /// Viridian (Hyper-V) leaves, so the base is never assumed.
     pub fn detect() -> Option<Self> {
-        (0x4000_0000u32..0x4001_0000)
-            .step_by(0x100)
-            .find_map(|base| {
-                let [max, b, c, d] = cpuid(base, 0);
-                let sig = [b.to_le_bytes(), c.to_le_bytes(), d.to_le_bytes()];
-                (sig.concat() == *b"XenVMMXenVMM" && max >= base + 2).then_some(Self {
-                    base,
-                    max_leaf: max,
-                })
-            })
+        (0x4000_0000u32..0x4001_0000).step_by(0x100).find_map(|base| {
+            let [max, b, c, d] = cpuid(base, 0);
+            let sig = *b"XenVMMXenVMM";
+            let found = [b, c, d]
+                .iter()
+                .zip(sig.chunks_exact(4))
+                .all(|(r, w)| r.to_le_bytes()[..] == *w);
+            (found && max >= base + 2).then_some(Self { base, max_leaf: max })
+        })
     }
 
     /// Xen's version from leaf `base + 1`: (major, minor).

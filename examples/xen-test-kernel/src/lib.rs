@@ -1,0 +1,137 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+//! Shared parts of the PV and PVH test kernels: console output, the check
+//! reporter, the self-tests and the way out.
+//!
+//! Output is TAP-like, one line per check, read by `cargo xtask guest`:
+//! `plan N`, then `ok K - name: detail` or `not ok K - name: detail`, then
+//! `summary: P passed, F failed` and `XENRS-END`.
+#![no_std]
+
+use core::fmt::{self, Write};
+use core::sync::atomic::{AtomicUsize, Ordering};
+
+use xen_hypercall::Hypercall;
+
+pub mod selftest;
+
+/// The console writer the panic handler uses (a `fn(&[u8])`, as usize).
+static WRITER: AtomicUsize = AtomicUsize::new(0);
+
+/// Installs the function that puts bytes on the console.
+pub fn set_writer(f: fn(&[u8])) {
+    WRITER.store(f as usize, Ordering::SeqCst);
+}
+
+/// Writes bytes with the installed writer (nothing before one is installed).
+pub fn write_bytes(b: &[u8]) {
+    let p = WRITER.load(Ordering::SeqCst);
+    if p != 0 {
+        // SAFETY: only `set_writer` stores here, always a `fn(&[u8])`.
+        let f: fn(&[u8]) = unsafe { core::mem::transmute::<usize, fn(&[u8])>(p) };
+        f(b);
+    }
+}
+
+/// A `fmt::Write` over the installed writer.
+pub struct Console;
+
+impl Write for Console {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        write_bytes(s.as_bytes());
+        Ok(())
+    }
+}
+
+/// `println!` to the console.
+#[macro_export]
+macro_rules! println {
+    ($($t:tt)*) => {{
+        let _ = core::fmt::Write::write_fmt(&mut $crate::Console, format_args!($($t)*));
+        $crate::write_bytes(b"\n");
+    }};
+}
+
+/// Writes through `CONSOLEIO_write` (dom0's console_io reaches the serial line).
+pub fn console_io_write(hc: &impl Hypercall, bytes: &[u8]) {
+    for chunk in bytes.chunks(1024) {
+        let mut buf = [0u8; 1024];
+        buf[..chunk.len()].copy_from_slice(chunk);
+        let _ = xen_hypercall::console::write(hc, &buf[..chunk.len()]);
+    }
+}
+
+/// Counts and prints checks.
+#[derive(Debug, Default)]
+pub struct Tester {
+    n: u32,
+    passed: u32,
+    failed: u32,
+}
+
+impl Tester {
+    /// Starts a run of `plan` checks.
+    pub fn new(plan: u32) -> Self {
+        println!("plan {plan}");
+        Self::default()
+    }
+
+    /// Records one check.
+    pub fn check(&mut self, name: &str, ok: bool, detail: fmt::Arguments<'_>) {
+        self.n += 1;
+        if ok {
+            self.passed += 1;
+            println!("ok {} - {name}: {detail}", self.n);
+        } else {
+            self.failed += 1;
+            println!("not ok {} - {name}: {detail}", self.n);
+        }
+    }
+
+    /// Records a check on a `Result`: passes on `Ok`.
+    pub fn check_ok<T: fmt::Debug, E: fmt::Debug>(&mut self, name: &str, r: &Result<T, E>) {
+        match r {
+            Ok(v) => self.check(name, true, format_args!("{v:?}")),
+            Err(e) => self.check(name, false, format_args!("error {e:?}")),
+        }
+    }
+
+    /// Records a check that `r` failed with exactly `want`.
+    pub fn check_err<T: fmt::Debug>(
+        &mut self,
+        name: &str,
+        r: &Result<T, xen_abi::Errno>,
+        want: xen_abi::Errno,
+    ) {
+        match r {
+            Err(e) if *e == want => self.check(name, true, format_args!("{e:?} as expected")),
+            other => self.check(name, false, format_args!("wanted {want:?}, got {other:?}")),
+        }
+    }
+
+    /// Prints the summary; returns true when every check passed.
+    pub fn finish(&self) -> bool {
+        println!("summary: {} passed, {} failed", self.passed, self.failed);
+        println!("XENRS-END");
+        self.failed == 0
+    }
+}
+
+/// Leaves QEMU through its `isa-debug-exit` device at port 0xf4: QEMU exits
+/// with status `(code << 1) | 1`. Needs I/O privilege (PV: `set_iopl`).
+pub fn debug_exit(code: u8) {
+    // SAFETY: an `out` to QEMU's debug-exit port; the harness always adds the
+    // device, and without it the write is ignored.
+    unsafe {
+        core::arch::asm!("out 0xf4, al", in("al") code, options(nomem, nostack, preserves_flags));
+    }
+}
+
+/// Prints a panic and leaves with a failure status.
+pub fn report_panic(info: &core::panic::PanicInfo<'_>) -> ! {
+    println!("PANIC: {info}");
+    println!("XENRS-END");
+    debug_exit(3);
+    loop {
+        core::hint::spin_loop();
+    }
+}
