@@ -5,6 +5,7 @@
 //! `xen-abi` against Xen's C headers), `setup` (install what the rest needs),
 //! `demo`, `guest`, `dom0`, `bench`, `fuzz` (as their issues land).
 
+mod guest;
 mod layout;
 mod setup;
 mod util;
@@ -19,11 +20,8 @@ fn main() -> ExitCode {
         "test" => cmd_test(rest),
         "layout" => layout::run(rest),
         "setup" => setup::run(rest),
-        "demo" => not_yet(
-            "demo",
-            "the xen-hypercall issue (#3) makes it boot a PV test kernel on Xen",
-        ),
-        "guest" => not_yet("guest", "the xen-hypercall issue (#3)"),
+        "demo" => guest::demo(),
+        "guest" => guest::run(rest),
         "dom0" => not_yet("dom0", "the dom0-tier issue (#4)"),
         "bench" => not_yet("bench", "the shared-ring (#6) and xen-store (#5) issues"),
         "fuzz" => not_yet("fuzz", "the shared-ring (#6) and xen-store (#5) issues"),

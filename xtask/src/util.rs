@@ -59,3 +59,15 @@ pub(crate) fn output(cmd: &mut Command) -> Result<String, String> {
         ))
     }
 }
+
+/// Runs a command and returns its raw stdout, failing on a non-zero exit.
+pub(crate) fn output_bytes(cmd: &mut Command) -> Result<Vec<u8>, String> {
+    let out = cmd
+        .output()
+        .map_err(|e| format!("cannot run {cmd:?}: {e}"))?;
+    if out.status.success() {
+        Ok(out.stdout)
+    } else {
+        Err(format!("{cmd:?} failed: {}", out.status))
+    }
+}
