@@ -17,6 +17,8 @@ pub enum Platform {
     Pvh {
         /// Xen's hvm_start_info.
         start_info: *const xen_abi::hvm::start_info::StartInfo,
+        /// Xen's CPUID leaves.
+        cpuid: xen_hypercall::arch::x86_64::XenCpuid,
     },
 }
 
