@@ -1,9 +1,22 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 //! The self-tests: every in-guest wrapper of xen-hypercall, against real Xen.
+//!
+//! Each group lives in its own file with its own `PLAN` (the number of checks
+//! it makes, whatever the platform); the harness fails a run whose checks do
+//! not add up to the plan.
 
+use core::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+
+use xen_abi::xen::SharedInfo;
 use xen_hypercall::Hypercall;
 
 use crate::{println, Tester};
+
+pub mod cpu;
+pub mod events;
+pub mod grants;
+pub mod memory;
+pub mod xen_info;
 
 /// How the kernel was booted.
 #[derive(Debug, Clone, Copy)]
@@ -22,25 +35,174 @@ pub enum Platform {
     },
 }
 
-/// Number of checks `run` makes.
-pub const PLAN: u32 = 1;
+impl Platform {
+    /// True for PV.
+    pub fn is_pv(&self) -> bool {
+        matches!(self, Platform::Pv { .. })
+    }
+}
+
+/// What the checks share.
+#[derive(Debug)]
+pub struct Ctx<'a, H: Hypercall> {
+    /// The backend.
+    pub hc: &'a H,
+    /// How we booted.
+    pub platform: Platform,
+    /// The shared_info page, once mapped.
+    pub shared: Option<SharedInfoPage>,
+}
+
+/// Total number of checks `run` makes.
+pub const PLAN: u32 = 1 + xen_info::PLAN + events::PLAN + memory::PLAN + grants::PLAN + cpu::PLAN;
+
+/// A page-aligned page of our own address space that the shared_info frame
+/// is mapped over.
+#[repr(C, align(4096))]
+struct Page([u8; 4096]);
+
+#[unsafe(no_mangle)]
+static mut SHARED_INFO_PAGE: Page = Page([0; 4096]);
+
+/// The shared_info page, touched only through atomics (Xen writes it).
+#[derive(Debug, Clone, Copy)]
+pub struct SharedInfoPage(*mut u8);
+
+impl SharedInfoPage {
+    fn word(&self, offset: usize) -> &AtomicU64 {
+        // SAFETY: `offset` is an 8-aligned offset inside the mapped page,
+        // which stays mapped for the kernel's lifetime; Xen accesses it
+        // atomically too.
+        unsafe { AtomicU64::from_ptr(self.0.add(offset).cast()) }
+    }
+
+    fn byte(&self, offset: usize) -> &AtomicU8 {
+        // SAFETY: as `word`, for a byte inside the page.
+        unsafe { AtomicU8::from_ptr(self.0.add(offset)) }
+    }
+
+    fn pending_offset(port: u32) -> usize {
+        core::mem::offset_of!(SharedInfo, evtchn_pending) + (port as usize / 64) * 8
+    }
+
+    fn mask_offset(port: u32) -> usize {
+        core::mem::offset_of!(SharedInfo, evtchn_mask) + (port as usize / 64) * 8
+    }
+
+    /// Is `port` pending (2-level ABI)?
+    pub fn pending(&self, port: u32) -> bool {
+        self.word(Self::pending_offset(port)).load(Ordering::SeqCst) & (1 << (port % 64)) != 0
+    }
+
+    /// Clears `port`'s pending bit.
+    pub fn clear_pending(&self, port: u32) {
+        self.word(Self::pending_offset(port)).fetch_and(!(1 << (port % 64)), Ordering::SeqCst);
+    }
+
+    /// Is `port` masked?
+    pub fn masked(&self, port: u32) -> bool {
+        self.word(Self::mask_offset(port)).load(Ordering::SeqCst) & (1 << (port % 64)) != 0
+    }
+
+    /// Masks `port`.
+    pub fn mask(&self, port: u32) {
+        self.word(Self::mask_offset(port)).fetch_or(1 << (port % 64), Ordering::SeqCst);
+    }
+
+    /// vCPU 0's `evtchn_upcall_mask`.
+    pub fn upcall_mask(&self) -> &AtomicU8 {
+        self.byte(
+            core::mem::offset_of!(SharedInfo, vcpu_info)
+                + core::mem::offset_of!(xen_abi::xen::VcpuInfo, evtchn_upcall_mask),
+        )
+    }
+
+    /// vCPU 0's `evtchn_upcall_pending`.
+    pub fn upcall_pending(&self) -> &AtomicU8 {
+        self.byte(
+            core::mem::offset_of!(SharedInfo, vcpu_info)
+                + core::mem::offset_of!(xen_abi::xen::VcpuInfo, evtchn_upcall_pending),
+        )
+    }
+
+    /// `wc_version` (wall-clock version counter).
+    pub fn wc_version(&self) -> u32 {
+        let off = core::mem::offset_of!(SharedInfo, wc_version);
+        (self.word(off & !7).load(Ordering::SeqCst) >> ((off % 8) * 8)) as u32
+    }
+
+    /// vCPU 0's `vcpu_time_info.system_time` (ns since boot, as of the last
+    /// update).
+    pub fn system_time(&self) -> u64 {
+        let off = core::mem::offset_of!(SharedInfo, vcpu_info)
+            + core::mem::offset_of!(xen_abi::xen::VcpuInfo, time)
+            + core::mem::offset_of!(xen_abi::xen::VcpuTimeInfo, system_time);
+        self.word(off).load(Ordering::SeqCst)
+    }
+}
+
+/// Maps shared_info into our address space: PV by `update_va_mapping` of our
+/// page to the machine frame `start_info.shared_info` names, PVH by
+/// `XENMEM_add_to_physmap(XENMAPSPACE_shared_info)` over our page's frame.
+/// Raw hypercalls on purpose: the typed wrappers get checked against this.
+fn map_shared_info(hc: &impl Hypercall, platform: Platform) -> Result<SharedInfoPage, isize> {
+    let va = (&raw mut SHARED_INFO_PAGE) as *mut u8;
+    let ret = match platform {
+        Platform::Pv { start_info } => {
+            // SAFETY: Xen's start_info page stays mapped.
+            let ma = unsafe { (*start_info).shared_info };
+            let pte = (ma & !0xfff) | 0x67; // present, rw, user, accessed, dirty
+            // SAFETY: remaps our own page (UVMF_INVLPG = 2).
+            unsafe { hc.hypercall5(14, [va as u64, pte, 2, 0, 0]) }
+        }
+        Platform::Pvh { .. } => {
+            // struct xen_add_to_physmap { u16 domid; u16 size; u32 space; u64 idx; u64 gpfn; }
+            let mut arg = [0u8; 24];
+            arg[0..2].copy_from_slice(&0x7ff0u16.to_le_bytes());
+            arg[16..24].copy_from_slice(&((va as u64) >> 12).to_le_bytes());
+            hc.with_buffer(&mut arg, |a| {
+                // SAFETY: XENMEM_add_to_physmap (7) over our own page.
+                unsafe { hc.hypercall5(12, [7, a, 0, 0, 0]) }
+            })
+        }
+    };
+    if ret == 0 {
+        Ok(SharedInfoPage(va))
+    } else {
+        Err(ret)
+    }
+}
 
 /// Runs every check; true when all passed.
 pub fn run(hc: &impl Hypercall, platform: Platform) -> bool {
-    println!("xen-test-kernel: {platform:?}");
-    if let Platform::Pv { .. } = platform {
-        // I/O privilege for QEMU's debug-exit port (PHYSDEVOP_set_iopl).
+    println!("xen-test-kernel: booted as {}", if platform.is_pv() { "PV" } else { "PVH" });
+    if platform.is_pv() {
+        // I/O privilege for QEMU's debug-exit port (PHYSDEVOP_set_iopl); the
+        // typed wrapper is checked again in xen_info.
         let mut iopl = 1u32.to_ne_bytes();
-        let r = hc.with_buffer(&mut iopl, |a| {
+        hc.with_buffer(&mut iopl, |a| {
             // SAFETY: PHYSDEVOP_set_iopl reads a u32 at `a`.
             unsafe { hc.hypercall5(33, [6, a, 0, 0, 0]) }
         });
-        println!("set_iopl -> {r}");
     }
     let mut t = Tester::new(PLAN);
-    // SAFETY: XENVER_version takes no buffer.
-    let v = unsafe { hc.hypercall5(17, [0, 0, 0, 0, 0]) };
-    t.check("xen_version", v > 0, format_args!("{}.{}", v >> 16, v & 0xffff));
+    let shared = map_shared_info(hc, platform);
+    t.check(
+        "map shared_info",
+        shared.is_ok(),
+        format_args!("{}", if platform.is_pv() { "update_va_mapping" } else { "add_to_physmap" }),
+    );
+    let shared = shared.ok();
+    if let Some(s) = &shared {
+        // No upcall handler is installed: keep events from being delivered.
+        s.upcall_mask().store(1, Ordering::SeqCst);
+    }
+    let cx = Ctx { hc, platform, shared };
+    xen_info::run(&mut t, &cx);
+    events::run(&mut t, &cx);
+    memory::run(&mut t, &cx);
+    grants::run(&mut t, &cx);
+    cpu::run(&mut t, &cx);
     t.finish()
 }
 
