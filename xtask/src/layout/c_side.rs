@@ -231,7 +231,7 @@ pub(crate) fn parse(source: &str) -> Result<CSide, String> {
     for item in &file.items {
         match item {
             syn::Item::Struct(s) => {
-                let fields = s
+                let fields: Vec<(String, Option<usize>)> = s
                     .fields
                     .iter()
                     .filter_map(|f| {
@@ -240,10 +240,13 @@ pub(crate) fn parse(source: &str) -> Result<CSide, String> {
                             .map(|i| (unescape_field(&i.to_string()), None))
                     })
                     .collect();
+                // Without derive(Copy), bindgen writes a C union as a struct of
+                // `__BindgenUnionField`s plus a `bindgen_union_field` storage field.
+                let is_union = fields.iter().any(|(f, _)| f == "bindgen_union_field");
                 records.insert(
                     s.ident.to_string(),
                     CRecord {
-                        is_union: false,
+                        is_union,
                         size: None,
                         align: None,
                         fields,

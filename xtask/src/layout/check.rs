@@ -58,6 +58,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         .collect();
 
     let values = const_values(&root, &scratch, &rust.consts)?;
+    let strings = string_values(&scratch, &rust.consts, &values)?;
     let mut const_defined: Vec<bool> = vec![false; rust.consts.len()];
     let mut reports = Vec::new();
     for arch in Arch::ALL {
@@ -75,6 +76,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
             arch,
             &rust.consts,
             &values,
+            &strings,
             cs,
             &mut rep,
             &mut const_defined,
@@ -420,12 +422,64 @@ fn const_values(root: &Path, scratch: &Path, consts: &[RustConst]) -> Result<Vec
         .collect()
 }
 
+/// The C values of the string constants: a host program (x86_64 headers;
+/// string macros do not depend on the architecture) prints each as JSON.
+/// `None` where the macro is not defined.
+fn string_values(
+    scratch: &Path,
+    consts: &[RustConst],
+    values: &[Value],
+) -> Result<BTreeMap<usize, Option<String>>, String> {
+    let idx: Vec<usize> =
+        (0..consts.len()).filter(|i| matches!(values[*i], Value::Str(_))).collect();
+    let mut out = BTreeMap::new();
+    if idx.is_empty() {
+        return Ok(out);
+    }
+    let mut src = c_side::include_lines(Arch::X86_64);
+    src.insert_str(0, "#include <stdio.h>\n");
+    src.push_str("static void show(int i, const char *s) {\n  printf(\"%d \\\"\", i);\n  for (; *s; s++) printf((*s >= 32 && *s < 127 && *s != 34 && *s != 92) ? \"%c\" : \"\\\\u%04x\", *s);\n  printf(\"\\\"\\n\");\n}\nint main(void) {\n");
+    for i in &idx {
+        let c = &consts[*i].c_name;
+        let _ = writeln!(src, "#ifdef {c}\n  show({i}, {c});\n#endif");
+    }
+    src.push_str("  return 0;\n}\n");
+    let dir = scratch.join("consts");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let file = dir.join("strings.c");
+    std::fs::write(&file, &src).map_err(|e| format!("{}: {e}", file.display()))?;
+    let include = c_side::include_dir(scratch)?;
+    let exe = dir.join("strings");
+    util::run(
+        Command::new("clang")
+            .arg(format!("-I{}", include.display()))
+            .arg(format!("-D__XEN_INTERFACE_VERSION__={}", c_side::INTERFACE_VERSION))
+            .arg("-o")
+            .arg(&exe)
+            .arg(&file),
+    )?;
+    let text = util::output(&mut Command::new(&exe))?;
+    for i in &idx {
+        out.insert(*i, None);
+    }
+    for l in text.lines() {
+        if let Some((i, json)) = l.split_once(' ') {
+            if let (Ok(i), Ok(v)) = (i.parse::<usize>(), serde_json::from_str::<String>(json)) {
+                out.insert(i, Some(v));
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// Checks constant values with clang's `_Static_assert` for `arch`.
+#[allow(clippy::too_many_arguments)]
 fn const_checks(
     scratch: &Path,
     arch: Arch,
     consts: &[RustConst],
     values: &[Value],
+    strings: &BTreeMap<usize, Option<String>>,
     cs: &CSide,
     rep: &mut ArchReport,
     defined: &mut [bool],
@@ -436,6 +490,9 @@ fn const_checks(
         .map(|a| a.rust_arch_module());
     let mut src = c_side::include_lines(arch);
     let mut considered = Vec::new();
+    let mut string_defined = BTreeSet::new();
+    let mut string_failed = BTreeSet::new();
+    let mut not_integer = BTreeSet::new();
     for (i, (k, v)) in consts.iter().zip(values).enumerate() {
         if other_arch.is_some_and(|m| k.path.contains(&format!("::{m}::"))) {
             continue;
@@ -467,11 +524,20 @@ fn const_checks(
                 )
             }
             Value::Str(s) => {
-                let mut cond = format!("sizeof({c}) == {}", s.len() + 1, c = k.c_name);
-                for (j, b) in s.bytes().enumerate() {
-                    let _ = write!(cond, " && ({c})[{j}] == {b}", c = k.c_name);
+                // Not an integer constant expression: compared by the host
+                // program of `string_values` instead.
+                considered.push(i);
+                match strings.get(&i) {
+                    None => {}
+                    Some(Some(c)) => {
+                        string_defined.insert(i);
+                        if c != s {
+                            string_failed.insert(i);
+                        }
+                    }
+                    Some(None) => {}
                 }
-                cond
+                continue;
             }
         };
         let is_enum = cs.consts.contains(&k.c_name) && !matches!(v, Value::Str(_));
@@ -509,6 +575,12 @@ fn const_checks(
     let re_u = regex::Regex::new(r"xenabi-undefined-(\d+)").map_err(|e| e.to_string())?;
     let re_f = regex::Regex::new(r#"static assertion failed.*xenabi-const-(\d+)"#)
         .map_err(|e| e.to_string())?;
+    for i in &considered {
+        if matches!(values[*i], Value::Str(_)) && !string_defined.contains(i) {
+            undefined.insert(*i);
+        }
+    }
+    failed.extend(string_failed);
     for l in stderr.lines() {
         if let Some(c) = re_u.captures(l) {
             undefined.insert(c[1].parse::<usize>().unwrap_or(usize::MAX));
@@ -516,10 +588,27 @@ fn const_checks(
             failed.insert(c[1].parse::<usize>().unwrap_or(usize::MAX));
         }
     }
-    let other_errors: Vec<&str> = stderr
-        .lines()
-        .filter(|l| l.contains("error:") && !re_f.is_match(l))
-        .collect();
+    // Any other error on a check's line means the C macro is not an integer
+    // constant expression (an asm string, say): that constant mismatches.
+    let re_line = regex::Regex::new(r":(\d+):\d+: error:").map_err(|e| e.to_string())?;
+    let re_id = regex::Regex::new(r"xenabi-const-(\d+)").map_err(|e| e.to_string())?;
+    let src_lines: Vec<&str> = src.lines().collect();
+    let mut other_errors = Vec::new();
+    for l in stderr.lines().filter(|l| l.contains("error:") && !re_f.is_match(l)) {
+        let id = re_line
+            .captures(l)
+            .and_then(|c| c[1].parse::<usize>().ok())
+            .and_then(|n| src_lines.get(n.wrapping_sub(1)))
+            .and_then(|line| re_id.captures(line))
+            .and_then(|c| c[1].parse::<usize>().ok());
+        match id {
+            Some(i) => {
+                failed.insert(i);
+                not_integer.insert(i);
+            }
+            None => other_errors.push(l),
+        }
+    }
     if !other_errors.is_empty() {
         return Err(format!(
             "clang could not evaluate the constant checks for {}:\n{}",
@@ -535,8 +624,9 @@ fn const_checks(
         rep.consts_checked += 1;
         if failed.contains(&i) {
             let k = &consts[i];
+            let why = if not_integer.contains(&i) { " (not an integer constant in C)" } else { "" };
             rep.const_mismatches.push(format!(
-                "{} ({}) = {:?} differs from C `{}`",
+                "{} ({}) = {:?} differs from C `{}`{why}",
                 k.path, k.location, values[i], k.c_name
             ));
         }
