@@ -36,7 +36,10 @@ pub fn read<T: FromBytes>(bytes: &[u8]) -> Result<T> {
 /// misaligned start address.
 pub fn view<T: FromBytes + KnownLayout + Immutable>(bytes: &[u8]) -> Result<&T> {
     if bytes.len() != core::mem::size_of::<T>() {
-        return Err(Error::BadLength { expected: core::mem::size_of::<T>(), actual: bytes.len() });
+        return Err(Error::BadLength {
+            expected: core::mem::size_of::<T>(),
+            actual: bytes.len(),
+        });
     }
     T::ref_from_bytes(bytes).map_err(|_| Error::Misaligned {
         align: core::mem::align_of::<T>(),
@@ -52,9 +55,24 @@ mod tests {
     fn short_and_misaligned_are_errors() {
         let buf = [0u64; 4];
         let bytes = zerocopy::IntoBytes::as_bytes(&buf);
-        assert_eq!(read::<u64>(&bytes[..7]), Err(Error::BadLength { expected: 8, actual: 7 }));
-        assert!(matches!(view::<u64>(&bytes[1..9]), Err(Error::Misaligned { align: 8, .. })));
-        assert!(matches!(view::<u64>(&bytes[..9]), Err(Error::BadLength { expected: 8, actual: 9 })));
+        assert_eq!(
+            read::<u64>(&bytes[..7]),
+            Err(Error::BadLength {
+                expected: 8,
+                actual: 7
+            })
+        );
+        assert!(matches!(
+            view::<u64>(&bytes[1..9]),
+            Err(Error::Misaligned { align: 8, .. })
+        ));
+        assert!(matches!(
+            view::<u64>(&bytes[..9]),
+            Err(Error::BadLength {
+                expected: 8,
+                actual: 9
+            })
+        ));
         assert_eq!(read::<u64>(&bytes[1..9]), Ok(0));
         assert_eq!(view::<u64>(&bytes[8..16]), Ok(&0));
     }

@@ -17,8 +17,9 @@ use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
 /// assert_eq!(Errno::ENOSYS.to_string(), "ENOSYS (function not implemented)");
 /// assert_eq!(Errno::new(4242).to_string(), "Xen errno 4242");
 /// ```
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-#[derive(FromBytes, IntoBytes, Immutable, KnownLayout)]
+#[derive(
+    Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
 #[repr(transparent)]
 #[doc(alias = "xen_errno")]
 pub struct Errno(i32);
@@ -245,7 +246,10 @@ impl Errno {
             84 => ("EILSEQ", "illegal byte sequence"),
             88 => ("ENOTSOCK", "socket operation on non-socket"),
             90 => ("EMSGSIZE", "message too large."),
-            95 => ("EOPNOTSUPP", "operation not supported on transport endpoint"),
+            95 => (
+                "EOPNOTSUPP",
+                "operation not supported on transport endpoint",
+            ),
             98 => ("EADDRINUSE", "address already in use"),
             99 => ("EADDRNOTAVAIL", "cannot assign requested address"),
             105 => ("ENOBUFS", "no buffer space available"),

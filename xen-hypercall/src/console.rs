@@ -20,7 +20,13 @@ pub fn write(hc: &impl Hypercall, bytes: &[u8]) -> Result<()> {
         let b = &mut buf[..chunk.len()];
         b.copy_from_slice(chunk);
         let ret = hc.with_buffer(b, |addr| {
-            let args = [u64::from(ConsoleIoCmd::WRITE.get()), chunk.len() as u64, addr, 0, 0];
+            let args = [
+                u64::from(ConsoleIoCmd::WRITE.get()),
+                chunk.len() as u64,
+                addr,
+                0,
+                0,
+            ];
             // SAFETY: CONSOLEIO_write reads `len` bytes at `addr`, which
             // `with_buffer` made visible to Xen for this call.
             unsafe { hc.hypercall5(HypercallOp::CONSOLE_IO.get(), args) }

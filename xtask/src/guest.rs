@@ -151,10 +151,7 @@ pub(crate) fn xen_image(ver: &str) -> Result<PathBuf, String> {
 /// The URI of the Debian archive this machine's apt already uses (so the
 /// project names no mirror of its own).
 fn debian_archive_uri() -> Result<String, String> {
-    let mut text = String::new();
-    for f in ["/etc/apt/sources.list"] {
-        text.push_str(&std::fs::read_to_string(f).unwrap_or_default());
-    }
+    let mut text = std::fs::read_to_string("/etc/apt/sources.list").unwrap_or_default();
     if let Ok(rd) = std::fs::read_dir("/etc/apt/sources.list.d") {
         for e in rd.flatten() {
             let p = e.path();

@@ -93,15 +93,20 @@ impl XenCpuid {
     /// 0x100) for Xen's signature. Xen moves its leaves up when it also offers
     /// Viridian (Hyper-V) leaves, so the base is never assumed.
     pub fn detect() -> Option<Self> {
-        (0x4000_0000u32..0x4001_0000).step_by(0x100).find_map(|base| {
-            let [max, b, c, d] = cpuid(base, 0);
-            let sig = *b"XenVMMXenVMM";
-            let found = [b, c, d]
-                .iter()
-                .zip(sig.chunks_exact(4))
-                .all(|(r, w)| r.to_le_bytes()[..] == *w);
-            (found && max >= base + 2).then_some(Self { base, max_leaf: max })
-        })
+        (0x4000_0000u32..0x4001_0000)
+            .step_by(0x100)
+            .find_map(|base| {
+                let [max, b, c, d] = cpuid(base, 0);
+                let sig = *b"XenVMMXenVMM";
+                let found = [b, c, d]
+                    .iter()
+                    .zip(sig.chunks_exact(4))
+                    .all(|(r, w)| r.to_le_bytes()[..] == *w);
+                (found && max >= base + 2).then_some(Self {
+                    base,
+                    max_leaf: max,
+                })
+            })
     }
 
     /// Xen's version from leaf `base + 1`: (major, minor).

@@ -133,7 +133,15 @@ pub(crate) fn clang_resource_dir() -> Result<String, String> {
 }
 
 /// The clang arguments every C-side step uses for `arch`.
-pub(crate) fn clang_args(arch: Arch, include: &Path) -> Result<Vec<String>, String> {
+///
+/// With `tools`, `__XEN_TOOLS__` is defined, which also forces the latest
+/// interface version (so it is not passed then).
+pub(crate) fn clang_args(arch: Arch, include: &Path, tools: bool) -> Result<Vec<String>, String> {
+    let version = if tools {
+        "-D__XEN_TOOLS__".to_string()
+    } else {
+        format!("-D__XEN_INTERFACE_VERSION__={INTERFACE_VERSION}")
+    };
     Ok(vec![
         format!("--target={}", arch.clang_target()),
         "-ffreestanding".into(),
@@ -141,7 +149,7 @@ pub(crate) fn clang_args(arch: Arch, include: &Path) -> Result<Vec<String>, Stri
         "-isystem".into(),
         format!("{}/include", clang_resource_dir()?),
         format!("-I{}", include.display()),
-        format!("-D__XEN_INTERFACE_VERSION__={INTERFACE_VERSION}"),
+        version,
     ])
 }
 
@@ -174,10 +182,11 @@ impl CSide {
 }
 
 /// Runs bindgen for `arch` and returns the generated Rust source.
-pub(crate) fn bindgen_source(arch: Arch, include: &Path) -> Result<String, String> {
+pub(crate) fn bindgen_source(arch: Arch, include: &Path, tools: bool) -> Result<String, String> {
+    let args = clang_args(arch, include, tools)?;
     let mut b = bindgen::Builder::default()
         .header_contents("xen_abi_layout.h", &include_lines(arch))
-        .clang_args(clang_args(arch, include)?)
+        .clang_args(args)
         .layout_tests(true)
         .derive_debug(false)
         .derive_copy(false)
@@ -327,14 +336,27 @@ pub(crate) fn parse(source: &str) -> Result<CSide, String> {
 }
 
 /// Runs bindgen for `arch` and parses the result.
+///
+/// The headers are read twice: as a guest sees them (what xen-abi must mirror,
+/// the "not mirrored" list) and with `__XEN_TOOLS__` (toolstack-only items,
+/// which xen-abi may mirror too and which are then checked just the same).
 pub(crate) fn load(arch: Arch, scratch: &Path, keep: bool) -> Result<CSide, String> {
     let include = include_dir(scratch)?;
-    let src = bindgen_source(arch, &include)?;
+    let guest_src = bindgen_source(arch, &include, false)?;
+    let tools_src = bindgen_source(arch, &include, true)?;
     if keep {
-        let p = scratch.join(format!("bindgen-{}.rs", arch.name()));
-        std::fs::write(&p, &src).map_err(|e| format!("{}: {e}", p.display()))?;
+        for (kind, src) in [("guest", &guest_src), ("tools", &tools_src)] {
+            let p = scratch.join(format!("bindgen-{}-{kind}.rs", arch.name()));
+            std::fs::write(&p, src).map_err(|e| format!("{}: {e}", p.display()))?;
+        }
     }
-    parse(&src)
+    let guest = parse(&guest_src)?;
+    let tools = parse(&tools_src)?;
+    Ok(CSide {
+        records: tools.records,
+        header_records: guest.header_records,
+        consts: tools.consts,
+    })
 }
 
 #[cfg(test)]

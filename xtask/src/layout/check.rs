@@ -84,7 +84,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         reports.push((arch, rep));
     }
     for (i, k) in rust.consts.iter().enumerate() {
-        if k.explicit && !const_defined[i] {
+        if k.explicit && k.comparable && !const_defined[i] {
             for (_, rep) in reports.iter_mut() {
                 rep.const_mismatches.push(format!(
                     "{} ({}): no C constant `{}`",
@@ -94,6 +94,18 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         }
     }
 
+    let skipped: Vec<&str> = rust
+        .consts
+        .iter()
+        .filter(|k| k.explicit && !k.comparable)
+        .map(|k| k.c_name.as_str())
+        .collect();
+    if !skipped.is_empty() {
+        println!(
+            "  not compared (arrays, not C integer constants): {}",
+            skipped.join(", ")
+        );
+    }
     let mut failed = false;
     for (arch, rep) in &reports {
         for m in &rep.mismatches {
@@ -153,9 +165,9 @@ fn pair_fields<'a>(
     let mut out = Vec::new();
     let mut cf = cr.fields.iter().peekable();
     for rf in &r.fields {
-        let matched = cf
-            .peek()
-            .is_some_and(|(cname, _)| cname.starts_with("__bindgen_anon_") || rf.c_name == *cname);
+        let matched = cf.peek().is_some_and(|(cname, _)| {
+            cname.starts_with("__bindgen_anon_") || rf.c_names.contains(cname)
+        });
         if !matched {
             if rf.is_pad {
                 continue;
@@ -430,8 +442,9 @@ fn string_values(
     consts: &[RustConst],
     values: &[Value],
 ) -> Result<BTreeMap<usize, Option<String>>, String> {
-    let idx: Vec<usize> =
-        (0..consts.len()).filter(|i| matches!(values[*i], Value::Str(_))).collect();
+    let idx: Vec<usize> = (0..consts.len())
+        .filter(|i| matches!(values[*i], Value::Str(_)))
+        .collect();
     let mut out = BTreeMap::new();
     if idx.is_empty() {
         return Ok(out);
@@ -453,7 +466,7 @@ fn string_values(
     util::run(
         Command::new("clang")
             .arg(format!("-I{}", include.display()))
-            .arg(format!("-D__XEN_INTERFACE_VERSION__={}", c_side::INTERFACE_VERSION))
+            .arg("-D__XEN_TOOLS__")
             .arg("-o")
             .arg(&exe)
             .arg(&file),
@@ -494,6 +507,9 @@ fn const_checks(
     let mut string_failed = BTreeSet::new();
     let mut not_integer = BTreeSet::new();
     for (i, (k, v)) in consts.iter().zip(values).enumerate() {
+        if !k.comparable {
+            continue;
+        }
         if other_arch.is_some_and(|m| k.path.contains(&format!("::{m}::"))) {
             continue;
         }
@@ -558,7 +574,7 @@ fn const_checks(
     std::fs::write(&file, &src).map_err(|e| format!("{}: {e}", file.display()))?;
     let include = c_side::include_dir(scratch)?;
     let out = Command::new("clang")
-        .args(c_side::clang_args(arch, &include)?)
+        .args(c_side::clang_args(arch, &include, true)?)
         .args([
             "-fsyntax-only",
             "-ferror-limit=0",
@@ -594,7 +610,10 @@ fn const_checks(
     let re_id = regex::Regex::new(r"xenabi-const-(\d+)").map_err(|e| e.to_string())?;
     let src_lines: Vec<&str> = src.lines().collect();
     let mut other_errors = Vec::new();
-    for l in stderr.lines().filter(|l| l.contains("error:") && !re_f.is_match(l)) {
+    for l in stderr
+        .lines()
+        .filter(|l| l.contains("error:") && !re_f.is_match(l))
+    {
         let id = re_line
             .captures(l)
             .and_then(|c| c[1].parse::<usize>().ok())
@@ -624,7 +643,11 @@ fn const_checks(
         rep.consts_checked += 1;
         if failed.contains(&i) {
             let k = &consts[i];
-            let why = if not_integer.contains(&i) { " (not an integer constant in C)" } else { "" };
+            let why = if not_integer.contains(&i) {
+                " (not an integer constant in C)"
+            } else {
+                ""
+            };
             rep.const_mismatches.push(format!(
                 "{} ({}) = {:?} differs from C `{}`{why}",
                 k.path, k.location, values[i], k.c_name
@@ -642,7 +665,11 @@ mod tests {
     fn rf(name: &str, alias: Option<&str>) -> RustField {
         RustField {
             name: name.into(),
-            c_name: alias.unwrap_or(name).into(),
+            c_names: [Some(name), alias]
+                .into_iter()
+                .flatten()
+                .map(String::from)
+                .collect(),
             is_pad: name.starts_with("_pad"),
         }
     }

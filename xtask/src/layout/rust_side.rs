@@ -16,8 +16,9 @@ use syn::parse::{Parse, ParseStream};
 pub(crate) struct RustField {
     /// The Rust field name.
     pub(crate) name: String,
-    /// The C name it stands for (its `doc(alias)`, else its own name).
-    pub(crate) c_name: String,
+    /// The C names it may stand for: its own name and its `doc(alias)`es
+    /// (a field can be named differently on different architectures).
+    pub(crate) c_names: Vec<String>,
     /// An explicit padding field (`_pad*`), with no C twin.
     pub(crate) is_pad: bool,
 }
@@ -43,6 +44,9 @@ pub(crate) struct RustConst {
     /// Named by a `doc(alias)` (must have a C twin), rather than merely
     /// spelled like a C name (rustc forbids an alias equal to the name).
     pub(crate) explicit: bool,
+    /// An integer or string constant (arrays and other values have no C
+    /// constant expression to compare with).
+    pub(crate) comparable: bool,
     pub(crate) location: String,
 }
 
@@ -112,14 +116,12 @@ fn fields_of(fields: &syn::Fields) -> Vec<RustField> {
         .filter_map(|f| {
             let name = f.ident.as_ref()?.to_string();
             let name = name.strip_prefix("r#").unwrap_or(&name).to_string();
-            let c_name = doc_aliases(&f.attrs)
-                .into_iter()
-                .next()
-                .unwrap_or_else(|| name.clone());
+            let mut c_names = doc_aliases(&f.attrs);
+            c_names.insert(0, name.clone());
             Some(RustField {
                 is_pad: name.starts_with("_pad"),
                 name,
-                c_name,
+                c_names,
             })
         })
         .collect()
@@ -181,9 +183,14 @@ impl Walker<'_> {
         path: String,
         name: &syn::Ident,
         attrs: &[syn::Attribute],
+        ty: Option<&syn::Type>,
         span: proc_macro2::Span,
     ) {
         let location = self.location(span);
+        let comparable = !matches!(
+            ty,
+            Some(syn::Type::Array(_) | syn::Type::Slice(_) | syn::Type::Tuple(_))
+        );
         let (c_name, explicit) = match doc_aliases(attrs).into_iter().next() {
             Some(a) => (a, true),
             None => (name.to_string(), false),
@@ -192,6 +199,7 @@ impl Walker<'_> {
             path,
             c_name,
             explicit,
+            comparable,
             location,
         });
     }
@@ -226,6 +234,7 @@ impl Walker<'_> {
                         format!("{module}::{}", c.ident),
                         &c.ident,
                         &c.attrs,
+                        Some(&c.ty),
                         c.ident.span(),
                     );
                 }
@@ -243,7 +252,13 @@ impl Walker<'_> {
                         if let syn::ImplItem::Const(c) = ii {
                             if matches!(c.vis, syn::Visibility::Public(_)) {
                                 let path = format!("{module}::{}::{}", last.ident, c.ident);
-                                self.push_const(path, &c.ident, &c.attrs, c.ident.span());
+                                self.push_const(
+                                    path,
+                                    &c.ident,
+                                    &c.attrs,
+                                    Some(&c.ty),
+                                    c.ident.span(),
+                                );
                             }
                         }
                     }
@@ -259,7 +274,7 @@ impl Walker<'_> {
                         for (attrs, ident) in &body.consts {
                             if ident != "_" {
                                 let path = format!("{module}::{}::{}", body.name, ident);
-                                self.push_const(path, ident, attrs, ident.span());
+                                self.push_const(path, ident, attrs, None, ident.span());
                             }
                         }
                     }
