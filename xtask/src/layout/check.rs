@@ -589,7 +589,7 @@ fn const_checks(
     let mut undefined = BTreeSet::new();
     let mut failed = BTreeSet::new();
     let re_u = regex::Regex::new(r"xenabi-undefined-(\d+)").map_err(|e| e.to_string())?;
-    let re_f = regex::Regex::new(r#"static assertion failed.*xenabi-const-(\d+)"#)
+    let re_f = regex::Regex::new(r#"static(?:_assert| assertion) failed.*xenabi-const-(\d+)"#)
         .map_err(|e| e.to_string())?;
     for i in &considered {
         if matches!(values[*i], Value::Str(_)) && !string_defined.contains(i) {
