@@ -21,7 +21,7 @@
 //! (where the buffer is used in place) and through privcmd (where it is
 //! bounced through hypercall-safe memory).
 //!
-//! ```no_run
+//! ```ignore
 //! # fn demo(hc: &impl xen_hypercall::Hypercall) -> Result<(), xen_abi::Errno> {
 //! let (major, minor) = xen_hypercall::version::version(hc)?;
 //! let port = xen_hypercall::event_channel::alloc_unbound(
@@ -58,4 +58,45 @@ pub type Result<T, E = Errno> = core::result::Result<T, E>;
 /// Turns a raw hypercall result into `Ok(value)` or `Err(errno)`.
 pub(crate) fn check(ret: isize) -> Result<usize> {
     Errno::result(ret)
+}
+
+/// Issues `op(cmd, &mut arg)`: the common shape of a sub-op hypercall, with
+/// Xen reading and writing `arg` in place (bounced through hypercall-safe
+/// memory by backends that need it).
+///
+/// # Safety
+/// Everything `arg` names for this `(op, cmd)` (guest addresses, frames,
+/// mappings) must be valid for Xen to use as the sub-op defines.
+pub(crate) unsafe fn cmd_arg<H: Hypercall, T: zerocopy::IntoBytes + zerocopy::FromBytes>(
+    hc: &H,
+    op: xen_abi::xen::HypercallOp,
+    cmd: u32,
+    arg: &mut T,
+) -> Result<usize> {
+    let ret = hc.with_buffer(arg.as_mut_bytes(), |addr| {
+        // SAFETY: `addr` is where Xen sees `arg` for this call; the caller
+        // vouches for what `arg` names.
+        unsafe { hc.hypercall5(op.get(), [u64::from(cmd), addr, 0, 0, 0]) }
+    });
+    check(ret)
+}
+
+/// Like [`cmd_arg`] for an array of arguments with a count
+/// (`grant_table_op(cmd, uop, count)`-style).
+///
+/// # Safety
+/// As [`cmd_arg`], for every element.
+pub(crate) unsafe fn cmd_args<H: Hypercall, T: zerocopy::IntoBytes + zerocopy::FromBytes>(
+    hc: &H,
+    op: xen_abi::xen::HypercallOp,
+    cmd: u32,
+    args: &mut [T],
+) -> Result<usize> {
+    let count = args.len() as u64;
+    let ret = hc.with_buffer(args.as_mut_bytes(), |addr| {
+        // SAFETY: `addr` is where Xen sees the `count` elements; the caller
+        // vouches for what they name.
+        unsafe { hc.hypercall5(op.get(), [u64::from(cmd), addr, count, 0, 0]) }
+    });
+    check(ret)
 }
