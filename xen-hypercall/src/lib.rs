@@ -73,7 +73,7 @@ pub(crate) unsafe fn cmd_arg<H: Hypercall, T: zerocopy::IntoBytes + zerocopy::Fr
     cmd: u32,
     arg: &mut T,
 ) -> Result<usize> {
-    let ret = hc.with_buffer(arg.as_mut_bytes(), |addr| {
+    let ret = hc.with_buffer(zerocopy::IntoBytes::as_mut_bytes(arg), |addr| {
         // SAFETY: `addr` is where Xen sees `arg` for this call; the caller
         // vouches for what `arg` names.
         unsafe { hc.hypercall5(op.get(), [u64::from(cmd), addr, 0, 0, 0]) }
@@ -93,7 +93,7 @@ pub(crate) unsafe fn cmd_args<H: Hypercall, T: zerocopy::IntoBytes + zerocopy::F
     args: &mut [T],
 ) -> Result<usize> {
     let count = args.len() as u64;
-    let ret = hc.with_buffer(args.as_mut_bytes(), |addr| {
+    let ret = hc.with_buffer(zerocopy::IntoBytes::as_mut_bytes(args), |addr| {
         // SAFETY: `addr` is where Xen sees the `count` elements; the caller
         // vouches for what they name.
         unsafe { hc.hypercall5(op.get(), [u64::from(cmd), addr, count, 0, 0]) }
