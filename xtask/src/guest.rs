@@ -386,6 +386,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let kernels = build_kernels()?;
     let mut lines = Vec::new();
     let mut all_ok = true;
+    let (mut total_passed, mut total_failed) = (0, 0);
     for ver in &versions {
         let xen = xen_image(ver)?;
         for mode in &modes {
@@ -399,6 +400,8 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
                 o.failed
             );
             println!("{line}   ({:.1} s)", t.elapsed().as_secs_f64());
+            total_passed += o.passed;
+            total_failed += o.failed;
             if !o.ok() {
                 all_ok = false;
                 for l in o.console.iter().filter(|l| l.starts_with("not ok")) {
@@ -427,6 +430,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     for l in &lines {
         println!("{l}");
     }
+    println!("guest: {total_passed} passed, {total_failed} failed");
     if all_ok {
         Ok(())
     } else {

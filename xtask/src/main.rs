@@ -67,47 +67,109 @@ fn not_yet(what: &str, issue: &str) -> Result<(), String> {
     ))
 }
 
+/// One `cargo` invocation of the test command.
+struct Step {
+    name: &'static str,
+    /// Relative to the workspace root.
+    dir: &'static str,
+    args: &'static [&'static str],
+    env: &'static [(&'static str, &'static str)],
+}
+
+const KERNELS: &str = "examples/xen-test-kernel";
+
+/// The cargo steps of `cargo xtask test`, in order.
+const STEPS: &[Step] = &[
+    Step {
+        name: "fmt",
+        dir: ".",
+        args: &["fmt", "--all", "--check"],
+        env: &[],
+    },
+    Step {
+        name: "fmt (test kernels)",
+        dir: KERNELS,
+        args: &["fmt", "--check"],
+        env: &[],
+    },
+    Step {
+        name: "clippy",
+        dir: ".",
+        args: &[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--all-features",
+            "--",
+            "-D",
+            "warnings",
+        ],
+        env: &[],
+    },
+    Step {
+        name: "clippy (test kernels)",
+        dir: KERNELS,
+        args: &["clippy", "--release", "--", "-D", "warnings"],
+        env: &[],
+    },
+    Step {
+        name: "doc",
+        dir: ".",
+        args: &["doc", "--workspace", "--no-deps", "--all-features"],
+        env: &[("RUSTDOCFLAGS", "-D warnings")],
+    },
+    Step {
+        name: "test",
+        dir: ".",
+        args: &["test", "--workspace", "--all-features"],
+        env: &[],
+    },
+    Step {
+        name: "no_std x86_64",
+        dir: ".",
+        args: &[
+            "build",
+            "-p",
+            "xen-abi",
+            "-p",
+            "xen-hypercall",
+            "--target",
+            "x86_64-unknown-none",
+        ],
+        env: &[],
+    },
+    Step {
+        name: "no_std aarch64",
+        dir: ".",
+        args: &[
+            "build",
+            "-p",
+            "xen-abi",
+            "-p",
+            "xen-hypercall",
+            "--target",
+            "aarch64-unknown-none",
+        ],
+        env: &[],
+    },
+];
+
 /// Everything CI runs, in order; stops at the first failing step.
 fn cmd_test(_args: &[String]) -> Result<(), String> {
     let root = util::workspace_root();
+    let start = std::time::Instant::now();
     setup::ensure()?;
-    let steps: &[(&str, &[&str], &[(&str, &str)])] = &[
-        ("fmt", &["fmt", "--all", "--check"], &[]),
-        (
-            "clippy",
-            &[
-                "clippy",
-                "--workspace",
-                "--all-targets",
-                "--",
-                "-D",
-                "warnings",
-            ],
-            &[],
-        ),
-        (
-            "doc",
-            &["doc", "--workspace", "--no-deps"],
-            &[("RUSTDOCFLAGS", "-D warnings")],
-        ),
-        ("test", &["test", "--workspace"], &[]),
-        (
-            "no_std x86_64",
-            &["build", "-p", "xen-abi", "--target", "x86_64-unknown-none"],
-            &[],
-        ),
-        (
-            "no_std aarch64",
-            &["build", "-p", "xen-abi", "--target", "aarch64-unknown-none"],
-            &[],
-        ),
-    ];
-    for (name, args, env) in steps {
-        util::step(name);
-        util::cargo(&root, args, env)?;
+    for step in STEPS {
+        util::step(step.name);
+        util::cargo(&root.join(step.dir), step.args, step.env)?;
     }
     util::step("layout");
     layout::run(&[])?;
-    println!("xtask test: all steps passed");
+    util::step("guest (real Xen 4.17 and 4.20 under QEMU)");
+    guest::run(&["--xen".into(), "all".into()])?;
+    println!(
+        "\nxtask test: all steps passed in {:.0} s",
+        start.elapsed().as_secs_f64()
+    );
     Ok(())
 }
