@@ -8,6 +8,7 @@
 // A host tool: std is the point, and the step tables read best inline.
 #![allow(clippy::std_instead_of_core, clippy::type_complexity)]
 
+mod asm;
 mod guest;
 mod layout;
 mod setup;
@@ -22,6 +23,7 @@ fn main() -> ExitCode {
     let result = match cmd {
         "test" => cmd_test(rest),
         "layout" => layout::run(rest),
+        "asm" => asm::run(rest),
         "setup" => setup::run(rest),
         "demo" => guest::demo(),
         "guest" => guest::run(rest),
