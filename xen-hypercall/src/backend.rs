@@ -18,6 +18,38 @@ pub unsafe trait Hypercall {
     /// and any frame or mapping they name must be the caller's to give.
     unsafe fn hypercall5(&self, op: u32, args: [u64; 5]) -> isize;
 
+    /// Hypercall `op` with one argument. Backends override the short forms
+    /// to leave unused argument registers alone (the wrappers then compile
+    /// to exactly the hand-written call).
+    ///
+    /// # Safety
+    /// As [`Hypercall::hypercall5`].
+    #[inline]
+    unsafe fn hypercall1(&self, op: u32, a0: u64) -> isize {
+        // SAFETY: the caller upholds `hypercall5`'s contract.
+        unsafe { self.hypercall5(op, [a0, 0, 0, 0, 0]) }
+    }
+
+    /// Hypercall `op` with two arguments.
+    ///
+    /// # Safety
+    /// As [`Hypercall::hypercall5`].
+    #[inline]
+    unsafe fn hypercall2(&self, op: u32, a0: u64, a1: u64) -> isize {
+        // SAFETY: the caller upholds `hypercall5`'s contract.
+        unsafe { self.hypercall5(op, [a0, a1, 0, 0, 0]) }
+    }
+
+    /// Hypercall `op` with three arguments.
+    ///
+    /// # Safety
+    /// As [`Hypercall::hypercall5`].
+    #[inline]
+    unsafe fn hypercall3(&self, op: u32, a0: u64, a1: u64, a2: u64) -> isize {
+        // SAFETY: the caller upholds `hypercall5`'s contract.
+        unsafe { self.hypercall5(op, [a0, a1, a2, 0, 0]) }
+    }
+
     /// Calls `f` with the address at which Xen sees `buf`, for use as a
     /// hypercall argument inside `f`.
     ///
@@ -34,6 +66,21 @@ unsafe impl<H: Hypercall> Hypercall for &H {
     unsafe fn hypercall5(&self, op: u32, args: [u64; 5]) -> isize {
         // SAFETY: the caller upholds the contract of `hypercall5`.
         unsafe { (**self).hypercall5(op, args) }
+    }
+
+    unsafe fn hypercall1(&self, op: u32, a0: u64) -> isize {
+        // SAFETY: the caller upholds the contract.
+        unsafe { (**self).hypercall1(op, a0) }
+    }
+
+    unsafe fn hypercall2(&self, op: u32, a0: u64, a1: u64) -> isize {
+        // SAFETY: the caller upholds the contract.
+        unsafe { (**self).hypercall2(op, a0, a1) }
+    }
+
+    unsafe fn hypercall3(&self, op: u32, a0: u64, a1: u64, a2: u64) -> isize {
+        // SAFETY: the caller upholds the contract.
+        unsafe { (**self).hypercall3(op, a0, a1, a2) }
     }
 
     fn with_buffer<R>(&self, buf: &mut [u8], f: impl FnOnce(u64) -> R) -> R {

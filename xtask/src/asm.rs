@@ -93,11 +93,13 @@ fn instructions(listing: &str, symbol: &str) -> Vec<String> {
             if l.trim().is_empty() {
                 break;
             }
-            if let Some((_, insn)) = l.split_once(':') {
-                let insn = insn.split_whitespace().collect::<Vec<_>>().join(" ");
-                if !insn.is_empty() {
-                    out.push(insn);
-                }
+            // Drop llvm-objdump's x86 comments (`# imm = ...`), not Arm's
+            // `#imm` operands.
+            let insn = l.split(" # ").next().unwrap_or_default();
+            let insn = insn.split("\t# ").next().unwrap_or_default();
+            let insn = insn.split_whitespace().collect::<Vec<_>>().join(" ");
+            if !insn.is_empty() {
+                out.push(insn);
             }
         }
     }
@@ -122,7 +124,15 @@ fn probe(root: &Path, target: &str) -> Result<(Vec<String>, Vec<String>), String
     let tdir = root.join("target/xtask-asm/target");
     util::run(
         Command::new(util::cargo_bin())
-            .args(["rustc", "--quiet", "--offline", "--release", "--lib", "--target", target])
+            .args([
+                "rustc",
+                "--quiet",
+                "--offline",
+                "--release",
+                "--lib",
+                "--target",
+                target,
+            ])
             .args(["--", "--emit=obj", "-C", "codegen-units=1"])
             .env("CARGO_TARGET_DIR", &tdir)
             .current_dir(&dir),
@@ -134,7 +144,8 @@ fn probe(root: &Path, target: &str) -> Result<(Vec<String>, Vec<String>), String
         .map(|e| e.path())
         .filter(|p| {
             p.extension().is_some_and(|x| x == "o")
-                && p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("xenrs_asm_probe"))
+                && p.file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with("xenrs_asm_probe"))
         })
         .max_by_key(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok())
         .ok_or("no probe object file")?;
@@ -153,7 +164,10 @@ fn probe(root: &Path, target: &str) -> Result<(Vec<String>, Vec<String>), String
 pub(crate) fn run(_args: &[String]) -> Result<(), String> {
     let root = util::workspace_root();
     let mut ok = true;
-    for (target, call) in [("x86_64-unknown-none", "call"), ("aarch64-unknown-none", "hvc")] {
+    for (target, call) in [
+        ("x86_64-unknown-none", "call"),
+        ("aarch64-unknown-none", "hvc"),
+    ] {
         let (wrapper, hand) = probe(&root, target)?;
         println!("{target}: event_channel::send            | hand-written EVTCHNOP_send");
         for i in 0..wrapper.len().max(hand.len()) {
@@ -173,11 +187,16 @@ pub(crate) fn run(_args: &[String]) -> Result<(), String> {
             && calls(&wrapper) == 1
             && wrapper.len() <= hand.len();
         println!(
-            "asm {target}: wrapper {} instructions, hand-written {}, {} call(s) in the wrapper: {}",
+            "asm {target}: wrapper {} instructions, hand-written {}, {} call(s) in the wrapper, identical: {}: {}",
             wrapper.len(),
             hand.len(),
             calls(&wrapper),
-            if verdict { "bare call" } else { "NOT a bare call" }
+            if wrapper == hand { "yes" } else { "no" },
+            if verdict {
+                "bare call"
+            } else {
+                "NOT a bare call"
+            }
         );
         ok &= verdict;
     }

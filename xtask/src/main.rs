@@ -167,6 +167,8 @@ fn cmd_test(_args: &[String]) -> Result<(), String> {
     }
     util::step("layout");
     layout::run(&[])?;
+    util::step("asm (wrappers compile to the bare hypercall)");
+    asm::run(&[])?;
     util::step("guest (real Xen 4.17 and 4.20 under QEMU)");
     guest::run(&["--xen".into(), "all".into()])?;
     println!(

@@ -37,4 +37,44 @@ unsafe impl Hypercall for Hvc {
         }
         ret as isize
     }
+
+    #[inline]
+    unsafe fn hypercall2(&self, op: u32, a0: u64, a1: u64) -> isize {
+        let ret: u64;
+        // SAFETY: as `hypercall5`, with x2..x4 left as they are (Xen ignores
+        // them) but declared clobbered.
+        unsafe {
+            asm!(
+                "hvc #0xEA1",
+                in("x16") op as u64,
+                inlateout("x0") a0 => ret,
+                inlateout("x1") a1 => _,
+                lateout("x2") _,
+                lateout("x3") _,
+                lateout("x4") _,
+                options(nostack),
+            );
+        }
+        ret as isize
+    }
+
+    #[inline]
+    unsafe fn hypercall3(&self, op: u32, a0: u64, a1: u64, a2: u64) -> isize {
+        let ret: u64;
+        // SAFETY: as `hypercall5`, with x3..x4 left as they are but declared
+        // clobbered.
+        unsafe {
+            asm!(
+                "hvc #0xEA1",
+                in("x16") op as u64,
+                inlateout("x0") a0 => ret,
+                inlateout("x1") a1 => _,
+                inlateout("x2") a2 => _,
+                lateout("x3") _,
+                lateout("x4") _,
+                options(nostack),
+            );
+        }
+        ret as isize
+    }
 }

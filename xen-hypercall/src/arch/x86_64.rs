@@ -72,6 +72,74 @@ unsafe impl Hypercall for HypercallPage {
         }
         ret
     }
+
+    #[inline]
+    unsafe fn hypercall1(&self, op: u32, a0: u64) -> isize {
+        // SAFETY: as `hypercall5`, with four fewer live argument registers.
+        unsafe { self.short(op, a0, 0, 0, 1) }
+    }
+
+    #[inline]
+    unsafe fn hypercall2(&self, op: u32, a0: u64, a1: u64) -> isize {
+        // SAFETY: as `hypercall5`, with three fewer live argument registers.
+        unsafe { self.short(op, a0, a1, 0, 2) }
+    }
+
+    #[inline]
+    unsafe fn hypercall3(&self, op: u32, a0: u64, a1: u64, a2: u64) -> isize {
+        // SAFETY: as `hypercall5`, with two fewer live argument registers.
+        unsafe { self.short(op, a0, a1, a2, 3) }
+    }
+}
+
+impl HypercallPage {
+    /// A hypercall with `n` (1..=3) live arguments; the other argument
+    /// registers are left as they are (Xen ignores them) but still declared
+    /// clobbered.
+    ///
+    /// # Safety
+    /// As [`Hypercall::hypercall5`].
+    #[inline(always)]
+    unsafe fn short(&self, op: u32, a0: u64, a1: u64, a2: u64, n: u8) -> isize {
+        if op >= HYPERCALL_PAGE_ENTRIES {
+            return -(xen_abi::Errno::ENOSYS.get() as isize);
+        }
+        let entry = self.base + op as usize * 32;
+        let ret: isize;
+        // SAFETY: `entry` is Xen's stub for `op` inside the page; the caller
+        // vouches for the arguments; every register Xen may clobber is
+        // declared clobbered. `n` is a constant after inlining, so only one
+        // arm survives.
+        unsafe {
+            match n {
+                1 => asm!(
+                    "call {entry}",
+                    entry = in(reg) entry,
+                    inlateout("rdi") a0 => _,
+                    lateout("rsi") _, lateout("rdx") _, lateout("r10") _, lateout("r8") _,
+                    lateout("rax") ret, lateout("rcx") _, lateout("r11") _,
+                ),
+                2 => asm!(
+                    "call {entry}",
+                    entry = in(reg) entry,
+                    inlateout("rdi") a0 => _,
+                    inlateout("rsi") a1 => _,
+                    lateout("rdx") _, lateout("r10") _, lateout("r8") _,
+                    lateout("rax") ret, lateout("rcx") _, lateout("r11") _,
+                ),
+                _ => asm!(
+                    "call {entry}",
+                    entry = in(reg) entry,
+                    inlateout("rdi") a0 => _,
+                    inlateout("rsi") a1 => _,
+                    inlateout("rdx") a2 => _,
+                    lateout("r10") _, lateout("r8") _,
+                    lateout("rax") ret, lateout("rcx") _, lateout("r11") _,
+                ),
+            }
+        }
+        ret
+    }
 }
 
 /// Xen's CPUID leaves, as an x86 guest finds them.
