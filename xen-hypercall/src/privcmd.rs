@@ -247,6 +247,7 @@ unsafe impl Hypercall for Privcmd {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::string::ToString;
 
     #[test]
     fn ioctl_number_matches_linux() {
