@@ -8,10 +8,10 @@
 //! [`grant_table`], [`memory`], ...). Errors are [`xen_abi::Errno`].
 //!
 //! Backends:
-//! - [`arch::x86_64::HypercallPage`]: a guest kernel on x86_64, PV (the page
+//! - `arch::x86_64::HypercallPage`: a guest kernel on x86_64, PV (the page
 //!   named by the `HYPERCALL_PAGE` ELF note) or PVH/HVM (the page installed
 //!   through the MSR that Xen advertises in its CPUID leaves).
-//! - [`arch::aarch64::Hvc`]: a guest kernel on aarch64 (`hvc #0xEA1`).
+//! - `arch::aarch64::Hvc`: a guest kernel on aarch64 (`hvc #0xEA1`).
 //! - `privcmd::Privcmd` (feature `std`, Linux): userspace in dom0 or a driver
 //!   domain, through `/dev/xen/privcmd`, with every buffer Xen reads or writes
 //!   placed in memory from `/dev/xen/hypercall`.
@@ -21,30 +21,69 @@
 //! (where the buffer is used in place) and through privcmd (where it is
 //! bounced through hypercall-safe memory).
 //!
-//! ```ignore
-//! # fn demo(hc: &impl xen_hypercall::Hypercall) -> Result<(), xen_abi::Errno> {
-//! let (major, minor) = xen_hypercall::version::version(hc)?;
-//! let port = xen_hypercall::event_channel::alloc_unbound(
-//!     hc,
-//!     xen_abi::DomId::SELF,
-//!     xen_abi::DomId::SELF,
-//! )?;
-//! xen_hypercall::event_channel::send(hc, port)?;
-//! # Ok(()) }
 //! ```
+//! use xen_hypercall::{event_channel, version, Hypercall};
+//! use xen_abi::DomId;
+//!
+//! // In a guest kernel `hc` is the hypercall page or `hvc`; in dom0 userspace
+//! // it is `privcmd::Privcmd::open()?`. Here, a stand-in that plays Xen 4.17
+//! // and hands out port 5:
+//! struct Fake;
+//! // SAFETY: never touches memory; answers like Xen would.
+//! unsafe impl Hypercall for Fake {
+//!     unsafe fn hypercall5(&self, op: u32, args: [u64; 5]) -> isize {
+//!         match (op, args[0]) {
+//!             (17, 0) => 0x0004_0011,                    // XENVER_version
+//!             (32, 6) => {                               // EVTCHNOP_alloc_unbound
+//!                 // SAFETY: args[1] is the evtchn_alloc_unbound Xen writes.
+//!                 unsafe { *((args[1] + 4) as *mut u32) = 5 };
+//!                 0
+//!             }
+//!             _ => -38,                                  // ENOSYS
+//!         }
+//!     }
+//! }
+//! let hc = Fake;
+//! assert_eq!(version::version(&hc)?, (4, 17));
+//! let port = event_channel::alloc_unbound(&hc, DomId::SELF, DomId::SELF)?;
+//! assert_eq!(port.get(), 5);
+//! assert_eq!(event_channel::send(&hc, port), Err(xen_abi::Errno::ENOSYS));
+//! # Ok::<(), xen_abi::Errno>(())
+//! ```
+//!
+//! Every wrapper compiles to the bare hypercall: `cargo xtask asm`
+//! disassembles a release build of [`event_channel::send`] next to the same
+//! call written by hand in inline assembly, for x86_64 and aarch64, and
+//! requires the two to match (they are instruction-for-instruction equal).
 //!
 //! A wrapper is `unsafe` exactly when the caller must vouch for memory (frames,
 //! guest addresses, mappings); its `# Safety` section says what.
 #![no_std]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-#[cfg(feature = "std")]
+#[cfg(any(feature = "std", test))]
 extern crate std;
 
 pub mod arch;
 mod backend;
+pub mod callback;
 pub mod console;
+pub mod event_channel;
+pub mod grant_table;
+pub mod hvm;
+pub mod memory;
+pub mod mmu;
+pub mod multicall;
+pub mod physdev;
+pub mod sched;
+pub mod timer;
+pub mod vcpu;
+pub mod version;
+pub mod vm_assist;
 pub use backend::Hypercall;
+
+#[cfg(test)]
+mod testing;
 
 #[cfg(all(feature = "std", target_os = "linux"))]
 #[cfg_attr(docsrs, doc(cfg(all(feature = "std", target_os = "linux"))))]
@@ -76,7 +115,7 @@ pub(crate) unsafe fn cmd_arg<H: Hypercall, T: zerocopy::IntoBytes + zerocopy::Fr
     let ret = hc.with_buffer(zerocopy::IntoBytes::as_mut_bytes(arg), |addr| {
         // SAFETY: `addr` is where Xen sees `arg` for this call; the caller
         // vouches for what `arg` names.
-        unsafe { hc.hypercall5(op.get(), [u64::from(cmd), addr, 0, 0, 0]) }
+        unsafe { hc.hypercall2(op.get(), u64::from(cmd), addr) }
     });
     check(ret)
 }
@@ -96,7 +135,7 @@ pub(crate) unsafe fn cmd_args<H: Hypercall, T: zerocopy::IntoBytes + zerocopy::F
     let ret = hc.with_buffer(zerocopy::IntoBytes::as_mut_bytes(args), |addr| {
         // SAFETY: `addr` is where Xen sees the `count` elements; the caller
         // vouches for what they name.
-        unsafe { hc.hypercall5(op.get(), [u64::from(cmd), addr, count, 0, 0]) }
+        unsafe { hc.hypercall3(op.get(), u64::from(cmd), addr, count) }
     });
     check(ret)
 }

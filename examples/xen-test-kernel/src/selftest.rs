@@ -96,7 +96,8 @@ impl SharedInfoPage {
 
     /// Clears `port`'s pending bit.
     pub fn clear_pending(&self, port: u32) {
-        self.word(Self::pending_offset(port)).fetch_and(!(1 << (port % 64)), Ordering::SeqCst);
+        self.word(Self::pending_offset(port))
+            .fetch_and(!(1 << (port % 64)), Ordering::SeqCst);
     }
 
     /// Is `port` masked?
@@ -106,7 +107,8 @@ impl SharedInfoPage {
 
     /// Masks `port`.
     pub fn mask(&self, port: u32) {
-        self.word(Self::mask_offset(port)).fetch_or(1 << (port % 64), Ordering::SeqCst);
+        self.word(Self::mask_offset(port))
+            .fetch_or(1 << (port % 64), Ordering::SeqCst);
     }
 
     /// vCPU 0's `evtchn_upcall_mask`.
@@ -152,7 +154,7 @@ fn map_shared_info(hc: &impl Hypercall, platform: Platform) -> Result<SharedInfo
             // SAFETY: Xen's start_info page stays mapped.
             let ma = unsafe { (*start_info).shared_info };
             let pte = (ma & !0xfff) | 0x67; // present, rw, user, accessed, dirty
-            // SAFETY: remaps our own page (UVMF_INVLPG = 2).
+                                            // SAFETY: remaps our own page (UVMF_INVLPG = 2).
             unsafe { hc.hypercall5(14, [va as u64, pte, 2, 0, 0]) }
         }
         Platform::Pvh { .. } => {
@@ -175,7 +177,10 @@ fn map_shared_info(hc: &impl Hypercall, platform: Platform) -> Result<SharedInfo
 
 /// Runs every check; true when all passed.
 pub fn run(hc: &impl Hypercall, platform: Platform) -> bool {
-    println!("xen-test-kernel: booted as {}", if platform.is_pv() { "PV" } else { "PVH" });
+    println!(
+        "xen-test-kernel: booted as {}",
+        if platform.is_pv() { "PV" } else { "PVH" }
+    );
     if platform.is_pv() {
         // I/O privilege for QEMU's debug-exit port (PHYSDEVOP_set_iopl); the
         // typed wrapper is checked again in xen_info.
@@ -190,14 +195,25 @@ pub fn run(hc: &impl Hypercall, platform: Platform) -> bool {
     t.check(
         "map shared_info",
         shared.is_ok(),
-        format_args!("{}", if platform.is_pv() { "update_va_mapping" } else { "add_to_physmap" }),
+        format_args!(
+            "{}",
+            if platform.is_pv() {
+                "update_va_mapping"
+            } else {
+                "add_to_physmap"
+            }
+        ),
     );
     let shared = shared.ok();
     if let Some(s) = &shared {
         // No upcall handler is installed: keep events from being delivered.
         s.upcall_mask().store(1, Ordering::SeqCst);
     }
-    let cx = Ctx { hc, platform, shared };
+    let cx = Ctx {
+        hc,
+        platform,
+        shared,
+    };
     xen_info::run(&mut t, &cx);
     events::run(&mut t, &cx);
     memory::run(&mut t, &cx);

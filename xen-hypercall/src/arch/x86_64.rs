@@ -152,7 +152,10 @@ pub struct XenCpuid {
 }
 
 fn cpuid(leaf: u32, subleaf: u32) -> [u32; 4] {
-    let r = core::arch::x86_64::__cpuid_count(leaf, subleaf);
+    // SAFETY: CPUID exists on every x86_64 CPU (the intrinsic is an unsafe
+    // fn on older compilers, a safe one on newer).
+    #[allow(unused_unsafe)]
+    let r = unsafe { core::arch::x86_64::__cpuid_count(leaf, subleaf) };
     [r.eax, r.ebx, r.ecx, r.edx]
 }
 
