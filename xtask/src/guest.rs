@@ -338,8 +338,40 @@ pub(crate) fn boot(
     Ok(judge(&lines, status.and_then(|s| s.code()), timed_out))
 }
 
+/// Removes terminal escape sequences (SeaBIOS clears the screen).
+fn strip_escapes(l: &str) -> String {
+    let mut out = String::with_capacity(l.len());
+    let mut chars = l.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\u{1b}' {
+            out.push(c);
+            continue;
+        }
+        if chars.peek() == Some(&'[') {
+            chars.next();
+            while let Some(&n) = chars.peek() {
+                chars.next();
+                if n.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            chars.next();
+        }
+    }
+    out
+}
+
 fn echo_live(l: &str) {
-    if l.starts_with("(XEN)") {
+    let l = strip_escapes(l);
+    let l = l.as_str();
+    if !l.contains("(XEN)")
+        && (l.starts_with("SeaBIOS") || l.starts_with("Booting from") || l.trim().is_empty())
+    {
+        return;
+    }
+    if l.contains("(XEN)") {
+        let l = &l[l.find("(XEN)").unwrap_or(0)..];
         // Xen's own boot log: show the milestones only.
         if l.contains("Xen version") || l.contains("Dom0 kernel") || l.contains("Freed") {
             println!("  {l}");
