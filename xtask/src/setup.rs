@@ -38,6 +38,14 @@ const TARGETS: &[&str] = &["x86_64-unknown-none", "aarch64-unknown-none"];
 /// Rust components the checks need.
 const COMPONENTS: &[&str] = &["rustfmt", "clippy"];
 
+/// The minimum supported Rust version (the workspace's `rust-version`), which
+/// the test command builds the library crates with.
+pub(crate) const MSRV: &str = "1.81";
+
+fn installed_toolchains() -> String {
+    util::output(Command::new("rustup").args(["toolchain", "list"])).unwrap_or_default()
+}
+
 fn is_root() -> bool {
     util::output(Command::new("id").arg("-u"))
         .map(|s| s.trim() == "0")
@@ -100,6 +108,23 @@ pub(crate) fn ensure() -> Result<(), String> {
         let mut c: Vec<String> = ["rustup", "component", "add"].map(String::from).to_vec();
         c.extend(comps.iter().map(|s| s.to_string()));
         commands.push(c);
+    }
+    if !installed_toolchains()
+        .lines()
+        .any(|l| l.starts_with(&format!("{MSRV}-")))
+    {
+        commands.push(
+            [
+                "rustup",
+                "toolchain",
+                "install",
+                MSRV,
+                "--profile",
+                "minimal",
+            ]
+            .map(String::from)
+            .to_vec(),
+        );
     }
     if commands.is_empty() {
         println!("setup: everything is installed");
