@@ -2,6 +2,7 @@
 //! `io/`: layouts of the shared-memory protocols between domains.
 
 pub mod blkif;
+pub mod byte_ring;
 pub mod console;
 pub mod netif;
 pub mod ring;

@@ -9,7 +9,11 @@
 //! headers for x86_64 and aarch64 by the workspace's layout test
 //! (`cargo xtask layout`).
 //!
-//! The crate is `no_std`, needs no allocator and has no unsafe code.
+//! The crate is `no_std` and needs no allocator. The types need no unsafe
+//! code at all; the one fenced exception is the shared-memory accessor under
+//! [`io::ring`] (`SharedMem`), through which the typed rings
+//! ([`io::ring::FrontRing`], [`io::ring::BackRing`]) and the byte rings
+//! ([`io::byte_ring`]) touch memory another domain writes.
 //!
 //! ```
 //! use xen_abi::event_channel::{AllocUnbound, EvtchnPort};

@@ -269,8 +269,8 @@ pub(crate) fn boot(
     let append = format!(
         "console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all dom0_mem=64M dom0_max_vcpus=1{extra}"
     );
-    let mut child = Command::new("qemu-system-x86_64")
-        .args(["-accel", "tcg", "-cpu", cpu, "-m", "512", "-smp", "1"])
+    let mut cmd = Command::new("qemu-system-x86_64");
+    cmd.args(["-accel", "tcg", "-cpu", cpu, "-m", "512", "-smp", "1"])
         .args([
             "-display",
             "none",
@@ -286,7 +286,25 @@ pub(crate) fn boot(
         .arg("-append")
         .arg(&append)
         .arg("-initrd")
-        .arg(kernel)
+        .arg(kernel);
+    let run = run_qemu(cmd, timeout, live)?;
+    Ok(judge(&run.lines, run.exit, run.timed_out))
+}
+
+/// What a QEMU run printed on its serial console and how it ended.
+#[derive(Debug)]
+pub(crate) struct QemuRun {
+    pub(crate) lines: Vec<String>,
+    /// QEMU's exit status (`None` when killed at the timeout).
+    pub(crate) exit: Option<i32>,
+    pub(crate) timed_out: bool,
+}
+
+/// Runs a QEMU command whose serial console is its stdout, collecting the
+/// console lines until QEMU exits or `timeout` passes (then QEMU is killed);
+/// `live` echoes the console.
+pub(crate) fn run_qemu(mut cmd: Command, timeout: Duration, live: bool) -> Result<QemuRun, String> {
+    let mut child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -335,11 +353,15 @@ pub(crate) fn boot(
         }
         lines.push(l);
     }
-    Ok(judge(&lines, status.and_then(|s| s.code()), timed_out))
+    Ok(QemuRun {
+        lines,
+        exit: status.and_then(|s| s.code()),
+        timed_out,
+    })
 }
 
 /// Removes terminal escape sequences (SeaBIOS clears the screen).
-fn strip_escapes(l: &str) -> String {
+pub(crate) fn strip_escapes(l: &str) -> String {
     let mut out = String::with_capacity(l.len());
     let mut chars = l.chars().peekable();
     while let Some(c) = chars.next() {

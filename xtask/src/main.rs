@@ -9,6 +9,9 @@
 #![allow(clippy::std_instead_of_core, clippy::type_complexity)]
 
 mod asm;
+mod bench;
+mod dom0;
+mod fuzz;
 mod guest;
 mod layout;
 mod setup;
@@ -27,9 +30,9 @@ fn main() -> ExitCode {
         "setup" => setup::run(rest),
         "demo" => guest::demo(),
         "guest" => guest::run(rest),
-        "dom0" => not_yet("dom0", "the dom0-tier issue (#4)"),
-        "bench" => not_yet("bench", "the shared-ring (#6) and xen-store (#5) issues"),
-        "fuzz" => not_yet("fuzz", "the shared-ring (#6) and xen-store (#5) issues"),
+        "dom0" => dom0::run(rest),
+        "bench" => bench::run(rest),
+        "fuzz" => fuzz::run(rest),
         "help" | "-h" | "--help" => {
             print_help();
             Ok(())
@@ -55,18 +58,12 @@ fn print_help() {
          layout   prove xen-abi's layouts and constants against /usr/include/xen\n\
          \x20        (x86_64 and aarch64, bindgen + clang); `--keep` keeps generated files\n\
          setup    install what the other commands need (root), else print the commands\n\
-         demo     boot an example on real Xen (not yet: issue #3)\n\
-         guest    boot the test kernels on Xen 4.17/4.20 (not yet: issue #3)\n\
-         dom0     Linux dom0 tier (not yet: issue #4)\n\
-         bench    benchmarks against the C libraries (not yet: issues #5, #6)\n\
-         fuzz     cargo-fuzz targets (not yet: issues #5, #6)"
+         demo     boot the PV test kernel on Xen 4.17 in QEMU, live\n\
+         guest    boot the PV and PVH test kernels on Xen 4.17 and 4.20 (`--xen`, `--mode`)\n\
+         dom0     Linux dom0 + xenstored on Xen 4.17/4.20, our tests in it (`--xen`, `--live`)\n\
+         bench    ring benchmarks against C's ring.h (`--rounds N`)\n\
+         fuzz     cargo-fuzz targets, nightly (`--secs N` per target)"
     );
-}
-
-fn not_yet(what: &str, issue: &str) -> Result<(), String> {
-    Err(format!(
-        "`cargo xtask {what}` is not built yet; it lands with {issue}"
-    ))
 }
 
 /// One `cargo` invocation of the test command.
@@ -127,6 +124,16 @@ const STEPS: &[Step] = &[
         env: &[],
     },
     Step {
+        name: "loom (ring notify protocol)",
+        dir: ".",
+        args: &["test", "-p", "xen-abi", "--release", "--test", "loom"],
+        env: &[
+            ("RUSTFLAGS", "--cfg loom"),
+            // Its own target dir: other RUSTFLAGS would rebuild everything.
+            ("CARGO_TARGET_DIR", "target/loom"),
+        ],
+    },
+    Step {
         name: "no_std x86_64",
         dir: ".",
         args: &[
@@ -165,12 +172,22 @@ fn cmd_test(_args: &[String]) -> Result<(), String> {
         util::step(step.name);
         util::cargo(&root.join(step.dir), step.args, step.env)?;
     }
+    util::step(&format!("msrv (Rust {})", setup::MSRV));
+    util::run(
+        std::process::Command::new("rustup")
+            .args(["run", setup::MSRV, "cargo", "build", "--quiet"])
+            .args(["-p", "xen-abi", "-p", "xen-hypercall", "--all-features"])
+            .env("CARGO_TARGET_DIR", root.join("target/msrv"))
+            .current_dir(&root),
+    )?;
     util::step("layout");
     layout::run(&[])?;
     util::step("asm (wrappers compile to the bare hypercall)");
     asm::run(&[])?;
     util::step("guest (real Xen 4.17 and 4.20 under QEMU)");
     guest::run(&["--xen".into(), "all".into()])?;
+    util::step("dom0 (Linux dom0 + xenstored on Xen 4.17 and 4.20 under QEMU)");
+    dom0::run(&["--xen".into(), "all".into()])?;
     println!(
         "\nxtask test: all steps passed in {:.0} s",
         start.elapsed().as_secs_f64()

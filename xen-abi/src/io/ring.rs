@@ -15,8 +15,16 @@
 //! [`crate::io::netif::TxSring`], ...) also declare one slot; the real ring
 //! continues to the end of the shared page.
 //!
-//! This module is the layout only; the producer/consumer logic (memory
-//! barriers, event suppression) lives with the drivers.
+//! On top of the layout, [`FrontRing`] and [`BackRing`] are the two ends of
+//! the protocol for any zerocopy request/response pair, over a
+//! [`SharedMem`] region (one page or several): the producer publishes with
+//! the notify decision (`RING_PUSH_*_AND_CHECK_NOTIFY`), the consumer reads
+//! the peer's producer index once per batch, validates it
+//! ([`ProdOverflow`]) and copies every slot out before anyone looks at it,
+//! and both sides have the final check before sleeping
+//! (`RING_FINAL_CHECK_FOR_*`). The barriers are the ones `ring.h` has: a
+//! release store for `wmb`, an acquire load for `rmb`, a full fence for
+//! `mb`. Ready-made instances: [`BlkifFrontRing`], [`NetifTxFrontRing`], ...
 //!
 //! The indices are free-running 32-bit counters ([`RingIdx`]): a slot is
 //! `idx & (size - 1)`, and `prod - cons` (wrapping) is the number of
@@ -24,6 +32,59 @@
 //! other end wants an event-channel notification.
 
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
+
+use crate::io::{blkif, netif};
+
+pub(crate) mod shm;
+mod typed;
+
+pub use shm::SharedMem;
+
+/// The alignment [`SharedMem`] requires of its region (shared pages are
+/// page-aligned, so this only rejects mistakes).
+pub const SHARED_MEM_ALIGN: usize = 8;
+pub use typed::{entry_size, BackRing, Batch, FrontRing, ProdOverflow, RingFull};
+
+/// The frontend of a block ring (`blkif_front_ring`).
+#[doc(alias = "blkif_front_ring")]
+pub type BlkifFrontRing<'a> = FrontRing<'a, blkif::Request, blkif::Response>;
+/// The backend of a block ring (`blkif_back_ring`).
+#[doc(alias = "blkif_back_ring")]
+pub type BlkifBackRing<'a> = BackRing<'a, blkif::Request, blkif::Response>;
+/// The frontend of a network transmit ring (`netif_tx_front_ring`).
+#[doc(alias = "netif_tx_front_ring")]
+pub type NetifTxFrontRing<'a> = FrontRing<'a, netif::TxRequest, netif::TxResponse>;
+/// The backend of a network transmit ring (`netif_tx_back_ring`).
+#[doc(alias = "netif_tx_back_ring")]
+pub type NetifTxBackRing<'a> = BackRing<'a, netif::TxRequest, netif::TxResponse>;
+/// The frontend of a network receive ring (`netif_rx_front_ring`).
+#[doc(alias = "netif_rx_front_ring")]
+pub type NetifRxFrontRing<'a> = FrontRing<'a, netif::RxRequest, netif::RxResponse>;
+/// The backend of a network receive ring (`netif_rx_back_ring`).
+#[doc(alias = "netif_rx_back_ring")]
+pub type NetifRxBackRing<'a> = BackRing<'a, netif::RxRequest, netif::RxResponse>;
+/// The frontend of a network control ring (`xen_netif_ctrl_front_ring`).
+#[doc(alias = "xen_netif_ctrl_front_ring")]
+pub type NetifCtrlFrontRing<'a> = FrontRing<'a, netif::CtrlRequest, netif::CtrlResponse>;
+/// The backend of a network control ring (`xen_netif_ctrl_back_ring`).
+#[doc(alias = "xen_netif_ctrl_back_ring")]
+pub type NetifCtrlBackRing<'a> = BackRing<'a, netif::CtrlRequest, netif::CtrlResponse>;
+
+// The generic slot is exactly the C union of each protocol.
+const _: () = {
+    use core::mem::size_of;
+    assert!(entry_size::<blkif::Request, blkif::Response>() == size_of::<blkif::SringEntry>());
+    assert!(
+        entry_size::<netif::TxRequest, netif::TxResponse>() == size_of::<netif::TxSringEntry>()
+    );
+    assert!(
+        entry_size::<netif::RxRequest, netif::RxResponse>() == size_of::<netif::RxSringEntry>()
+    );
+    assert!(
+        entry_size::<netif::CtrlRequest, netif::CtrlResponse>()
+            == size_of::<netif::CtrlSringEntry>()
+    );
+};
 
 /// A free-running ring index (`RING_IDX`, a C `unsigned int`).
 #[doc(alias = "RING_IDX")]

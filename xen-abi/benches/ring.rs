@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+//! Ring benchmark over the blkif layout between two spinning threads: the
+//! Rust half of `cargo xtask bench` (the C half is the same workload written
+//! with `ring.h`'s macros; xtask runs both, interleaved, and prints ratios).
+//!
+//! `cargo bench -p xen-abi --bench ring -- <window> <requests>` prints
+//! `ns_per_req=<f> notify_per_req=<f>`. `window` is the most requests in
+//! flight: 1 is ping-pong, 32 (the ring's size) is streaming.
+#![allow(clippy::std_instead_of_core, missing_docs)]
+
+use std::hint::spin_loop;
+use std::ptr::NonNull;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::thread;
+use std::time::Instant;
+
+use xen_abi::grant_table::GrantRef;
+use xen_abi::io::blkif::{Operation, Request, RequestSegment, Response, Status};
+use xen_abi::io::ring::{BlkifBackRing, BlkifFrontRing, SharedMem, PAGE_SIZE};
+
+/// An event channel stand-in: a pending flag on its own cache line.
+#[repr(align(64))]
+struct Evtchn(AtomicU32);
+
+impl Evtchn {
+    fn notify(&self, count: &mut u64) {
+        *count += 1;
+        self.0.store(1, Ordering::Release);
+    }
+
+    fn wait(&self) {
+        loop {
+            if self.0.load(Ordering::Acquire) != 0 && self.0.swap(0, Ordering::Acquire) != 0 {
+                return;
+            }
+            spin_loop();
+        }
+    }
+}
+
+#[repr(C, align(4096))]
+struct Page([u8; PAGE_SIZE]);
+
+fn run(window: u64, n: u64) -> (f64, f64) {
+    let mut page = Box::new(Page([0; PAGE_SIZE]));
+    let p = NonNull::from(&mut page.0[..]).cast::<u8>();
+    // SAFETY: `page` outlives both handles (the threads are joined below)
+    // and is only accessed through them.
+    let (fm, bm) = unsafe {
+        (
+            SharedMem::new(p, PAGE_SIZE).unwrap(),
+            SharedMem::new(p, PAGE_SIZE).unwrap(),
+        )
+    };
+    let (to_back, to_front) = (Evtchn(AtomicU32::new(0)), Evtchn(AtomicU32::new(0)));
+    let mut front = BlkifFrontRing::init(fm).unwrap();
+    let start = Instant::now();
+    let (front_notes, back_notes) = thread::scope(|s| {
+        let back = s.spawn(|| {
+            let mut back = BlkifBackRing::attach(bm, 0).unwrap();
+            let (mut done, mut notes) = (0u64, 0u64);
+            loop {
+                let mut k = 0;
+                back.fetch_requests().expect("honest peer");
+                while let Some(req) = back.take_request() {
+                    let rsp = Response {
+                        id: req.id,
+                        operation: req.operation,
+                        status: Status::OKAY,
+                        ..Response::default()
+                    };
+                    back.produce(&rsp).expect("answering a consumed request");
+                    k += 1;
+                }
+                done += k;
+                if k > 0 && back.publish() {
+                    to_front.notify(&mut notes);
+                }
+                if done == n {
+                    return notes;
+                }
+                if !back.final_check_for_requests().expect("honest peer") {
+                    to_back.wait();
+                }
+            }
+        });
+        let (mut sent, mut done, mut notes) = (0u64, 0u64, 0u64);
+        while done < n {
+            let mut k = 0;
+            while sent < n && sent - done < window && !front.is_full() {
+                let mut req = Request {
+                    operation: Operation::READ,
+                    nr_segments: 1,
+                    handle: 0,
+                    id: sent,
+                    sector_number: sent * 8,
+                    ..Request::default()
+                };
+                req.seg[0] = RequestSegment {
+                    gref: GrantRef::new_unchecked(1),
+                    first_sect: 0,
+                    last_sect: 7,
+                    _pad0: [0; 2],
+                };
+                front.produce(&req).expect("not full");
+                sent += 1;
+                k += 1;
+            }
+            if k > 0 && front.publish() {
+                to_back.notify(&mut notes);
+            }
+            front.fetch_responses().expect("honest peer");
+            while let Some(rsp) = front.take_response() {
+                assert_eq!(rsp.id, done);
+                done += 1;
+            }
+            if done < n
+                && (sent == n || sent - done >= window || front.is_full())
+                && !front.final_check_for_responses().expect("honest peer")
+            {
+                to_front.wait();
+            }
+        }
+        (notes, back.join().unwrap())
+    });
+    let ns = start.elapsed().as_nanos() as f64 / n as f64;
+    (ns, (front_notes + back_notes) as f64 / n as f64)
+}
+
+fn main() {
+    // `cargo bench` appends `--bench`; ignore flags.
+    let args: Vec<u64> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
+    let window = args.first().copied().unwrap_or(1).max(1);
+    let n = args.get(1).copied().unwrap_or(200_000);
+    let (ns, notes) = run(window, n);
+    println!("ns_per_req={ns:.2} notify_per_req={notes:.4}");
+}

@@ -1,0 +1,648 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+//! The dom0 tier: Debian's Linux kernel boots as dom0 on real Xen (4.17 and
+//! 4.20) under `qemu-system-x86_64 -accel tcg`, with an initramfs built here
+//! (busybox-static, the Xen kernel modules, Debian's `xenstored` and our
+//! crates' integration-test binaries). `/init` loads the modules, mounts
+//! xenfs, starts xenstored, runs every test binary with
+//! `--include-ignored --test-threads=1` and reboots, which ends QEMU
+//! (`-no-reboot`).
+//!
+//! Results come back on the serial console, which already carries Xen's and
+//! the kernel's messages: one channel shows the test lines in context with a
+//! dom0 oops or a Xen panic, and needs no extra device or driver in the
+//! guest. The harness reads libtest's own `test NAME ... ok` lines between
+//! markers printed by `/init`, checks each binary ran as many tests as
+//! `--list` names on the host and exited 0, and fails on a hang (timeout),
+//! a crash or a missing end marker.
+
+use std::collections::{BTreeSet, HashSet};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use crate::guest::{self, QemuRun};
+use crate::util;
+
+/// The fewest passing tests a run may report per Xen version.
+const MIN_TESTS: u32 = 15;
+
+/// The packages whose integration tests run in dom0 (`cargo test -p`).
+const TEST_PACKAGES: &[&str] = &["xen-hypercall"];
+
+/// The Xen modules dom0 needs (their dependencies are added from
+/// `modules.dep`).
+const MODULES: &[&str] = &[
+    "xen-evtchn",
+    "xen-gntdev",
+    "xen-gntalloc",
+    "xen-privcmd",
+    "xenfs",
+];
+
+/// Debian 12's Xen 4.17 tools (`xen-utils-4.17`).
+const XEN_TOOLS: &str = "/usr/lib/xen-4.17/bin";
+
+/// How long one boot may take before it counts as a hang.
+const TIMEOUT: Duration = Duration::from_secs(240);
+
+/// One test executable for dom0.
+#[derive(Debug, Clone)]
+struct TestBinary {
+    /// `<package>-<test target>`, unique and shell-safe.
+    name: String,
+    path: PathBuf,
+    /// How many tests `--list` names (ignored ones included).
+    tests: u32,
+}
+
+/// Builds the integration tests of [`TEST_PACKAGES`] for the host target and
+/// lists them.
+fn build_test_binaries() -> Result<Vec<TestBinary>, String> {
+    let root = util::workspace_root();
+    let mut cmd = Command::new(util::cargo_bin());
+    cmd.args(["test", "--no-run", "--message-format=json", "--tests"])
+        .args(["--target", "x86_64-unknown-linux-gnu", "--features", "std"])
+        .current_dir(&root);
+    for p in TEST_PACKAGES {
+        cmd.args(["-p", p]);
+    }
+    let out = util::output(&mut cmd)?;
+    let mut bins = Vec::new();
+    for line in out.lines() {
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
+        if v["reason"] != "compiler-artifact" || v["profile"]["test"] != true {
+            continue;
+        }
+        let kinds = v["target"]["kind"].as_array().cloned().unwrap_or_default();
+        if !kinds.iter().any(|k| k == "test") {
+            continue; // unit tests run on the host
+        }
+        let (Some(exe), Some(target)) = (v["executable"].as_str(), v["target"]["name"].as_str())
+        else {
+            continue;
+        };
+        let package = v["package_id"]
+            .as_str()
+            .and_then(|id| TEST_PACKAGES.iter().find(|p| id.contains(*p)))
+            .copied()
+            .unwrap_or("test");
+        let list = util::output(Command::new(exe).args(["--list", "--format", "terse"]))?;
+        let tests = list.lines().filter(|l| l.ends_with(": test")).count() as u32;
+        bins.push(TestBinary {
+            name: format!("{package}-{target}")
+                .replace(|c: char| !c.is_ascii_alphanumeric() && c != '-', "_"),
+            path: PathBuf::from(exe),
+            tests,
+        });
+    }
+    if bins.is_empty() {
+        return Err("cargo built no integration-test binaries".into());
+    }
+    Ok(bins)
+}
+
+/// The newest installed kernel with modules: `(version, /boot/vmlinuz-*)`.
+fn find_kernel() -> Result<(String, PathBuf), String> {
+    let mut found: Vec<String> = std::fs::read_dir("/lib/modules")
+        .map_err(|e| format!("/lib/modules: {e} (cargo xtask setup installs linux-image-amd64)"))?
+        .flatten()
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|v| Path::new(&format!("/boot/vmlinuz-{v}")).exists())
+        .collect();
+    found.sort();
+    let v = found
+        .pop()
+        .ok_or("no /boot/vmlinuz-* with modules (cargo xtask setup installs linux-image-amd64)")?;
+    let path = PathBuf::from(format!("/boot/vmlinuz-{v}"));
+    Ok((v, path))
+}
+
+/// Extracts the ELF `vmlinux` from a bzImage: the x86 boot protocol's setup
+/// header gives the compressed payload's offset (from the end of the setup
+/// sectors) and length; its magic says how it is compressed. Xen then loads
+/// the ELF directly instead of decompressing it itself under TCG.
+fn extract_vmlinux(bzimage: &Path, out: &Path) -> Result<(), String> {
+    let data = std::fs::read(bzimage).map_err(|e| format!("{}: {e}", bzimage.display()))?;
+    let u32_at = |o: usize| -> Option<u32> {
+        Some(u32::from_le_bytes(data.get(o..o + 4)?.try_into().ok()?))
+    };
+    if data.get(0x202..0x206) != Some(b"HdrS") {
+        return Err(format!("{} is not a bzImage", bzimage.display()));
+    }
+    let setup_sects = usize::from(*data.get(0x1f1).ok_or("truncated bzImage")?).max(4);
+    let (off, len) = (
+        u32_at(0x248).ok_or("truncated bzImage")? as usize,
+        u32_at(0x24c).ok_or("truncated bzImage")? as usize,
+    );
+    let start = (setup_sects + 1) * 512 + off;
+    let payload = data
+        .get(start..start + len)
+        .ok_or("bzImage payload out of range")?;
+    let tool: &[&str] = match payload {
+        [0xfd, b'7', b'z', b'X', b'Z', 0, ..] => &["xz", "-dc", "--single-stream"],
+        [0x28, 0xb5, 0x2f, 0xfd, ..] => &["zstd", "-dcq"],
+        [0x1f, 0x8b, ..] => &["gzip", "-dc"],
+        _ => return Err("bzImage payload: unknown compression".into()),
+    };
+    let tmp = out.with_extension("payload");
+    std::fs::write(&tmp, payload).map_err(|e| format!("{}: {e}", tmp.display()))?;
+    let elf = util::output_bytes(Command::new(tool[0]).args(&tool[1..]).arg(&tmp))?;
+    let _ = std::fs::remove_file(&tmp);
+    if elf.get(..4) != Some(b"\x7fELF") {
+        return Err("the decompressed bzImage payload is not an ELF".into());
+    }
+    std::fs::write(out, elf).map_err(|e| format!("{}: {e}", out.display()))
+}
+
+/// `target/dom0/vmlinux-<ver>`, extracted once.
+fn vmlinux(kver: &str, bzimage: &Path) -> Result<PathBuf, String> {
+    let dir = util::workspace_root().join("target/dom0");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let out = dir.join(format!("vmlinux-{kver}"));
+    if !out.exists() {
+        extract_vmlinux(bzimage, &out)?;
+    }
+    Ok(out)
+}
+
+/// The modules to load, dependencies first, as paths relative to
+/// `/lib/modules/<kver>`.
+fn module_order(kver: &str) -> Result<Vec<String>, String> {
+    let dep_path = format!("/lib/modules/{kver}/modules.dep");
+    let deps = std::fs::read_to_string(&dep_path).map_err(|e| format!("{dep_path}: {e}"))?;
+    let lookup = |name: &str| -> Option<(String, Vec<String>)> {
+        deps.lines().find_map(|l| {
+            let (m, d) = l.split_once(':')?;
+            let file = m.rsplit('/').next()?;
+            let stem = file.split(".ko").next()?;
+            (stem == name).then(|| {
+                (
+                    m.to_string(),
+                    d.split_whitespace().map(String::from).collect(),
+                )
+            })
+        })
+    };
+    let mut order: Vec<String> = Vec::new();
+    for name in MODULES {
+        let (m, d) = lookup(name).ok_or(format!("module {name} is not in {dep_path}"))?;
+        // modules.dep lists every (transitive) dependency, deepest last.
+        for dep in d.iter().rev().chain(std::iter::once(&m)) {
+            if !order.contains(dep) {
+                order.push(dep.clone());
+            }
+        }
+    }
+    Ok(order)
+}
+
+/// The shared libraries `ldd` names for `bin` (the loader included).
+fn libraries(bin: &Path) -> Result<Vec<PathBuf>, String> {
+    let out = util::output(Command::new("ldd").arg(bin))?;
+    Ok(out
+        .lines()
+        .filter_map(|l| {
+            let l = l.trim();
+            let path = match l.split_once("=>") {
+                Some((_, r)) => r.split_whitespace().next()?,
+                None => l.split_whitespace().next()?,
+            };
+            path.starts_with('/').then(|| PathBuf::from(path))
+        })
+        .collect())
+}
+
+/// Copies `src` (following symlinks) to `root/dest`.
+fn install(root: &Path, src: &Path, dest: &Path) -> Result<(), String> {
+    let to = root.join(dest.strip_prefix("/").unwrap_or(dest));
+    if let Some(parent) = to.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
+    }
+    std::fs::copy(src, &to)
+        .map_err(|e| format!("copy {} -> {}: {e}", src.display(), to.display()))?;
+    Ok(())
+}
+
+/// Copies a dynamically linked program and every library it needs.
+fn install_program(
+    root: &Path,
+    src: &Path,
+    dest: &Path,
+    libs: &mut BTreeSet<PathBuf>,
+) -> Result<(), String> {
+    install(root, src, dest)?;
+    libs.extend(libraries(src)?);
+    Ok(())
+}
+
+/// Writes `/init`: set up dom0, run every test binary, reboot (which makes
+/// QEMU exit under `-no-reboot`).
+fn init_script(kver: &str, modules: &[String], bins: &[TestBinary]) -> String {
+    let mut s = String::from(
+        "#!/bin/busybox sh\n\
+         /bin/busybox mkdir -p /proc /sys /dev /run /tmp /var /sbin /usr/bin /usr/sbin\n\
+         /bin/busybox --install -s\n\
+         export PATH=/bin:/sbin:/usr/bin:/usr/sbin HOME=/root RUST_BACKTRACE=1\n\
+         mount -t proc proc /proc\n\
+         mount -t sysfs sysfs /sys\n\
+         mount -t devtmpfs devtmpfs /dev\n\
+         mkdir -p /dev/pts && mount -t devpts devpts /dev/pts\n\
+         mount -t tmpfs tmpfs /run\n\
+         ln -s /run /var/run\n\
+         mkdir -p /var/lib/xenstored /var/log/xen /run/xenstored /var/lock /root\n\
+         step() { \"$@\"; echo \"XENRS-DOM0-SETUP rc=$? $*\"; }\n",
+    );
+    for m in modules {
+        s.push_str(&format!("step insmod /lib/modules/{kver}/{m}\n"));
+    }
+    s.push_str("step mount -t xenfs xenfs /proc/xen\n");
+    s.push_str(&format!(
+        "step {XEN_TOOLS}/xenstored --pid-file=/run/xenstored.pid\n\
+         step {XEN_TOOLS}/xen-init-dom0\n"
+    ));
+    s.push_str("echo XENRS-DOM0-BEGIN\n");
+    for b in bins {
+        s.push_str(&format!(
+            "echo XENRS-DOM0-RUN {n}\n\
+             /tests/{n} --include-ignored --test-threads=1 2>&1\n\
+             echo XENRS-DOM0-EXIT {n} $?\n",
+            n = b.name
+        ));
+    }
+    s.push_str("echo XENRS-DOM0-END\nreboot -f\nsleep 10\n");
+    s
+}
+
+/// Builds `target/dom0/initramfs.cpio` (uncompressed: the kernel unpacks
+/// it with no decompression under TCG).
+fn build_initramfs(kver: &str, bins: &[TestBinary]) -> Result<PathBuf, String> {
+    let dir = util::workspace_root().join("target/dom0");
+    let root = dir.join("root");
+    if root.exists() {
+        std::fs::remove_dir_all(&root).map_err(|e| format!("{}: {e}", root.display()))?;
+    }
+    std::fs::create_dir_all(root.join("bin")).map_err(|e| format!("{e}"))?;
+    install(&root, Path::new("/bin/busybox"), Path::new("/bin/busybox"))
+        .map_err(|e| format!("{e} (cargo xtask setup installs busybox-static)"))?;
+    let modules = module_order(kver)?;
+    for m in &modules {
+        let p = PathBuf::from(format!("/lib/modules/{kver}/{m}"));
+        install(&root, &p, &p)?;
+    }
+    let mut libs = BTreeSet::new();
+    for tool in ["xenstored", "xen-init-dom0"] {
+        let p = Path::new(XEN_TOOLS).join(tool);
+        if !p.exists() {
+            return Err(format!(
+                "{} is missing (cargo xtask setup installs xen-utils-4.17)",
+                p.display()
+            ));
+        }
+        install_program(&root, &p, &p, &mut libs)?;
+    }
+    for b in bins {
+        let dest = root.join("tests").join(&b.name);
+        std::fs::create_dir_all(root.join("tests")).map_err(|e| format!("{e}"))?;
+        // Debug info is most of a test binary; the console needs none of it.
+        let stripped = Command::new("strip")
+            .arg("--strip-debug")
+            .arg("-o")
+            .arg(&dest)
+            .arg(&b.path)
+            .status()
+            .is_ok_and(|s| s.success());
+        if !stripped {
+            install(&root, &b.path, Path::new("/tests").join(&b.name).as_path())?;
+        }
+        libs.extend(libraries(&b.path)?);
+    }
+    let mut seen = HashSet::new();
+    for l in &libs {
+        if seen.insert(l.clone()) {
+            install(&root, l, l)?;
+        }
+    }
+    let init = root.join("init");
+    std::fs::write(&init, init_script(kver, &modules, bins)).map_err(|e| format!("{e}"))?;
+    util::run(Command::new("chmod").arg("755").arg(&init))?;
+    let cpio = dir.join("initramfs.cpio");
+    util::run(
+        Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "find . | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0 > '{}'",
+                cpio.display()
+            ))
+            .current_dir(&root),
+    )
+    .map_err(|e| format!("{e} (cargo xtask setup installs cpio)"))?;
+    Ok(cpio)
+}
+
+/// What one dom0 boot produced.
+#[derive(Debug, Default)]
+struct Outcome {
+    passed: u32,
+    failed: u32,
+    /// Why the run counts as failed even if no test said so.
+    problems: Vec<String>,
+    /// The failing tests.
+    failures: Vec<String>,
+}
+
+impl Outcome {
+    fn ok(&self) -> bool {
+        self.failed == 0 && self.problems.is_empty()
+    }
+}
+
+/// `test NAME ... RESULT` anywhere in a console line (a kernel or Xen message
+/// may precede it on the same line).
+fn test_line(l: &str) -> Option<(&str, &str)> {
+    let at = l.find("test ")?;
+    let rest = &l[at + 5..];
+    let (name, result) = rest.split_once(" ... ")?;
+    let result = result.split_whitespace().next()?;
+    matches!(result, "ok" | "FAILED" | "ignored").then_some((name.trim(), result))
+}
+
+/// Judges a dom0 boot's console (unit-tested).
+fn judge(lines: &[String], bins: &[(&str, u32)], timed_out: bool) -> Outcome {
+    let mut o = Outcome::default();
+    let mut current: Option<(String, u32, bool)> = None; // name, results, saw summary
+    let mut ran: Vec<String> = Vec::new();
+    let mut end = false;
+    let mut begun = false;
+    for raw in lines {
+        let l = guest::strip_escapes(raw);
+        let l = l.trim_end();
+        if let Some(rest) = l.strip_prefix("XENRS-DOM0-SETUP rc=") {
+            if !rest.starts_with("0 ") {
+                o.problems
+                    .push(format!("dom0 setup step failed: rc={rest}"));
+            }
+        } else if l == "XENRS-DOM0-BEGIN" {
+            begun = true;
+        } else if let Some(n) = l.strip_prefix("XENRS-DOM0-RUN ") {
+            current = Some((n.to_string(), 0, false));
+        } else if let Some(rest) = l.strip_prefix("XENRS-DOM0-EXIT ") {
+            let (n, rc) = rest.split_once(' ').unwrap_or((rest, "?"));
+            match current.take() {
+                Some((name, results, summary)) if name == n => {
+                    let want = bins.iter().find(|b| b.0 == n).map(|b| b.1);
+                    if want != Some(results) {
+                        o.problems.push(format!(
+                            "{n}: {results} results, expected {want:?} (tests went missing)"
+                        ));
+                    }
+                    if !summary {
+                        o.problems.push(format!("{n}: no `test result:` line"));
+                    }
+                    if rc != "0" {
+                        o.problems.push(format!("{n}: exit status {rc}"));
+                    }
+                }
+                _ => o.problems.push(format!("{n}: exit without a start")),
+            }
+            ran.push(n.to_string());
+        } else if l == "XENRS-DOM0-END" {
+            end = true;
+        } else if let Some((name, result)) = test_line(l) {
+            if let Some(c) = current.as_mut() {
+                c.1 += 1;
+            }
+            match result {
+                "ok" => o.passed += 1,
+                "FAILED" => {
+                    o.failed += 1;
+                    o.failures.push(name.to_string());
+                }
+                _ => o
+                    .problems
+                    .push(format!("{name} was ignored (run with --include-ignored)")),
+            }
+        } else if l.contains("test result:") {
+            if let Some(c) = current.as_mut() {
+                c.2 = true;
+            }
+        } else if l.contains("Kernel panic") || l.contains("Panic on CPU") {
+            o.problems.push(format!("crash: {l}"));
+        }
+    }
+    if timed_out {
+        o.problems.push("timed out (dom0 hung)".into());
+    }
+    if !begun {
+        o.problems
+            .push("dom0 never reached the tests (no begin marker)".into());
+    }
+    for (b, _) in bins {
+        if !ran.iter().any(|r| r == b) {
+            o.problems.push(format!("{b} never finished"));
+        }
+    }
+    if !end {
+        o.problems
+            .push("no end marker: dom0 crashed or Xen died".into());
+    }
+    if o.passed < MIN_TESTS {
+        o.problems.push(format!(
+            "only {} tests passed; the tier needs at least {MIN_TESTS}",
+            o.passed
+        ));
+    }
+    o
+}
+
+/// Boots Xen `xen` with `vmlinux` as dom0 and `initrd` as its initramfs.
+fn boot(xen: &Path, vmlinux: &Path, initrd: &Path, live: bool) -> Result<QemuRun, String> {
+    let mut cmd = Command::new("qemu-system-x86_64");
+    // Linux dom0 dies early under `-cpu max` (TCG's SMAP emulation).
+    cmd.args(["-accel", "tcg", "-cpu", "qemu64", "-m", "1024", "-smp", "1"])
+        .args([
+            "-display",
+            "none",
+            "-nographic",
+            "-no-reboot",
+            "-net",
+            "none",
+        ])
+        .args(["-serial", "stdio", "-monitor", "none"])
+        .arg("-kernel")
+        .arg(xen)
+        .arg("-append")
+        .arg(
+            "console=com1 com1=115200,8n1 loglvl=all guest_loglvl=error \
+             dom0_mem=512M,max:512M dom0_max_vcpus=1",
+        )
+        .arg("-initrd")
+        .arg(format!(
+            "{} console=hvc0 earlyprintk=xen quiet loglevel=3 panic=-1 rdinit=/init,{}",
+            vmlinux.display(),
+            initrd.display()
+        ));
+    guest::run_qemu(cmd, TIMEOUT, live)
+}
+
+fn parse_args(args: &[String]) -> Result<(Vec<&'static str>, bool), String> {
+    let mut versions = guest::VERSIONS.to_vec();
+    let mut live = false;
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--xen" => {
+                let v = it.next().ok_or("--xen needs 4.17, 4.20 or all")?;
+                versions = match v.as_str() {
+                    "all" => guest::VERSIONS.to_vec(),
+                    v => vec![*guest::VERSIONS
+                        .iter()
+                        .find(|x| **x == v)
+                        .ok_or(format!("unknown Xen {v}"))?],
+                };
+            }
+            "--live" => live = true,
+            other => return Err(format!("unknown argument {other}")),
+        }
+    }
+    Ok((versions, live))
+}
+
+/// `cargo xtask dom0 [--xen 4.17|4.20|all] [--live]`.
+pub(crate) fn run(args: &[String]) -> Result<(), String> {
+    let (versions, live) = parse_args(args)?;
+    let t = Instant::now();
+    let bins = build_test_binaries()?;
+    let (kver, bzimage) = find_kernel()?;
+    let vmlinux = vmlinux(&kver, &bzimage)?;
+    let initrd = build_initramfs(&kver, &bins)?;
+    let expected: Vec<(&str, u32)> = bins.iter().map(|b| (b.name.as_str(), b.tests)).collect();
+    println!(
+        "dom0: Linux {kver}, {} test binaries ({} tests), initramfs {} MiB, prepared in {:.1} s",
+        bins.len(),
+        bins.iter().map(|b| b.tests).sum::<u32>(),
+        std::fs::metadata(&initrd)
+            .map(|m| m.len() >> 20)
+            .unwrap_or(0),
+        t.elapsed().as_secs_f64()
+    );
+    let mut lines = Vec::new();
+    let mut all_ok = true;
+    for ver in &versions {
+        let xen = guest::xen_image(ver)?;
+        let t = Instant::now();
+        let run = boot(&xen, &vmlinux, &initrd, live)?;
+        let o = judge(&run.lines, &expected, run.timed_out);
+        let line = format!("dom0 xen-{ver}: {} passed, {} failed", o.passed, o.failed);
+        println!("{line}   ({:.1} s)", t.elapsed().as_secs_f64());
+        if !o.ok() {
+            all_ok = false;
+            for f in &o.failures {
+                println!("    FAILED: {f}");
+            }
+            for p in &o.problems {
+                println!("    problem: {p}");
+            }
+            println!("    console tail:");
+            let from = run.lines.len().saturating_sub(60);
+            for l in &run.lines[from..] {
+                println!("    {}", guest::strip_escapes(l));
+            }
+        }
+        lines.push(line);
+    }
+    println!();
+    for l in &lines {
+        println!("{l}");
+    }
+    if all_ok {
+        Ok(())
+    } else {
+        Err("the dom0 tier failed".into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines(s: &str) -> Vec<String> {
+        s.lines().map(String::from).collect()
+    }
+
+    fn passing(n: u32) -> String {
+        let mut s = String::from(
+            "(XEN) boot\nXENRS-DOM0-SETUP rc=0 insmod x\nXENRS-DOM0-BEGIN\nXENRS-DOM0-RUN t\n",
+        );
+        s.push_str(&format!("running {n} tests\n"));
+        for i in 0..n {
+            s.push_str(&format!("test t{i} ... ok\n"));
+        }
+        s.push_str(&format!(
+            "test result: ok. {n} passed; 0 failed\nXENRS-DOM0-EXIT t 0\nXENRS-DOM0-END\n"
+        ));
+        s
+    }
+
+    #[test]
+    fn a_complete_run_passes() {
+        let o = judge(&lines(&passing(16)), &[("t", 16)], false);
+        assert!(o.ok(), "{:?}", o.problems);
+        assert_eq!((o.passed, o.failed), (16, 0));
+    }
+
+    #[test]
+    fn failures_hangs_crashes_and_missing_tests_fail() {
+        let failed = passing(16).replace("test t3 ... ok", "test t3 ... FAILED");
+        let o = judge(&lines(&failed), &[("t", 16)], false);
+        assert!(!o.ok() && o.failed == 1 && o.failures == ["t3"]);
+
+        let o = judge(&lines(&passing(16)), &[("t", 17)], false);
+        assert!(!o.ok(), "a missing test must fail the run");
+
+        let o = judge(&lines(&passing(3)), &[("t", 3)], false);
+        assert!(!o.ok(), "fewer than MIN_TESTS");
+
+        let hung: Vec<String> = lines(&passing(16)).into_iter().take(8).collect();
+        let o = judge(&hung, &[("t", 16)], true);
+        assert!(o.problems.iter().any(|p| p.contains("timed out")));
+        assert!(o.problems.iter().any(|p| p.contains("end marker")));
+
+        let panic = passing(16).replace("test t5 ... ok", "Kernel panic - not syncing: x");
+        assert!(!judge(&lines(&panic), &[("t", 16)], false).ok());
+
+        let ignored = passing(16).replace("test t1 ... ok", "test t1 ... ignored, needs");
+        assert!(!judge(&lines(&ignored), &[("t", 16)], false).ok());
+
+        let bad_exit = passing(16).replace("EXIT t 0", "EXIT t 101");
+        assert!(!judge(&lines(&bad_exit), &[("t", 16)], false).ok());
+
+        let bad_setup = passing(16).replace("rc=0 insmod", "rc=1 insmod");
+        assert!(!judge(&lines(&bad_setup), &[("t", 16)], false).ok());
+    }
+
+    #[test]
+    fn test_lines_survive_a_prefix() {
+        assert_eq!(
+            test_line("[  1.0] foo test a::b ... ok"),
+            Some(("a::b", "ok"))
+        );
+        assert_eq!(test_line("test x ... FAILED"), Some(("x", "FAILED")));
+        assert_eq!(test_line("running 3 tests"), None);
+    }
+
+    #[test]
+    fn init_loads_modules_then_runs_every_binary() {
+        let bins = [TestBinary {
+            name: "p-t".into(),
+            path: PathBuf::from("/x"),
+            tests: 3,
+        }];
+        let s = init_script("6.1", &["kernel/drivers/xen/xenfs/xenfs.ko".into()], &bins);
+        let insmod = s.find("insmod /lib/modules/6.1/kernel/drivers/xen/xenfs/xenfs.ko");
+        let run = s.find("/tests/p-t --include-ignored --test-threads=1");
+        assert!(insmod.is_some() && run.is_some() && insmod < run);
+        assert!(s.trim_end().ends_with("sleep 10") && s.contains("reboot -f"));
+    }
+}
