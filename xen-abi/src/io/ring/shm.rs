@@ -289,5 +289,16 @@ impl<'a> SharedMem<'a> {
 /// stores before its later loads.
 #[inline(always)]
 pub(crate) fn full_fence() {
+    #[cfg(all(target_arch = "x86_64", not(loom)))]
+    // SAFETY: a locked read-modify-write of zero into the word at the stack
+    // pointer changes nothing, and is a full memory barrier on x86 (what
+    // Linux's and gcc's `mb` use: cheaper than `mfence`, which also orders
+    // non-temporal and device accesses that rings never make). The asm block
+    // is not `nomem`, so the compiler keeps memory accesses on their side of
+    // it too.
+    unsafe {
+        core::arch::asm!("lock or qword ptr [rsp], 0");
+    }
+    #[cfg(not(all(target_arch = "x86_64", not(loom))))]
     fence(Ordering::SeqCst);
 }
