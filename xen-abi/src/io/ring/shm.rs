@@ -30,10 +30,14 @@ use core::sync::atomic::{AtomicU16, AtomicU32, AtomicU64, AtomicU8};
 #[cfg(loom)]
 use loom::sync::atomic::AtomicU32;
 
+#[cfg(not(any(loom, target_arch = "x86_64")))]
+use core::sync::atomic::fence;
 #[cfg(not(loom))]
-pub(crate) use core::sync::atomic::{fence, Ordering};
+pub(crate) use core::sync::atomic::Ordering;
 #[cfg(loom)]
-pub(crate) use loom::sync::atomic::{fence, Ordering};
+use loom::sync::atomic::fence;
+#[cfg(loom)]
+pub(crate) use loom::sync::atomic::Ordering;
 
 use super::SHARED_MEM_ALIGN;
 use crate::{Error, Result};
