@@ -8,6 +8,12 @@
 //! `/dev/xen/hypercall` (which the kernel keeps resident and lets Xen access),
 //! falling back to locked anonymous memory only when that node is absent, as
 //! libxencall does.
+//!
+//! Beyond hypercalls: [`Privcmd::restrict`] limits a descriptor to one
+//! domain; [`Privcmd::map_foreign`] (`IOCTL_PRIVCMD_MMAPBATCH_V2`) and
+//! [`Privcmd::map_resource`] (`IOCTL_PRIVCMD_MMAP_RESOURCE`) map another
+//! domain's memory into an owned [`ForeignMapping`]; [`sysfs::detect`] reads
+//! `/sys/hypervisor`.
 
 use core::fmt;
 use std::fs::{File, OpenOptions};
@@ -16,6 +22,14 @@ use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 
 use crate::Hypercall;
+
+mod foreign;
+pub mod sysfs;
+
+pub use foreign::{
+    Access, AccessError, ForeignMapping, PrivcmdMmapBatchV2, PrivcmdMmapResource,
+    IOCTL_PRIVCMD_MMAPBATCH_V2, IOCTL_PRIVCMD_MMAP_RESOURCE, IOCTL_PRIVCMD_RESTRICT, PAGE_SIZE,
+};
 
 /// `struct privcmd_hypercall` from Linux's `xen/privcmd.h`.
 #[repr(C)]
@@ -111,19 +125,25 @@ impl Privcmd {
     /// # Errors
     /// [`OpenError`] naming the device and the likely fix.
     pub fn open() -> Result<Self, OpenError> {
+        Self::open_paths(Path::new(PRIVCMD_PATH), Path::new(HYPERCALL_PATH))
+    }
+
+    /// Opens privcmd and the hypercall-buffer device at other paths (a
+    /// container's bind mount, say). A missing `hypercall` node selects the
+    /// locked-memory fallback.
+    ///
+    /// # Errors
+    /// [`OpenError`] naming the device and the likely fix.
+    pub fn open_paths(privcmd: &Path, hypercall: &Path) -> Result<Self, OpenError> {
         let privcmd = OpenOptions::new()
             .read(true)
             .write(true)
-            .open(PRIVCMD_PATH)
-            .map_err(|e| OpenError::new(Path::new(PRIVCMD_PATH), e))?;
-        let bufdev = match OpenOptions::new()
-            .read(true)
-            .write(true)
-            .open(HYPERCALL_PATH)
-        {
+            .open(privcmd)
+            .map_err(|e| OpenError::new(privcmd, e))?;
+        let bufdev = match OpenOptions::new().read(true).write(true).open(hypercall) {
             Ok(f) => Some(f),
             Err(e) if e.kind() == io::ErrorKind::NotFound => None,
-            Err(e) => return Err(OpenError::new(Path::new(HYPERCALL_PATH), e)),
+            Err(e) => return Err(OpenError::new(hypercall, e)),
         };
         Ok(Self { privcmd, bufdev })
     }

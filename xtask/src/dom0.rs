@@ -251,7 +251,7 @@ fn init_script(kver: &str, modules: &[String], bins: &[TestBinary]) -> String {
          mkdir -p /dev/pts && mount -t devpts devpts /dev/pts\n\
          mount -t tmpfs tmpfs /run\n\
          ln -s /run /var/run\n\
-         mkdir -p /var/lib/xenstored /var/log/xen /run/xenstored /var/lock /root\n\
+         mkdir -p /var/lib/xenstored /var/lib/xen /var/log/xen /run/xenstored /var/lock /root\n\
          step() { \"$@\"; echo \"XENRS-DOM0-SETUP rc=$? $*\"; }\n",
     );
     for m in modules {
@@ -266,7 +266,7 @@ fn init_script(kver: &str, modules: &[String], bins: &[TestBinary]) -> String {
     for b in bins {
         s.push_str(&format!(
             "echo XENRS-DOM0-RUN {n}\n\
-             /tests/{n} --include-ignored --test-threads=1 2>&1\n\
+             /tests/{n} --include-ignored --test-threads=1 --show-output 2>&1\n\
              echo XENRS-DOM0-EXIT {n} $?\n",
             n = b.name
         ));
@@ -641,7 +641,7 @@ mod tests {
         }];
         let s = init_script("6.1", &["kernel/drivers/xen/xenfs/xenfs.ko".into()], &bins);
         let insmod = s.find("insmod /lib/modules/6.1/kernel/drivers/xen/xenfs/xenfs.ko");
-        let run = s.find("/tests/p-t --include-ignored --test-threads=1");
+        let run = s.find("/tests/p-t --include-ignored --test-threads=1 --show-output");
         assert!(insmod.is_some() && run.is_some() && insmod < run);
         assert!(s.trim_end().ends_with("sleep 10") && s.contains("reboot -f"));
     }

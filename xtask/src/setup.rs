@@ -30,6 +30,28 @@ const PACKAGES: &[Package] = &[
         name: "libclang-dev",
         probe: "/usr/lib/llvm-14/include/clang-c/Index.h",
     },
+    // The dom0 tier: Debian's kernel as dom0, its Xen modules, the real
+    // xenstored, and what the initramfs is made of.
+    Package {
+        name: "linux-image-amd64",
+        probe: "/usr/share/doc/linux-image-amd64",
+    },
+    Package {
+        name: "xen-utils-4.17",
+        probe: "/usr/lib/xen-4.17/bin/xenstored",
+    },
+    Package {
+        name: "xenstore-utils",
+        probe: "/usr/bin/xenstore-read",
+    },
+    Package {
+        name: "busybox-static",
+        probe: "/usr/share/doc/busybox-static",
+    },
+    Package {
+        name: "cpio",
+        probe: "/usr/bin/cpio",
+    },
 ];
 
 /// Rust targets the no_std builds need.
