@@ -515,3 +515,40 @@ fn garbage_pages() {
         let _ = back.final_check_for_requests();
     }
 }
+
+/// The leading fields of a blkif request.
+#[derive(Clone, Copy, zerocopy::FromBytes, IntoBytes, Immutable, zerocopy::KnownLayout)]
+#[repr(C)]
+struct RequestHead {
+    operation: Operation,
+    nr_segments: u8,
+    handle: xen_abi::io::blkif::Vdev,
+    _pad0: [u8; 4],
+    id: u64,
+}
+
+#[test]
+fn take_request_head_copies_the_prefix_and_consumes() {
+    let mut page = Page::new(PAGE_SIZE);
+    let (fm, bm) = page.pair();
+    let mut front = BlkifFrontRing::init_at(fm, u32::MAX - 1).unwrap();
+    let mut back = BlkifBackRing::attach(bm, u32::MAX - 1).unwrap();
+    for id in 0..3 {
+        front.produce(&blk_req(id)).unwrap();
+    }
+    let _ = front.publish();
+    assert_eq!(back.fetch_requests(), Ok(3));
+    let head = back.take_request_head::<RequestHead>().unwrap();
+    assert_eq!(
+        (head.operation, head.nr_segments, head.id),
+        (Operation::READ, 0, 0)
+    );
+    // The next full copy is the next request: the head consumed its slot.
+    let full = back.take_request().unwrap();
+    assert_eq!(full.id, 1);
+    assert_eq!(
+        back.take_request_head::<RequestHead>().map(|h| h.id),
+        Some(2)
+    );
+    assert!(back.take_request_head::<RequestHead>().is_none());
+}

@@ -660,6 +660,28 @@ where
         Some(v)
     }
 
+    /// Like [`take_request`](Self::take_request), but copies out only the
+    /// leading `size_of::<H>()` bytes of the slot, as an `H` (a prefix view
+    /// of `Req`, such as a request's fixed header). A back end that only
+    /// looks at the header moves fewer cache lines; what it copied is still
+    /// a snapshot the frontend cannot change under it.
+    ///
+    /// `H` must be no larger than `Req` and no more aligned (checked at
+    /// compile time).
+    #[inline]
+    pub fn take_request_head<H: FromBytes + IntoBytes>(&mut self) -> Option<H> {
+        const {
+            assert!(core::mem::size_of::<H>() <= core::mem::size_of::<Req>());
+            assert!(core::mem::align_of::<H>() <= core::mem::align_of::<Req>());
+        }
+        if self.req_cons == self.req_seen {
+            return None;
+        }
+        let v = self.geo.read(self.req_cons, entry_size::<Req, Rsp>());
+        self.req_cons = self.req_cons.wrapping_add(1);
+        Some(v)
+    }
+
     /// Copies out and consumes the next request, if one is published:
     /// [`take_request`](Self::take_request), and when the requests seen are
     /// used up, [`fetch_requests`](Self::fetch_requests) first.
