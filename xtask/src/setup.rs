@@ -30,6 +30,21 @@ const PACKAGES: &[Package] = &[
         name: "libclang-dev",
         probe: "/usr/lib/llvm-14/include/clang-c/Index.h",
     },
+    // llvm-objdump for `cargo xtask asm`.
+    Package {
+        name: "llvm",
+        probe: "/usr/bin/llvm-objdump",
+    },
+    // The guest tier: QEMU and the Xen 4.17 hypervisor (4.20 is fetched from
+    // Debian 13 and unpacked, not installed).
+    Package {
+        name: "qemu-system-x86",
+        probe: "/usr/bin/qemu-system-x86_64",
+    },
+    Package {
+        name: "xen-hypervisor-4.17-amd64",
+        probe: "/boot/xen-4.17-amd64.gz",
+    },
     // The dom0 tier: Debian's kernel as dom0, its Xen modules, the real
     // xenstored, and what the initramfs is made of.
     Package {
@@ -51,6 +66,15 @@ const PACKAGES: &[Package] = &[
     Package {
         name: "cpio",
         probe: "/usr/bin/cpio",
+    },
+    // Unpacking the kernel (xz) and slimming the test binaries (strip).
+    Package {
+        name: "xz-utils",
+        probe: "/usr/bin/xz",
+    },
+    Package {
+        name: "binutils",
+        probe: "/usr/bin/strip",
     },
 ];
 
