@@ -27,7 +27,7 @@ use crate::util;
 const MIN_TESTS: u32 = 15;
 
 /// The packages whose integration tests run in dom0 (`cargo test -p`).
-const TEST_PACKAGES: &[&str] = &["xen-hypercall"];
+const TEST_PACKAGES: &[&str] = &["xen-hypercall", "xen-store"];
 
 /// The Xen modules dom0 needs (their dependencies are added from
 /// `modules.dep`).

@@ -176,7 +176,8 @@ fn cmd_test(_args: &[String]) -> Result<(), String> {
     util::run(
         std::process::Command::new("rustup")
             .args(["run", setup::MSRV, "cargo", "build", "--quiet"])
-            .args(["-p", "xen-abi", "-p", "xen-hypercall", "--all-features"])
+            .args(["-p", "xen-abi", "-p", "xen-hypercall", "-p", "xen-store"])
+            .arg("--all-features")
             .env("CARGO_TARGET_DIR", root.join("target/msrv"))
             .current_dir(&root),
     )?;

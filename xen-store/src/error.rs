@@ -1,0 +1,201 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+//! The crate's error type.
+
+use core::fmt;
+
+use xen_abi::io::byte_ring::BadIndex;
+use xen_abi::io::xs_wire::MsgType;
+use xen_abi::Errno;
+
+/// Errors of the codec, the transports and the client.
+///
+/// `Clone`: when a connection breaks, every request still waiting gets the
+/// same error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Error {
+    /// xenstored refused the request: an `XS_ERROR` reply naming this errno
+    /// (`ENOENT`, `EACCES`, `EAGAIN` for a transaction conflict, ...).
+    Xenstore(Errno),
+    /// An `XS_ERROR` reply whose name is not in the `xsd_errors` table.
+    UnknownErrorName,
+    /// A message longer than `XENSTORE_PAYLOAD_MAX` (4096 bytes), to send
+    /// or received (the latter breaks the connection).
+    PayloadTooLong(usize),
+    /// A path that is empty, too long, or has a character or form xenstored
+    /// rejects.
+    InvalidPath(PathError),
+    /// A permission that is not `[wrbn]<domid>`.
+    InvalidPerms,
+    /// A value that must not contain a nul byte (a watch token, a control
+    /// argument) did.
+    EmbeddedNul,
+    /// A message whose payload does not have the form its type needs.
+    Malformed(&'static str),
+    /// A message type the receiver does not know or does not accept here.
+    UnexpectedType(MsgType),
+    /// A reply carries a request id no request is waiting for: the peer is
+    /// confused or hostile (breaks the connection).
+    UnknownReqId(u32),
+    /// A watch event names a token no watch of this connection has (the
+    /// event is dropped; the connection stays up).
+    UnknownWatchToken,
+    /// A watch with this token is already registered on the connection.
+    DuplicateToken,
+    /// The peer's ring index is inconsistent (breaks the connection).
+    BadRingIndex(BadIndex),
+    /// The connection closed, possibly in the middle of a message.
+    Disconnected,
+    /// The connection broke earlier (for this reason); nothing more can be
+    /// sent or received on it.
+    Broken(BrokenReason),
+    /// An operating-system error of the transport.
+    #[cfg(feature = "std")]
+    Io(std::io::ErrorKind),
+    /// A transaction kept conflicting (`EAGAIN`) for this many attempts.
+    TooManyRetries(u32),
+}
+
+/// Why a connection was declared broken (see [`Error::Broken`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BrokenReason {
+    /// The peer closed the connection.
+    Disconnected,
+    /// The peer sent a message longer than the protocol allows.
+    PayloadTooLong,
+    /// The peer answered a request id nobody asked with.
+    UnknownReqId,
+    /// The peer sent a message of a type a client never receives.
+    UnexpectedType,
+    /// The peer moved a ring index inconsistently.
+    BadRingIndex,
+    /// The transport failed.
+    Io,
+}
+
+/// What is wrong with a path (see [`Error::InvalidPath`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PathError {
+    /// The path is empty.
+    Empty,
+    /// Longer than `XENSTORE_ABS_PATH_MAX` (absolute) or
+    /// `XENSTORE_REL_PATH_MAX` (relative) bytes.
+    TooLong(usize),
+    /// A byte outside `[A-Za-z0-9-/_@]` at this offset.
+    BadChar(usize),
+    /// An empty component (`//`) or a trailing `/`.
+    EmptyComponent,
+    /// A special path that is not one of `@introduceDomain`,
+    /// `@releaseDomain`.
+    UnknownSpecial,
+}
+
+/// `Result` with this crate's [`Error`].
+pub type Result<T, E = Error> = core::result::Result<T, E>;
+
+impl Error {
+    /// The xenstored errno, if this is an error reply from the daemon.
+    pub fn errno(&self) -> Option<Errno> {
+        match self {
+            Error::Xenstore(e) => Some(*e),
+            _ => None,
+        }
+    }
+
+    /// Whether this is xenstored's `EAGAIN` (a transaction conflict: retry).
+    pub fn is_again(&self) -> bool {
+        self.errno() == Some(Errno::EAGAIN)
+    }
+
+    /// The reason to record when this error breaks a connection.
+    pub(crate) fn broken_reason(&self) -> BrokenReason {
+        match self {
+            Error::PayloadTooLong(_) => BrokenReason::PayloadTooLong,
+            Error::UnknownReqId(_) => BrokenReason::UnknownReqId,
+            Error::UnexpectedType(_) => BrokenReason::UnexpectedType,
+            Error::BadRingIndex(_) => BrokenReason::BadRingIndex,
+            Error::Broken(r) => *r,
+            Error::Disconnected => BrokenReason::Disconnected,
+            _ => BrokenReason::Io,
+        }
+    }
+}
+
+impl fmt::Display for PathError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PathError::Empty => f.write_str("empty path"),
+            PathError::TooLong(n) => write!(f, "path of {n} bytes is too long"),
+            PathError::BadChar(at) => write!(f, "invalid character at offset {at}"),
+            PathError::EmptyComponent => f.write_str("empty path component or trailing '/'"),
+            PathError::UnknownSpecial => f.write_str("unknown special (@) path"),
+        }
+    }
+}
+
+impl fmt::Display for BrokenReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            BrokenReason::Disconnected => "the peer disconnected",
+            BrokenReason::PayloadTooLong => "the peer sent an oversized message",
+            BrokenReason::UnknownReqId => "the peer answered an unknown request id",
+            BrokenReason::UnexpectedType => "the peer sent an unexpected message type",
+            BrokenReason::BadRingIndex => "the peer corrupted a ring index",
+            BrokenReason::Io => "the transport failed",
+        })
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Xenstore(e) => write!(f, "xenstored: {e}"),
+            Error::UnknownErrorName => f.write_str("xenstored sent an unknown error name"),
+            Error::PayloadTooLong(n) => {
+                write!(f, "xenstore payload of {n} bytes exceeds 4096")
+            }
+            Error::InvalidPath(e) => write!(f, "invalid xenstore path: {e}"),
+            Error::InvalidPerms => f.write_str("invalid xenstore permission (want [wrbn]<domid>)"),
+            Error::EmbeddedNul => f.write_str("argument contains a nul byte"),
+            Error::Malformed(what) => write!(f, "malformed xenstore message: {what}"),
+            Error::UnexpectedType(t) => write!(f, "unexpected xenstore message {t}"),
+            Error::UnknownReqId(id) => write!(f, "reply for unknown request id {id}"),
+            Error::UnknownWatchToken => f.write_str("watch event for an unknown token"),
+            Error::DuplicateToken => f.write_str("a watch with this token already exists"),
+            Error::BadRingIndex(b) => write!(f, "xenstore ring: {b}"),
+            Error::Disconnected => f.write_str("xenstore connection closed"),
+            Error::Broken(r) => write!(f, "xenstore connection is broken: {r}"),
+            #[cfg(feature = "std")]
+            Error::Io(k) => write!(f, "xenstore transport: {k}"),
+            Error::TooManyRetries(n) => {
+                write!(f, "transaction still conflicting after {n} attempts")
+            }
+        }
+    }
+}
+
+impl core::error::Error for Error {}
+
+impl From<PathError> for Error {
+    fn from(e: PathError) -> Self {
+        Error::InvalidPath(e)
+    }
+}
+
+impl From<BadIndex> for Error {
+    fn from(e: BadIndex) -> Self {
+        Error::BadRingIndex(e)
+    }
+}
+
+#[cfg(feature = "std")]
+impl From<std::io::Error> for Error {
+    fn from(e: std::io::Error) -> Self {
+        match e.kind() {
+            std::io::ErrorKind::UnexpectedEof => Error::Disconnected,
+            k => Error::Io(k),
+        }
+    }
+}

@@ -1,0 +1,248 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+//! The transport-independent half of a client connection: request ids in
+//! flight, replies matched to them, watch events queued by token, and the
+//! broken state every waiter sees.
+
+use alloc::collections::{BTreeMap, VecDeque};
+use alloc::string::String;
+
+use xen_abi::io::xs_wire::MsgType;
+
+use crate::error::{BrokenReason, Error, Result};
+use crate::wire::{self, Framer, Message};
+
+/// A watch event delivered to a client.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WatchEvent {
+    /// The path that changed (at or below the watched path), or the special
+    /// path itself (`@releaseDomain`).
+    pub path: String,
+    /// The token the watch was registered with.
+    pub token: String,
+}
+
+#[derive(Debug)]
+enum Slot {
+    Waiting,
+    Done(Message),
+    /// Nobody will collect the reply (an abort sent from `Drop`).
+    Discard,
+}
+
+/// Request ids, replies and watch queues of one connection.
+#[derive(Debug, Default)]
+pub(crate) struct Session {
+    framer: Framer,
+    next_id: u32,
+    pending: BTreeMap<u32, Slot>,
+    watches: BTreeMap<String, VecDeque<WatchEvent>>,
+    broken: Option<BrokenReason>,
+    stray_events: u64,
+}
+
+impl Session {
+    pub(crate) fn new() -> Self {
+        Self::default()
+    }
+
+    pub(crate) fn check(&self) -> Result<()> {
+        match self.broken {
+            Some(r) => Err(Error::Broken(r)),
+            None => Ok(()),
+        }
+    }
+
+    /// A fresh request id, registered as waiting.
+    pub(crate) fn start(&mut self) -> Result<u32> {
+        self.check()?;
+        loop {
+            let id = self.next_id;
+            self.next_id = self.next_id.wrapping_add(1);
+            if let alloc::collections::btree_map::Entry::Vacant(e) = self.pending.entry(id) {
+                e.insert(Slot::Waiting);
+                return Ok(id);
+            }
+        }
+    }
+
+    /// Forgets a request whose reply nobody will collect.
+    pub(crate) fn discard(&mut self, id: u32) {
+        match self.pending.get_mut(&id) {
+            Some(s @ Slot::Waiting) => *s = Slot::Discard,
+            Some(Slot::Done(_)) => {
+                self.pending.remove(&id);
+            }
+            _ => {}
+        }
+    }
+
+    /// Forgets a request that was never sent.
+    pub(crate) fn cancel(&mut self, id: u32) {
+        self.pending.remove(&id);
+    }
+
+    /// The reply to `id` if it arrived; the broken error if it never will.
+    pub(crate) fn take(&mut self, id: u32) -> Option<Result<Message>> {
+        match self.pending.get(&id) {
+            Some(Slot::Done(_)) => match self.pending.remove(&id) {
+                Some(Slot::Done(m)) => Some(Ok(m)),
+                _ => None,
+            },
+            Some(_) | None => {
+                let r = self.broken?;
+                self.pending.remove(&id);
+                Some(Err(Error::Broken(r)))
+            }
+        }
+    }
+
+    /// Declares the connection broken: every waiter gets the reason.
+    pub(crate) fn fail(&mut self, e: &Error) {
+        if self.broken.is_none() {
+            self.broken = Some(e.broken_reason());
+        }
+    }
+
+    /// Feeds received bytes; dispatches every complete message. A protocol
+    /// violation breaks the connection (and is returned).
+    pub(crate) fn feed(&mut self, bytes: &[u8]) -> Result<()> {
+        self.check()?;
+        self.framer.push(bytes);
+        loop {
+            let r = match self.framer.next_message() {
+                Ok(Some(m)) => self.dispatch(m),
+                Ok(None) => return Ok(()),
+                Err(e) => Err(e),
+            };
+            if let Err(e) = r {
+                self.fail(&e);
+                return Err(e);
+            }
+        }
+    }
+
+    /// Routes one message: a reply to its waiter, a watch event to its
+    /// token's queue.
+    fn dispatch(&mut self, m: Message) -> Result<()> {
+        if m.header.kind == MsgType::WATCH_EVENT {
+            // An unknown token is not fatal: events for a watch just
+            // removed may still be on the way.
+            if let Err(Error::UnknownWatchToken | Error::Malformed(_)) = self.route_event(&m) {
+                self.stray_events += 1;
+            }
+            return Ok(());
+        }
+        match self.pending.get_mut(&m.header.req_id) {
+            Some(s @ Slot::Waiting) => {
+                *s = Slot::Done(m);
+                Ok(())
+            }
+            Some(Slot::Discard) => {
+                self.pending.remove(&m.header.req_id);
+                Ok(())
+            }
+            _ => Err(Error::UnknownReqId(m.header.req_id)),
+        }
+    }
+
+    fn route_event(&mut self, m: &Message) -> Result<()> {
+        let e = wire::decode_watch_event(&m.payload)?;
+        let token = core::str::from_utf8(e.token).map_err(|_| Error::UnknownWatchToken)?;
+        let q = self
+            .watches
+            .get_mut(token)
+            .ok_or(Error::UnknownWatchToken)?;
+        q.push_back(WatchEvent {
+            path: e.path.into(),
+            token: token.into(),
+        });
+        Ok(())
+    }
+
+    pub(crate) fn add_watch(&mut self, token: &str) -> Result<()> {
+        if self.watches.contains_key(token) {
+            return Err(Error::DuplicateToken);
+        }
+        self.watches.insert(token.into(), VecDeque::new());
+        Ok(())
+    }
+
+    /// Removes a watch's queue and the events still in it.
+    pub(crate) fn remove_watch(&mut self, token: &str) {
+        self.watches.remove(token);
+    }
+
+    pub(crate) fn pop_event(&mut self, token: &str) -> Option<WatchEvent> {
+        self.watches.get_mut(token)?.pop_front()
+    }
+
+    pub(crate) fn queued_events(&self, token: &str) -> usize {
+        self.watches.get(token).map_or(0, VecDeque::len)
+    }
+
+    pub(crate) fn stray_events(&self) -> u64 {
+        self.stray_events
+    }
+
+    /// Requests whose replies have not arrived yet.
+    pub(crate) fn outstanding(&self) -> usize {
+        self.pending
+            .values()
+            .filter(|s| !matches!(s, Slot::Done(_)))
+            .count()
+    }
+
+    pub(crate) fn in_flight(&self) -> usize {
+        self.pending.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::{encode_watch_event, Response};
+
+    #[test]
+    fn replies_route_by_id_and_events_by_token() {
+        let mut s = Session::new();
+        let a = s.start().unwrap();
+        let b = s.start().unwrap();
+        assert_ne!(a, b);
+        s.add_watch("t").unwrap();
+        assert_eq!(s.add_watch("t"), Err(Error::DuplicateToken));
+        let mut bytes = Response::Ok.encode(MsgType::WRITE, b, 0).unwrap();
+        bytes.extend(encode_watch_event("/x", b"t").unwrap());
+        bytes.extend(encode_watch_event("/x", b"other").unwrap());
+        bytes.extend(Response::Ok.encode(MsgType::WRITE, a, 0).unwrap());
+        s.feed(&bytes).unwrap();
+        assert_eq!(s.take(a).unwrap().unwrap().header.req_id, a);
+        assert_eq!(s.take(b).unwrap().unwrap().header.req_id, b);
+        assert!(s.take(a).is_none());
+        assert_eq!(s.pop_event("t").unwrap().path, "/x");
+        assert_eq!(s.stray_events(), 1);
+        // Unwatch drops what is queued.
+        s.feed(&encode_watch_event("/y", b"t").unwrap()).unwrap();
+        assert_eq!(s.queued_events("t"), 1);
+        s.remove_watch("t");
+        assert_eq!(s.pop_event("t"), None);
+    }
+
+    #[test]
+    fn protocol_violations_break_the_connection() {
+        let mut s = Session::new();
+        let a = s.start().unwrap();
+        let d = s.start().unwrap();
+        s.discard(d);
+        s.feed(&Response::Ok.encode(MsgType::WRITE, d, 0).unwrap())
+            .unwrap();
+        assert!(s.take(a).is_none());
+        let e = s.feed(&Response::Ok.encode(MsgType::WRITE, 999, 0).unwrap());
+        assert_eq!(e, Err(Error::UnknownReqId(999)));
+        assert_eq!(
+            s.take(a).unwrap(),
+            Err(Error::Broken(BrokenReason::UnknownReqId))
+        );
+        assert!(s.start().is_err());
+        assert_eq!(s.in_flight(), 0);
+    }
+}

@@ -1,0 +1,306 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+//! The std client against fake peers over a socketpair: a well-behaved
+//! in-memory server (pipelining, transactions, watches, DIRECTORY_PART) and
+//! hostile ones (oversized reply, unknown request id, a connection dropping
+//! mid-message, stray watch events). Nothing may hang or panic.
+
+#![allow(clippy::std_instead_of_core, unreachable_pub)]
+
+mod common;
+
+use std::io::{Read, Write};
+use std::os::unix::net::UnixStream;
+use std::thread;
+use std::time::Duration;
+
+use xen_abi::io::xs_wire::{MsgHeader, MsgType};
+use xen_abi::{DomId, Errno};
+use xen_store::wire::{encode_watch_event, Framer, Message, Request, Response};
+use xen_store::{Access, BrokenReason, Error, Perm, Store, Xenstore};
+use zerocopy::IntoBytes;
+
+use common::MiniStore;
+
+/// Serves `store` on one end of a socketpair until the client hangs up.
+fn serve(mut store: MiniStore) -> Xenstore {
+    let (a, mut b) = UnixStream::pair().unwrap();
+    thread::spawn(move || {
+        let mut f = Framer::new();
+        let mut buf = [0u8; 8192];
+        loop {
+            let n = match b.read(&mut buf) {
+                Ok(0) | Err(_) => return,
+                Ok(n) => n,
+            };
+            f.push(&buf[..n]);
+            while let Ok(Some(m)) = f.next_message() {
+                if b.write_all(&store.handle(&m)).is_err() {
+                    return;
+                }
+            }
+        }
+    });
+    Xenstore::from_stream(a).unwrap()
+}
+
+/// A peer that reads one request and then runs `act` on the socket.
+fn hostile(act: impl FnOnce(&mut UnixStream, Message) + Send + 'static) -> Xenstore {
+    hostile_after(1, act)
+}
+
+/// A peer that reads `n` requests and then runs `act` on the socket with the
+/// first.
+fn hostile_after(
+    n: usize,
+    act: impl FnOnce(&mut UnixStream, Message) + Send + 'static,
+) -> Xenstore {
+    let (a, mut b) = UnixStream::pair().unwrap();
+    b.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let want = n;
+    thread::spawn(move || {
+        let mut got = Vec::new();
+        let mut f = Framer::new();
+        let mut buf = [0u8; 8192];
+        loop {
+            let n = b.read(&mut buf).unwrap_or(0);
+            if n == 0 {
+                return;
+            }
+            f.push(&buf[..n]);
+            while let Ok(Some(m)) = f.next_message() {
+                got.push(m);
+            }
+            if got.len() >= want {
+                act(&mut b, got.swap_remove(0));
+                return;
+            }
+        }
+    });
+    Xenstore::from_stream(a).unwrap()
+}
+
+#[test]
+fn operations_round_trip() {
+    let xs = serve(MiniStore::new());
+    xs.write("/a/b", b"hello").unwrap();
+    assert_eq!(xs.read("/a/b").unwrap(), b"hello");
+    assert_eq!(xs.read("/nope"), Err(Error::Xenstore(Errno::ENOENT)));
+    xs.mkdir("/a/c").unwrap();
+    assert_eq!(xs.directory("/a").unwrap(), ["b", "c"]);
+    let perms = [
+        Perm::new(Access::None, DomId::DOM0),
+        Perm::new(Access::Read, DomId::new(5).unwrap()),
+    ];
+    xs.set_perms("/a/b", &perms).unwrap();
+    assert_eq!(xs.get_perms("/a/b").unwrap(), perms);
+    assert_eq!(
+        xs.get_domain_path(DomId::new(3).unwrap()).unwrap(),
+        "/local/domain/3"
+    );
+    xs.rm("/a").unwrap();
+    assert_eq!(xs.directory("/a").unwrap(), Vec::<String>::new());
+    assert_eq!(xs.in_flight(), 0);
+}
+
+#[test]
+fn large_directories_go_through_directory_part() {
+    let mut s = MiniStore::new();
+    s.dir_limit = 10;
+    s.part_size = 4;
+    for i in 0..25 {
+        s.nodes.insert(format!("/big/child{i:02}"), Vec::new());
+    }
+    let xs = serve(s);
+    let want: Vec<String> = (0..25).map(|i| format!("child{i:02}")).collect();
+    assert_eq!(xs.directory("/big").unwrap(), want);
+}
+
+#[test]
+fn pipelined_requests_get_their_own_replies() {
+    let xs = serve(MiniStore::new());
+    let paths: Vec<String> = (0..64).map(|i| format!("/p/{i}")).collect();
+    let writes: Vec<_> = paths
+        .iter()
+        .map(|p| {
+            xs.submit(
+                0,
+                &Request::Write {
+                    path: p,
+                    value: p.as_bytes(),
+                },
+            )
+            .unwrap()
+        })
+        .collect();
+    assert_eq!(xs.in_flight(), 64);
+    let ids: std::collections::BTreeSet<u32> = writes.iter().map(|p| p.req_id()).collect();
+    assert_eq!(ids.len(), 64, "distinct req_ids");
+    for w in writes {
+        xs.wait(w).unwrap();
+    }
+    let reads: Vec<_> = paths
+        .iter()
+        .map(|p| xs.submit(0, &Request::Read { path: p }).unwrap())
+        .collect();
+    // Collect in reverse: replies are filed by id, not by order.
+    for (p, r) in paths.iter().zip(reads).rev() {
+        assert_eq!(xs.wait(r).unwrap().payload, p.as_bytes());
+    }
+    // Threads sharing the connection.
+    thread::scope(|s| {
+        for t in 0..4 {
+            let xs = &xs;
+            s.spawn(move || {
+                for i in 0..50 {
+                    let p = format!("/t{t}/{i}");
+                    xs.write(&p, b"x").unwrap();
+                    assert_eq!(xs.read(&p).unwrap(), b"x");
+                }
+            });
+        }
+    });
+    assert_eq!(xs.in_flight(), 0);
+}
+
+#[test]
+fn transactions_retry_on_eagain_and_abort_on_drop() {
+    let mut s = MiniStore::new();
+    s.conflicts = 2;
+    let xs = serve(s);
+    let mut attempts = 0;
+    let v = xs
+        .transaction(|tx| {
+            attempts += 1;
+            tx.write("/tx/a", b"1")?;
+            Ok(7)
+        })
+        .unwrap();
+    assert_eq!((v, attempts), (7, 3));
+    {
+        let tx = xs.transaction_start().unwrap();
+        tx.write("/tx/b", b"2").unwrap();
+        // Dropped: an abort is sent and its reply discarded.
+    }
+    assert_eq!(xs.read("/tx/a").unwrap(), b"1");
+    assert_eq!(xs.in_flight(), 0);
+}
+
+#[test]
+fn watches_fire_and_unwatch_drops_queued_events() {
+    let xs = serve(MiniStore::new());
+    let w = xs.watch("/w", "tok").unwrap();
+    assert!(matches!(xs.watch("/w", "tok"), Err(Error::DuplicateToken)));
+    let first = w.next_event().unwrap();
+    assert_eq!((first.path.as_str(), first.token.as_str()), ("/w", "tok"));
+    xs.write("/w/x", b"1").unwrap();
+    xs.write("/w/y", b"2").unwrap();
+    let mut it = w;
+    assert_eq!(it.next().unwrap().unwrap().path, "/w/x");
+    xs.write("/w/z", b"3").unwrap();
+    // Two events are queued (they arrived with the writes' replies);
+    // unwatch drops them.
+    assert_eq!(it.queued(), 2);
+    it.unwatch().unwrap();
+    xs.write("/w/q", b"4").unwrap();
+    let w2 = xs.watch("/w2", "tok").unwrap();
+    assert_eq!(w2.next_event().unwrap().path, "/w2");
+    assert_eq!(w2.queued(), 0);
+}
+
+#[test]
+fn refused_requests_leave_nothing_in_flight() {
+    let xs = serve(MiniStore::new());
+    assert!(xs.write("/a", &[0u8; 5000]).is_err());
+    assert!(xs.read("/bad path").is_err());
+    assert_eq!(xs.in_flight(), 0);
+    assert_eq!(xs.read("/a"), Err(Error::Xenstore(Errno::ENOENT)));
+}
+
+#[test]
+fn oversized_reply_breaks_the_connection() {
+    let xs = hostile(|s, m| {
+        let h = MsgHeader {
+            kind: MsgType::READ,
+            req_id: m.header.req_id,
+            tx_id: 0,
+            len: 5000,
+        };
+        let _ = s.write_all(h.as_bytes());
+        thread::sleep(Duration::from_millis(200));
+    });
+    assert_eq!(
+        xs.read("/x"),
+        Err(Error::Broken(BrokenReason::PayloadTooLong))
+    );
+    assert_eq!(
+        xs.read("/x"),
+        Err(Error::Broken(BrokenReason::PayloadTooLong))
+    );
+}
+
+#[test]
+fn reply_for_unknown_req_id_breaks_the_connection() {
+    let xs = hostile(|s, m| {
+        let r = Response::Ok
+            .encode(MsgType::WRITE, m.header.req_id.wrapping_add(1000), 0)
+            .unwrap();
+        let _ = s.write_all(&r);
+        thread::sleep(Duration::from_millis(200));
+    });
+    assert_eq!(
+        xs.write("/x", b"1"),
+        Err(Error::Broken(BrokenReason::UnknownReqId))
+    );
+}
+
+#[test]
+fn connection_dropping_mid_message_fails_every_pending_request() {
+    let xs = hostile_after(2, |s, m| {
+        let r = Response::Bytes(b"a long value")
+            .encode(MsgType::READ, m.header.req_id, 0)
+            .unwrap();
+        let _ = s.write_all(&r[..20]);
+        // Dropped here: EOF in the middle of the payload.
+    });
+    let a = xs.submit(0, &Request::Read { path: "/a" }).unwrap();
+    let b = xs.submit(0, &Request::Read { path: "/b" }).unwrap();
+    thread::scope(|s| {
+        let h = s.spawn(|| xs.wait(b));
+        assert_eq!(xs.wait(a), Err(Error::Broken(BrokenReason::Disconnected)));
+        assert_eq!(
+            h.join().unwrap(),
+            Err(Error::Broken(BrokenReason::Disconnected))
+        );
+    });
+    assert!(matches!(xs.read("/c"), Err(Error::Broken(_))));
+}
+
+#[test]
+fn stray_watch_events_are_dropped_and_counted() {
+    let xs = hostile(|s, m| {
+        let mut out = encode_watch_event("/x", b"nobody").unwrap();
+        out.extend(encode_watch_event("/x", b"\xff").unwrap());
+        out.extend(
+            Response::Bytes(b"v")
+                .encode(MsgType::READ, m.header.req_id, 0)
+                .unwrap(),
+        );
+        let _ = s.write_all(&out);
+        thread::sleep(Duration::from_millis(100));
+    });
+    assert_eq!(xs.read("/x").unwrap(), b"v");
+    assert_eq!(xs.stray_events(), 2);
+}
+
+#[test]
+fn error_replies_are_typed() {
+    let xs = hostile(|s, m| {
+        let r = Response::Error(Errno::EACCES)
+            .encode(MsgType::READ, m.header.req_id, 0)
+            .unwrap();
+        let _ = s.write_all(&r);
+        thread::sleep(Duration::from_millis(100));
+    });
+    assert_eq!(xs.read("/x"), Err(Error::Xenstore(Errno::EACCES)));
+    assert!(Error::Xenstore(Errno::EAGAIN).is_again());
+}

@@ -1,0 +1,154 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+//! The ring client against the server half of the codec, over a xenstore
+//! page in shared memory between two threads (the guest tier has no
+//! xenstored), and against a peer that corrupts a ring index.
+
+#![allow(clippy::std_instead_of_core, unreachable_pub)]
+
+mod common;
+
+use std::ptr::NonNull;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::thread;
+
+use xen_abi::io::byte_ring::XenstoreBack;
+use xen_abi::io::ring::SharedMem;
+use xen_abi::DomId;
+use xen_store::ring::{RingClient, RingHooks};
+use xen_store::wire::{Framer, Request};
+use xen_store::{BrokenReason, Error, Store};
+
+use common::MiniStore;
+
+/// Notify and wait by yielding the CPU: the event channel of a real guest.
+struct Yield;
+
+impl RingHooks for Yield {
+    fn notify(&self) {}
+    fn wait(&self) {
+        thread::yield_now();
+    }
+}
+
+/// One zeroed page, 8-aligned.
+fn page() -> Box<[u64; 512]> {
+    Box::new([0u64; 512])
+}
+
+/// Two handles onto one page.
+fn handles(p: &mut [u64; 512]) -> (SharedMem<'_>, SharedMem<'_>) {
+    let ptr = NonNull::from(&mut p[..]).cast::<u8>();
+    // SAFETY: the page outlives both handles (they borrow it), and it is
+    // only touched through SharedMem's atomic accessors while they live.
+    unsafe {
+        (
+            SharedMem::new(ptr, 4096).unwrap(),
+            SharedMem::new(ptr, 4096).unwrap(),
+        )
+    }
+}
+
+/// Runs `MiniStore` on the back end until `stop`.
+fn server(mem: SharedMem<'_>, stop: &AtomicBool) {
+    let mut back = XenstoreBack::attach(mem).unwrap();
+    let mut store = MiniStore::new();
+    store.dir_limit = 40;
+    let mut f = Framer::new();
+    let mut out: Vec<u8> = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !stop.load(Ordering::Relaxed) {
+        let mut idle = true;
+        if let Ok(n) = back.read(&mut buf) {
+            if n > 0 {
+                idle = false;
+                f.push(&buf[..n]);
+                while let Ok(Some(m)) = f.next_message() {
+                    out.extend(store.handle(&m));
+                }
+            }
+        }
+        if !out.is_empty() {
+            if let Ok(n) = back.write(&out) {
+                out.drain(..n);
+                idle &= n == 0;
+            }
+        }
+        if idle {
+            thread::yield_now();
+        }
+    }
+}
+
+#[test]
+fn ring_client_against_the_server_codec() {
+    let mut p = page();
+    let (front, back) = handles(&mut p);
+    let stop = AtomicBool::new(false);
+    thread::scope(|s| {
+        s.spawn(|| server(back, &stop));
+        let xs = RingClient::new(front, Yield).unwrap();
+        // Values bigger than the 1 KiB ring go through in pieces.
+        let big = vec![b'v'; 3000];
+        for i in 0..200 {
+            let path = format!("/ring/n{i}");
+            xs.write(&path, if i == 7 { &big } else { path.as_bytes() })
+                .unwrap();
+        }
+        assert_eq!(xs.read("/ring/n7").unwrap(), big);
+        assert_eq!(xs.read("/ring/n3").unwrap(), b"/ring/n3");
+        assert_eq!(
+            xs.read("/ring/none"),
+            Err(Error::Xenstore(xen_abi::Errno::ENOENT))
+        );
+        // More than the limit: DIRECTORY_PART transparently.
+        assert_eq!(xs.directory("/ring").unwrap().len(), 200);
+        // Pipelined: 32 reads in flight at once.
+        let ids: Vec<(u32, String)> = (0..32)
+            .map(|i| {
+                let path = format!("/ring/n{}", i + 100);
+                (xs.submit(0, &Request::Read { path: &path }).unwrap(), path)
+            })
+            .collect();
+        assert_eq!(xs.in_flight(), 32);
+        for (id, path) in ids.into_iter().rev() {
+            let m = xs.wait(id, xen_abi::io::xs_wire::MsgType::READ).unwrap();
+            assert_eq!(m.payload, path.as_bytes());
+        }
+        // Watches and a transaction.
+        xs.watch("/ring/w", "tok").unwrap();
+        assert_eq!(xs.next_event("tok").unwrap().path, "/ring/w");
+        {
+            let tx = xs.transaction_start().unwrap();
+            tx.write("/ring/w/x", b"1").unwrap();
+            tx.commit().unwrap();
+        }
+        assert_eq!(xs.next_event("tok").unwrap().path, "/ring/w/x");
+        xs.unwatch("/ring/w", "tok").unwrap();
+        drop(xs.transaction_start().unwrap());
+        assert_eq!(
+            xs.get_domain_path(DomId::new(9).unwrap()).unwrap(),
+            "/local/domain/9"
+        );
+        assert_eq!(xs.in_flight(), 0);
+        stop.store(true, Ordering::Relaxed);
+    });
+}
+
+#[test]
+fn broken_ring_index_from_the_peer_is_a_typed_error() {
+    let mut p = page();
+    let rsp_prod = p.as_mut_ptr().cast::<u8>().wrapping_add(2060).cast::<u32>();
+    let (front, _back) = handles(&mut p);
+    let xs = RingClient::new(front, Yield).unwrap();
+    let id = xs.submit(0, &Request::Read { path: "/x" }).unwrap();
+    // SAFETY: rsp_prod is an aligned u32 inside the live page, accessed only
+    // atomically (as SharedMem does).
+    let prod = unsafe { AtomicU32::from_ptr(rsp_prod) };
+    prod.store(5000, Ordering::Release);
+    let r = xs.wait(id, xen_abi::io::xs_wire::MsgType::READ);
+    assert!(matches!(r, Err(Error::BadRingIndex(_))), "{r:?}");
+    assert_eq!(
+        xs.read("/x"),
+        Err(Error::Broken(BrokenReason::BadRingIndex))
+    );
+}
