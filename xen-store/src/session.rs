@@ -185,6 +185,7 @@ impl Session {
     }
 
     /// Requests whose replies have not arrived yet.
+    #[cfg_attr(not(feature = "std"), allow(dead_code))]
     pub(crate) fn outstanding(&self) -> usize {
         self.pending
             .values()

@@ -161,6 +161,21 @@ const STEPS: &[Step] = &[
         ],
         env: &[],
     },
+    Step {
+        name: "no_std + alloc xen-store (both targets)",
+        dir: ".",
+        args: &[
+            "build",
+            "-p",
+            "xen-store",
+            "--no-default-features",
+            "--target",
+            "x86_64-unknown-none",
+            "--target",
+            "aarch64-unknown-none",
+        ],
+        env: &[],
+    },
 ];
 
 /// Everything CI runs, in order; stops at the first failing step.
