@@ -9,6 +9,12 @@
 //! ([`Xenstore::submit`] then [`Xenstore::wait`]), and many threads can
 //! share one connection.
 
+#[cfg(feature = "tokio")]
+mod watch_stream;
+
+#[cfg(feature = "tokio")]
+pub use watch_stream::WatchStream;
+
 use alloc::boxed::Box;
 use alloc::string::String;
 use std::io::{Read, Write};

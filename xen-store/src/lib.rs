@@ -12,7 +12,8 @@
 //! - [`Xenstore`] (feature `std`): xenstored's Unix socket or Linux's
 //!   `/dev/xen/xenbus`, in libxenstore's fallback order; pipelined
 //!   requests, transactions that abort on drop with a retry-on-`EAGAIN`
-//!   helper, watches as blocking iterators.
+//!   helper, watches as blocking iterators or (feature `tokio`) as an
+//!   async `Stream` (`WatchStream`).
 //! - [`ring::RingClient`]: the guest kernel's client over the shared ring
 //!   page, notify/wait through [`ring::RingHooks`].
 //!
@@ -52,6 +53,8 @@ mod session;
 mod store;
 pub mod wire;
 
+#[cfg(feature = "tokio")]
+pub use client::WatchStream;
 #[cfg(feature = "std")]
 pub use client::{
     Pending, Transaction, Transport, Watch, Xenstore, DEFAULT_SOCKET, XENBUS_DEVICE, XENBUS_PROC,

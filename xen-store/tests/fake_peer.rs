@@ -304,3 +304,89 @@ fn error_replies_are_typed() {
     assert_eq!(xs.read("/x"), Err(Error::Xenstore(Errno::EACCES)));
     assert!(Error::Xenstore(Errno::EAGAIN).is_again());
 }
+
+/// Async watches (feature `tokio`): events through the `Stream`, the
+/// registration released on drop, the breaking error delivered last.
+#[cfg(feature = "tokio")]
+mod watch_stream {
+    use super::*;
+    use core::future::{poll_fn, Future};
+    use core::pin::Pin;
+    use std::sync::Arc;
+
+    use futures_core::Stream;
+    use xen_store::WatchEvent;
+
+    fn block_on<F: Future>(f: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap()
+            .block_on(f)
+    }
+
+    /// The next item through `Stream::poll_next`, failing after 10 s.
+    async fn next<S: Stream<Item = xen_store::Result<WatchEvent>> + Unpin>(
+        s: &mut S,
+    ) -> Option<xen_store::Result<WatchEvent>> {
+        tokio::time::timeout(
+            Duration::from_secs(10),
+            poll_fn(|cx| Pin::new(&mut *s).poll_next(cx)),
+        )
+        .await
+        .expect("no watch event within 10 s")
+    }
+
+    #[test]
+    fn events_arrive_through_the_stream() {
+        let xs = Arc::new(serve(MiniStore::new()));
+        let mut w = xs.watch_stream("/w", "tok").unwrap();
+        assert_eq!((w.path(), w.token()), ("/w", "tok"));
+        assert!(matches!(
+            xs.watch_stream("/w", "tok"),
+            Err(Error::DuplicateToken)
+        ));
+        block_on(async {
+            let first = next(&mut w).await.unwrap().unwrap();
+            assert_eq!((first.path.as_str(), first.token.as_str()), ("/w", "tok"));
+            xs.write("/w/x", b"1").unwrap();
+            assert_eq!(next(&mut w).await.unwrap().unwrap().path, "/w/x");
+            xs.write("/w/y", b"2").unwrap();
+            let ev = tokio::time::timeout(Duration::from_secs(10), w.next_event())
+                .await
+                .unwrap();
+            assert_eq!(ev.unwrap().unwrap().path, "/w/y");
+        });
+        drop(w);
+        // The token is free again and its events go to the new watch only
+        // (the old stream's thread has stopped).
+        let w2 = xs.watch("/w", "tok").unwrap();
+        assert_eq!(w2.next_event().unwrap().path, "/w");
+        xs.write("/w/z", b"3").unwrap();
+        assert_eq!(w2.next_event().unwrap().path, "/w/z");
+        drop(w2);
+        xs.write("/w/q", b"4").unwrap();
+        assert_eq!(xs.read("/w/q").unwrap(), b"4");
+    }
+
+    #[test]
+    fn a_broken_connection_ends_the_stream_with_its_error() {
+        let xs = Arc::new(hostile(|s, m| {
+            let mut out = Response::Ok
+                .encode(MsgType::WATCH, m.header.req_id, 0)
+                .unwrap();
+            out.extend(encode_watch_event("/h", b"t").unwrap());
+            let _ = s.write_all(&out);
+            // Dropped: the connection closes.
+        }));
+        let mut w = xs.watch_stream("/h", "t").unwrap();
+        block_on(async {
+            assert_eq!(next(&mut w).await.unwrap().unwrap().path, "/h");
+            assert_eq!(
+                next(&mut w).await.unwrap(),
+                Err(Error::Broken(BrokenReason::Disconnected))
+            );
+            assert!(next(&mut w).await.is_none());
+        });
+    }
+}

@@ -1,15 +1,20 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 //! `cargo xtask fuzz [--secs N]`: runs every cargo-fuzz target of
-//! `xen-abi/fuzz` for N seconds (default 30) with the nightly toolchain,
-//! failing on the first crash. Installs cargo-fuzz when it is missing.
+//! `xen-abi/fuzz` and `xen-store/fuzz` for N seconds each (default 30) with
+//! the nightly toolchain, failing on the first crash. Installs cargo-fuzz
+//! when it is missing.
 
 use std::process::Command;
 
 use crate::util;
 
-/// The fuzz project and its targets.
-const PROJECT: &str = "xen-abi/fuzz";
-const TARGETS: &[&str] = &["ring", "byte_ring"];
+/// The fuzz projects (each its own workspace) and their targets.
+const PROJECTS: &[(&str, &[&str])] = &[
+    // Shared-ring consumers against a peer rewriting the indices.
+    ("xen-abi/fuzz", &["ring", "byte_ring"]),
+    // xenstore: replies (framer, decoders, client), requests, permissions.
+    ("xen-store/fuzz", &["reply", "request", "perms"]),
+];
 
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let mut secs = 30u64;
@@ -27,24 +32,30 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         }
     }
     ensure_cargo_fuzz()?;
-    let dir = util::workspace_root().join(PROJECT);
-    for target in TARGETS {
-        util::step(&format!("fuzz {target} for {secs} s"));
-        util::run(
-            Command::new("cargo")
-                .current_dir(&dir)
-                .env_remove("CARGO")
-                .env_remove("RUSTUP_TOOLCHAIN")
-                .args(["+nightly", "fuzz", "run", target, "--"])
-                .arg(format!("-max_total_time={secs}"))
-                .arg("-print_final_stats=1"),
-        )
-        .map_err(|e| format!("fuzz target `{target}` failed (crash artifacts in {PROJECT}/artifacts/{target}): {e}"))?;
+    let mut count = 0;
+    for (project, targets) in PROJECTS {
+        let dir = util::workspace_root().join(project);
+        for target in *targets {
+            util::step(&format!("fuzz {project} {target} for {secs} s"));
+            util::run(
+                Command::new("cargo")
+                    .current_dir(&dir)
+                    .env_remove("CARGO")
+                    .env_remove("RUSTUP_TOOLCHAIN")
+                    .args(["+nightly", "fuzz", "run", target, "--"])
+                    .arg(format!("-max_total_time={secs}"))
+                    .arg("-print_final_stats=1"),
+            )
+            .map_err(|e| {
+                format!(
+                    "fuzz target `{target}` failed (crash artifacts in \
+                     {project}/artifacts/{target}): {e}"
+                )
+            })?;
+            count += 1;
+        }
     }
-    println!(
-        "\nxtask fuzz: {} targets clean for {secs} s each",
-        TARGETS.len()
-    );
+    println!("\nxtask fuzz: {count} targets clean for {secs} s each");
     Ok(())
 }
 

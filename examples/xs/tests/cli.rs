@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+//! `xs` end to end: the binary against a small in-process xenstored on a
+//! Unix socket (`XENSTORED_PATH`), checking output and exit status.
+
+#![allow(clippy::std_instead_of_core, missing_docs)]
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::sync::{Arc, Mutex};
+use std::thread;
+
+use xen_abi::{DomId, Errno};
+use xen_store::wire::{encode_watch_event, Framer, Message, Request, Response};
+use xen_store::{Access, Perm};
+
+#[derive(Default)]
+struct Nodes {
+    values: BTreeMap<String, Vec<u8>>,
+    perms: BTreeMap<String, Vec<Perm>>,
+}
+
+impl Nodes {
+    fn children(&self, path: &str) -> Vec<String> {
+        let prefix = if path == "/" {
+            "/".to_owned()
+        } else {
+            format!("{path}/")
+        };
+        let mut out: Vec<String> = Vec::new();
+        for k in self.values.keys() {
+            if let Some(c) = k.strip_prefix(&prefix).and_then(|r| r.split('/').next()) {
+                if !c.is_empty() && !out.iter().any(|o| o == c) {
+                    out.push(c.to_owned());
+                }
+            }
+        }
+        out
+    }
+
+    fn handle(&mut self, m: &Message) -> Vec<u8> {
+        let (kind, id) = (m.header.kind, m.header.req_id);
+        let reply = |r: Response<'_>| r.encode(kind, id, 0).unwrap();
+        let Ok(req) = Request::decode(m) else {
+            return reply(Response::Error(Errno::EINVAL));
+        };
+        match req {
+            Request::Read { path } => match self.values.get(path) {
+                Some(v) => reply(Response::Bytes(v)),
+                None => reply(Response::Error(Errno::ENOENT)),
+            },
+            Request::Write { path, value } => {
+                let mut at = 0;
+                while let Some(i) = path[at + 1..].find('/') {
+                    at += i + 1;
+                    self.values.entry(path[..at].to_owned()).or_default();
+                }
+                self.values.insert(path.to_owned(), value.to_vec());
+                reply(Response::Ok)
+            }
+            Request::Rm { path } => {
+                let sub = format!("{path}/");
+                self.values.retain(|k, _| k != path && !k.starts_with(&sub));
+                reply(Response::Ok)
+            }
+            Request::Directory { path } => {
+                let c = self.children(path);
+                let refs: Vec<&str> = c.iter().map(String::as_str).collect();
+                reply(Response::List(&refs))
+            }
+            Request::GetPerms { path } => {
+                let owner = [Perm::new(Access::None, DomId::DOM0)];
+                reply(Response::Perms(
+                    self.perms.get(path).map_or(&owner[..], Vec::as_slice),
+                ))
+            }
+            Request::SetPerms { path, perms } => {
+                self.perms.insert(path.to_owned(), perms);
+                reply(Response::Ok)
+            }
+            Request::Watch { path, token } => {
+                let mut out = reply(Response::Ok);
+                out.extend(encode_watch_event(path, token).unwrap());
+                out
+            }
+            Request::Unwatch { .. } => reply(Response::Ok),
+            _ => reply(Response::Error(Errno::EINVAL)),
+        }
+    }
+}
+
+fn serve(mut s: UnixStream, nodes: &Mutex<Nodes>) {
+    let mut f = Framer::new();
+    let mut buf = [0u8; 8192];
+    while let Ok(n @ 1..) = s.read(&mut buf) {
+        f.push(&buf[..n]);
+        while let Ok(Some(m)) = f.next_message() {
+            let out = nodes.lock().unwrap().handle(&m);
+            if s.write_all(&out).is_err() {
+                return;
+            }
+        }
+    }
+}
+
+/// A fake xenstored listening on a fresh socket; returns its path.
+fn daemon(name: &str) -> PathBuf {
+    let path = std::env::temp_dir().join(format!("xs-cli-{}-{name}.sock", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    let listener = UnixListener::bind(&path).unwrap();
+    let nodes = Arc::new(Mutex::new(Nodes::default()));
+    thread::spawn(move || {
+        for s in listener.incoming().flatten() {
+            let nodes = Arc::clone(&nodes);
+            thread::spawn(move || serve(s, &nodes));
+        }
+    });
+    path
+}
+
+fn xs(sock: &PathBuf, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_xs"))
+        .args(args)
+        .env("XENSTORED_PATH", sock)
+        .env("XENBUS_PATH", "/nonexistent/xenbus")
+        .output()
+        .unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn commands_against_a_fake_xenstored() {
+    let sock = daemon("ops");
+    let ok = |args: &[&str]| {
+        let o = xs(&sock, args);
+        assert!(o.status.success(), "{args:?}: {o:?}");
+        stdout(&o)
+    };
+    ok(&["write", "/a/b", "hello", "/a/c", "q\"x"]);
+    assert_eq!(ok(&["read", "/a/b", "/a/c"]), "hello\nq\"x\n");
+    assert_eq!(ok(&["ls"]), "a = \"\"\n b = \"hello\"\n c = \"q\\\"x\"\n");
+    assert_eq!(ok(&["ls", "/a"]), "b = \"hello\"\nc = \"q\\\"x\"\n");
+    assert_eq!(ok(&["perms", "/a/b"]), "n0\n");
+    ok(&["perms", "/a/b", "b0", "r5"]);
+    assert_eq!(ok(&["perms", "/a/b"]), "b0 r5\n");
+    assert_eq!(ok(&["watch", "-n", "1", "/a"]), "/a /a\n");
+    ok(&["rm", "/a/c"]);
+    let o = xs(&sock, &["read", "/a/c"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("ENOENT"),
+        "{o:?}"
+    );
+}
+
+#[test]
+fn bad_command_lines_and_missing_daemon() {
+    let none = PathBuf::from("/nonexistent/xenstored.sock");
+    for bad in [
+        &[][..],
+        &["read", "/a//b"],
+        &["perms", "/a", "x9"],
+        &["nope"],
+    ] {
+        let o = xs(&none, bad);
+        assert_eq!(o.status.code(), Some(2), "{bad:?}");
+        assert!(String::from_utf8_lossy(&o.stderr).contains("usage: xs"));
+    }
+    let o = xs(&none, &["read", "/a"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("cannot connect"));
+}
