@@ -7,6 +7,12 @@
 //! gcc -O2), two spinning threads each, interleaved for `--rounds` rounds.
 //! The ratio is C's median time per request over ours: above 1.0 means the
 //! Rust ring is faster.
+//!
+//! Then `xenstore` (see [`xenstore`]): our xenstore client against
+//! libxenstore inside a Linux dom0 on Xen 4.17. `--only ring|xenstore` runs
+//! one of the two.
+
+mod xenstore;
 
 use std::path::Path;
 use std::process::Command;
@@ -21,6 +27,7 @@ const WORKLOADS: &[(&str, u32, u64)] = &[("pingpong", 1, 200_000), ("stream(32)"
 
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let mut rounds = 5usize;
+    let (mut ring, mut xs) = (true, true);
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
@@ -31,9 +38,24 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
                     .filter(|r| *r > 0)
                     .ok_or("--rounds needs a positive number")?;
             }
+            "--only" => match it.next().map(String::as_str) {
+                Some("ring") => xs = false,
+                Some("xenstore") => ring = false,
+                _ => return Err("--only needs ring or xenstore".into()),
+            },
             other => return Err(format!("unknown bench argument `{other}`")),
         }
     }
+    if ring {
+        run_ring(rounds)?;
+    }
+    if xs {
+        xenstore::run(rounds)?;
+    }
+    Ok(())
+}
+
+fn run_ring(rounds: usize) -> Result<(), String> {
     let root = util::workspace_root();
     let dir = root.join("target").join("xtask-bench");
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;

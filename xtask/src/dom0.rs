@@ -104,7 +104,7 @@ fn build_test_binaries() -> Result<Vec<TestBinary>, String> {
 }
 
 /// The newest installed kernel with modules: `(version, /boot/vmlinuz-*)`.
-fn find_kernel() -> Result<(String, PathBuf), String> {
+pub(crate) fn find_kernel() -> Result<(String, PathBuf), String> {
     let mut found: Vec<String> = std::fs::read_dir("/lib/modules")
         .map_err(|e| format!("/lib/modules: {e} (cargo xtask setup installs linux-image-amd64)"))?
         .flatten()
@@ -157,7 +157,7 @@ fn extract_vmlinux(bzimage: &Path, out: &Path) -> Result<(), String> {
 }
 
 /// `target/dom0/vmlinux-<ver>`, extracted once.
-fn vmlinux(kver: &str, bzimage: &Path) -> Result<PathBuf, String> {
+pub(crate) fn vmlinux(kver: &str, bzimage: &Path) -> Result<PathBuf, String> {
     let dir = util::workspace_root().join("target/dom0");
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let out = dir.join(format!("vmlinux-{kver}"));
@@ -169,7 +169,7 @@ fn vmlinux(kver: &str, bzimage: &Path) -> Result<PathBuf, String> {
 
 /// The modules to load, dependencies first, as paths relative to
 /// `/lib/modules/<kver>`.
-fn module_order(kver: &str) -> Result<Vec<String>, String> {
+pub(crate) fn module_order(kver: &str) -> Result<Vec<String>, String> {
     let dep_path = format!("/lib/modules/{kver}/modules.dep");
     let deps = std::fs::read_to_string(&dep_path).map_err(|e| format!("{dep_path}: {e}"))?;
     let lookup = |name: &str| -> Option<(String, Vec<String>)> {
@@ -237,9 +237,9 @@ fn install_program(
     Ok(())
 }
 
-/// Writes `/init`: set up dom0, run every test binary, reboot (which makes
-/// QEMU exit under `-no-reboot`).
-fn init_script(kver: &str, modules: &[String], bins: &[TestBinary]) -> String {
+/// The start of `/init`: mounts, modules, xenfs, xenstored and
+/// `xen-init-dom0`, each step reporting its status on the console.
+pub(crate) fn setup_script(kver: &str, modules: &[String]) -> String {
     let mut s = String::from(
         "#!/bin/busybox sh\n\
          /bin/busybox mkdir -p /proc /sys /dev /run /tmp /var /sbin /usr/bin /usr/sbin\n\
@@ -262,7 +262,20 @@ fn init_script(kver: &str, modules: &[String], bins: &[TestBinary]) -> String {
         "step {XEN_TOOLS}/xenstored --pid-file=/run/xenstored.pid\n\
          step {XEN_TOOLS}/xen-init-dom0\n"
     ));
-    s.push_str("echo XENRS-DOM0-BEGIN\n");
+    s
+}
+
+/// The end of `/init`: `payload`, then reboot (which makes QEMU exit under
+/// `-no-reboot`).
+pub(crate) fn finish_script(mut s: String, payload: &str) -> String {
+    s.push_str(payload);
+    s.push_str("reboot -f\nsleep 10\n");
+    s
+}
+
+/// Writes `/init`: set up dom0, run every test binary, reboot.
+fn init_script(kver: &str, modules: &[String], bins: &[TestBinary]) -> String {
+    let mut s = String::from("echo XENRS-DOM0-BEGIN\n");
     for b in bins {
         s.push_str(&format!(
             "echo XENRS-DOM0-RUN {n}\n\
@@ -271,14 +284,32 @@ fn init_script(kver: &str, modules: &[String], bins: &[TestBinary]) -> String {
             n = b.name
         ));
     }
-    s.push_str("echo XENRS-DOM0-END\nreboot -f\nsleep 10\n");
-    s
+    s.push_str("echo XENRS-DOM0-END\n");
+    finish_script(setup_script(kver, modules), &s)
 }
 
-/// Builds `target/dom0/initramfs.cpio` (uncompressed: the kernel unpacks
-/// it with no decompression under TCG).
+/// Builds `target/dom0/initramfs.cpio` with every test binary.
 fn build_initramfs(kver: &str, bins: &[TestBinary]) -> Result<PathBuf, String> {
-    let dir = util::workspace_root().join("target/dom0");
+    let modules = module_order(kver)?;
+    let programs: Vec<(PathBuf, PathBuf)> = bins
+        .iter()
+        .map(|b| (b.path.clone(), Path::new("/tests").join(&b.name)))
+        .collect();
+    let init = init_script(kver, &modules, bins);
+    build_initramfs_with(kver, "dom0", &programs, &init)
+}
+
+/// Builds `target/<name>/initramfs.cpio` (uncompressed: the kernel unpacks
+/// it with no decompression under TCG): busybox, the modules, xenstored,
+/// `programs` (`(host path, path in dom0)`, debug info stripped) with the
+/// libraries they link, and `init` as `/init`.
+pub(crate) fn build_initramfs_with(
+    kver: &str,
+    name: &str,
+    programs: &[(PathBuf, PathBuf)],
+    init: &str,
+) -> Result<PathBuf, String> {
+    let dir = util::workspace_root().join("target").join(name);
     let root = dir.join("root");
     if root.exists() {
         std::fs::remove_dir_all(&root).map_err(|e| format!("{}: {e}", root.display()))?;
@@ -302,21 +333,23 @@ fn build_initramfs(kver: &str, bins: &[TestBinary]) -> Result<PathBuf, String> {
         }
         install_program(&root, &p, &p, &mut libs)?;
     }
-    for b in bins {
-        let dest = root.join("tests").join(&b.name);
-        std::fs::create_dir_all(root.join("tests")).map_err(|e| format!("{e}"))?;
+    for (src, dest) in programs {
+        let to = root.join(dest.strip_prefix("/").unwrap_or(dest));
+        if let Some(parent) = to.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
+        }
         // Debug info is most of a test binary; the console needs none of it.
         let stripped = Command::new("strip")
             .arg("--strip-debug")
             .arg("-o")
-            .arg(&dest)
-            .arg(&b.path)
+            .arg(&to)
+            .arg(src)
             .status()
             .is_ok_and(|s| s.success());
         if !stripped {
-            install(&root, &b.path, Path::new("/tests").join(&b.name).as_path())?;
+            install(&root, src, dest)?;
         }
-        libs.extend(libraries(&b.path)?);
+        libs.extend(libraries(src)?);
     }
     let mut seen = HashSet::new();
     for l in &libs {
@@ -324,9 +357,9 @@ fn build_initramfs(kver: &str, bins: &[TestBinary]) -> Result<PathBuf, String> {
             install(&root, l, l)?;
         }
     }
-    let init = root.join("init");
-    std::fs::write(&init, init_script(kver, &modules, bins)).map_err(|e| format!("{e}"))?;
-    util::run(Command::new("chmod").arg("755").arg(&init))?;
+    let init_path = root.join("init");
+    std::fs::write(&init_path, init).map_err(|e| format!("{e}"))?;
+    util::run(Command::new("chmod").arg("755").arg(&init_path))?;
     let cpio = dir.join("initramfs.cpio");
     util::run(
         Command::new("sh")
@@ -457,7 +490,12 @@ fn judge(lines: &[String], bins: &[(&str, u32)], timed_out: bool) -> Outcome {
 }
 
 /// Boots Xen `xen` with `vmlinux` as dom0 and `initrd` as its initramfs.
-fn boot(xen: &Path, vmlinux: &Path, initrd: &Path, live: bool) -> Result<QemuRun, String> {
+pub(crate) fn boot(
+    xen: &Path,
+    vmlinux: &Path,
+    initrd: &Path,
+    live: bool,
+) -> Result<QemuRun, String> {
     let mut cmd = Command::new("qemu-system-x86_64");
     // Linux dom0 dies early under `-cpu max` (TCG's SMAP emulation).
     cmd.args(["-accel", "tcg", "-cpu", "qemu64", "-m", "1024", "-smp", "1"])

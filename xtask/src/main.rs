@@ -61,7 +61,7 @@ fn print_help() {
          demo     boot the PV test kernel on Xen 4.17 in QEMU, live\n\
          guest    boot the PV and PVH test kernels on Xen 4.17 and 4.20 (`--xen`, `--mode`)\n\
          dom0     Linux dom0 + xenstored on Xen 4.17/4.20, our tests in it (`--xen`, `--live`)\n\
-         bench    ring benchmarks against C's ring.h (`--rounds N`)\n\
+         bench    ring vs ring.h, xenstore vs libxenstore in dom0 (`--rounds N`, `--only ring|xenstore`)\n\
          fuzz     cargo-fuzz targets, nightly (`--secs N` per target)"
     );
 }

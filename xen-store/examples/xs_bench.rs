@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+//! The Rust side of `cargo xtask bench --only xenstore`, run inside dom0
+//! against the real xenstored, over its Unix socket (as the C side).
+//!
+//! ```text
+//! xs_bench seq SECONDS        one request at a time
+//! xs_bench pipelined SECONDS  64 requests in flight: submit 64, wait 64
+//! ```
+//!
+//! Both alternate `XS_WRITE` and `XS_READ` of one 16-byte value at
+//! `/bench/k`, warm up first, run in batches of 64 until `SECONDS` have
+//! passed and print `XSBENCH impl=rust mode=... ops=N secs=S ops_per_s=R`.
+
+#[cfg(feature = "std")]
+fn main() -> std::process::ExitCode {
+    match bench::run() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xs_bench: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(not(feature = "std"))]
+fn main() {}
+
+#[cfg(feature = "std")]
+mod bench {
+    use core::time::Duration;
+    use std::time::Instant;
+
+    use xen_store::wire::Request;
+    use xen_store::{Pending, Store, Xenstore};
+
+    const KEY: &str = "/bench/k";
+    const VALUE: &[u8; 16] = b"0123456789abcdef";
+    /// Requests per batch, and in flight when pipelined.
+    const BATCH: u64 = 64;
+
+    /// Operation `i`: even ones write, odd ones read.
+    fn request(i: u64) -> Request<'static> {
+        if i % 2 == 0 {
+            Request::Write {
+                path: KEY,
+                value: VALUE,
+            }
+        } else {
+            Request::Read { path: KEY }
+        }
+    }
+
+    fn check_read(i: u64, payload: &[u8]) -> Result<(), String> {
+        if i % 2 == 1 && payload != VALUE {
+            return Err(format!("read back {payload:?}"));
+        }
+        Ok(())
+    }
+
+    fn seq_batch(xs: &Xenstore, first: u64) -> Result<(), String> {
+        for i in first..first + BATCH {
+            if i % 2 == 0 {
+                xs.write(KEY, VALUE).map_err(|e| e.to_string())?;
+            } else {
+                check_read(i, &xs.read(KEY).map_err(|e| e.to_string())?)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn pipelined_batch(xs: &Xenstore, first: u64) -> Result<(), String> {
+        let pending: Vec<(u64, Pending<'_>)> = (first..first + BATCH)
+            .map(|i| Ok((i, xs.submit(0, &request(i)).map_err(|e| e.to_string())?)))
+            .collect::<Result<_, String>>()?;
+        for (i, p) in pending {
+            let reply = xs.wait(p).map_err(|e| e.to_string())?;
+            check_read(i, &reply.payload)?;
+        }
+        Ok(())
+    }
+
+    pub(crate) fn run() -> Result<(), String> {
+        let mut args = std::env::args().skip(1);
+        let mode = args.next().unwrap_or_else(|| "seq".into());
+        let secs: f64 = args
+            .next()
+            .map_or(Ok(1.0), |s| s.parse())
+            .map_err(|e| format!("SECONDS: {e}"))?;
+        let batch: fn(&Xenstore, u64) -> Result<(), String> = match mode.as_str() {
+            "seq" => seq_batch,
+            "pipelined" => pipelined_batch,
+            other => return Err(format!("unknown mode `{other}` (seq or pipelined)")),
+        };
+        let xs = Xenstore::open_socket().map_err(|e| format!("open the socket: {e}"))?;
+        for w in 0..4 {
+            batch(&xs, w * BATCH)?;
+        }
+        let budget = Duration::from_secs_f64(secs);
+        let t0 = Instant::now();
+        let mut ops = 0;
+        while t0.elapsed() < budget {
+            batch(&xs, ops)?;
+            ops += BATCH;
+        }
+        let t = t0.elapsed().as_secs_f64();
+        println!(
+            "XSBENCH impl=rust mode={mode} ops={ops} secs={t:.6} ops_per_s={:.1}",
+            ops as f64 / t
+        );
+        Ok(())
+    }
+}
