@@ -652,12 +652,7 @@ where
     #[doc(alias = "RING_COPY_REQUEST")]
     #[inline]
     pub fn take_request(&mut self) -> Option<Req> {
-        if self.req_cons == self.req_seen {
-            return None;
-        }
-        let v = self.geo.read(self.req_cons, entry_size::<Req, Rsp>());
-        self.req_cons = self.req_cons.wrapping_add(1);
-        Some(v)
+        self.take_request_head::<Req>()
     }
 
     /// Like [`take_request`](Self::take_request), but copies out only the
