@@ -7,11 +7,15 @@
 //! `summary: P passed, F failed` and `XENRS-END`.
 #![no_std]
 
+extern crate alloc;
+
 use core::fmt::{self, Write};
 use core::sync::atomic::{AtomicUsize, Ordering};
 
 use xen_hypercall::Hypercall;
 
+pub mod alloc_bump;
+pub mod domu;
 pub mod selftest;
 
 /// The console writer the panic handler uses (a `fn(&[u8])`, as usize).
@@ -134,4 +138,69 @@ pub fn report_panic(info: &core::panic::PanicInfo<'_>) -> ! {
     loop {
         core::hint::spin_loop();
     }
+}
+
+/// The PV kernel's ELF notes (read by Xen's or the toolstack's domain
+/// builder) and its entry point: a stack, then `$main(start_info)`.
+/// The hypercall page is the page `pv.ld` reserves at `hypercall_page`.
+#[macro_export]
+macro_rules! pv_entry {
+    ($main:ident) => {
+        const STACK_SIZE: usize = 64 * 1024;
+
+        #[repr(C, align(16))]
+        struct Stack([u8; STACK_SIZE]);
+
+        #[unsafe(no_mangle)]
+        static mut STACK: Stack = Stack([0; STACK_SIZE]);
+
+        core::arch::global_asm!(
+            r#"
+            .macro XEN_NOTE_STR type, str
+                .balign 4
+                .long 4
+                .long 2f - 1f
+                .long \type
+                .asciz "Xen"
+                .balign 4
+            1:  .asciz "\str"
+            2:  .balign 4
+            .endm
+            .macro XEN_NOTE_QUAD type, val
+                .balign 4
+                .long 4
+                .long 8
+                .long \type
+                .asciz "Xen"
+                .balign 4
+                .quad \val
+            .endm
+        
+            .pushsection .note.Xen, "a", @note
+            XEN_NOTE_STR 6, "xen-rs-test-kernel"
+            XEN_NOTE_STR 7, "0.1"
+            XEN_NOTE_STR 5, "xen-3.0"
+            XEN_NOTE_QUAD 3, 0xffffffff80000000
+            XEN_NOTE_QUAD 4, 0xffffffff80000000
+            XEN_NOTE_QUAD 1, _start
+            XEN_NOTE_QUAD 2, hypercall_page
+            XEN_NOTE_STR 8, "generic"
+            XEN_NOTE_STR 9, "yes"
+            XEN_NOTE_STR 10, "!writable_page_tables"
+            .popsection
+        
+            .pushsection .text.entry, "ax"
+            .global _start
+            _start:
+                lea rsp, [rip + {stack} + {stack_size}]
+                mov rdi, rsi
+                call {main}
+                ud2
+            .popsection
+            "#,
+            stack = sym STACK,
+            stack_size = const STACK_SIZE,
+            main = sym $main,
+        );
+    };
 }

@@ -1,0 +1,371 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+//! The xenstore domU: a PV guest that a Linux dom0 creates with `xl`, and
+//! which talks to the real xenstored over its shared ring page with
+//! xen-store's [`RingClient`], as an unprivileged domain.
+//!
+//! Dom0's side (`xen-store/tests/dom0_domu.rs`) sets up the nodes below
+//! before unpausing us: [`PERM_DIR`] and [`SECRET`] readable by dom0 only,
+//! [`SHARED`] readable by us. We check what xenstored lets an unprivileged
+//! domain do (and refuses with `EACCES`), then write [`WAITING`]; dom0
+//! writes [`SECRET`] and then [`SHARED`], and we must see the second write
+//! through our watch and never the first. The checks go, TAP-like, to the
+//! PV console (xenconsoled logs it) and, at the end, into [`RESULT`], which
+//! dom0 watches.
+
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::cell::UnsafeCell;
+use core::fmt;
+use core::ptr::NonNull;
+
+use xen_abi::event_channel::EvtchnPort;
+use xen_abi::io::byte_ring::ConsoleFront;
+use xen_abi::io::ring::SharedMem;
+use xen_abi::xen::{DomId, StartInfo, UvmFlags};
+use xen_abi::Errno;
+use xen_hypercall::mmu;
+use xen_hypercall::{event_channel, sched, Hypercall};
+use xen_store::ring::{RingClient, RingHooks};
+use xen_store::{Access, Error, Perm, Store};
+
+/// The directory dom0 creates for us, with perms `n0`.
+pub const PERM_DIR: &str = "/xenrs-perm";
+/// Dom0-only: perms `n0`.
+pub const SECRET: &str = "/xenrs-perm/secret";
+/// Readable by us: perms `n0 r<domid>`, value [`SHARED_V1`], later
+/// [`SHARED_V2`].
+pub const SHARED: &str = "/xenrs-perm/shared";
+/// [`SHARED`]'s first value.
+pub const SHARED_V1: &str = "v1";
+/// [`SHARED`]'s value after [`WAITING`].
+pub const SHARED_V2: &str = "v2";
+/// We write `1` here (relative to our home) once our watches are set.
+pub const WAITING: &str = "data/xenrs/waiting";
+/// Our report, relative to our home: the TAP lines and the summary.
+pub const RESULT: &str = "data/xenrs/result";
+
+/// Checks [`run`] makes.
+pub const PLAN: u32 = 28;
+
+/// PTE bits of a data page: present, rw, user, accessed, dirty.
+const PTE_DATA: u64 = 0x67;
+
+#[repr(C, align(4096))]
+struct Page(UnsafeCell<[u8; 4096]>);
+
+// SAFETY: the pages are only reached through `SharedMem` (atomic accesses).
+unsafe impl Sync for Page {}
+
+static STORE_PAGE: Page = Page(UnsafeCell::new([0; 4096]));
+static CONSOLE_PAGE: Page = Page(UnsafeCell::new([0; 4096]));
+
+/// The console, once mapped: single vCPU, no interrupts, so a plain cell.
+struct ConsoleSlot(UnsafeCell<Option<(ConsoleFront<'static>, EvtchnPort)>>);
+
+// SAFETY: the kernel runs on one vCPU with event upcalls masked; nothing
+// touches the slot concurrently.
+unsafe impl Sync for ConsoleSlot {}
+
+static CONSOLE: ConsoleSlot = ConsoleSlot(UnsafeCell::new(None));
+
+/// Maps the machine frame `mfn` over `page` (PV `update_va_mapping`) and
+/// wraps it.
+fn map_page(hc: &impl Hypercall, page: &'static Page, mfn: u64) -> Option<SharedMem<'static>> {
+    let va = page.0.get().cast::<u8>();
+    // SAFETY: remaps one of our own static data pages, which nothing else
+    // references (every access goes through the `SharedMem` made below).
+    unsafe { mmu::update_va_mapping(hc, va as u64, (mfn << 12) | PTE_DATA, UvmFlags::INVLPG) }
+        .ok()?;
+    // SAFETY: the page stays mapped for the kernel's life; every access to
+    // it is through this one handle.
+    unsafe { SharedMem::new(NonNull::new(va)?, 4096) }.ok()
+}
+
+/// Maps the PV console ring named by start_info, for [`console_write`].
+///
+/// # Safety
+///
+/// `si` is Xen's start_info page; call once, before [`console_write`].
+pub unsafe fn console_init(hc: &impl Hypercall, si: *const StartInfo) {
+    // SAFETY: the caller's start_info stays mapped.
+    let (mfn, port) = unsafe { ((*si).console[0], (*si).console[1] as u32) };
+    let Some(mem) = map_page(hc, &CONSOLE_PAGE, mfn) else {
+        return;
+    };
+    if let (Ok(ring), Ok(port)) = (ConsoleFront::attach(mem), EvtchnPort::new(port)) {
+        // SAFETY: single-threaded, see `ConsoleSlot`.
+        unsafe { *CONSOLE.0.get() = Some((ring, port)) };
+    }
+}
+
+/// Writes to the PV console ring (dropping output if xenconsoled does not
+/// drain it for a while).
+pub fn console_write(hc: &impl Hypercall, mut bytes: &[u8]) {
+    // SAFETY: single-threaded, see `ConsoleSlot`.
+    let Some((ring, port)) = (unsafe { &mut *CONSOLE.0.get() }) else {
+        return;
+    };
+    let mut idle = 0;
+    while !bytes.is_empty() && idle < 1000 {
+        match ring.write(bytes) {
+            Ok(0) => {
+                idle += 1;
+                let _ = sched::yield_now(hc);
+            }
+            Ok(n) => {
+                bytes = &bytes[n..];
+                let _ = event_channel::send(hc, *port);
+            }
+            Err(_) => return,
+        }
+    }
+}
+
+/// The ring client's platform: notify over the xenstore event channel,
+/// wait by yielding the vCPU (dom0's xenstored needs it).
+struct Hooks<'h, H> {
+    hc: &'h H,
+    port: EvtchnPort,
+}
+
+impl<H: Hypercall> RingHooks for Hooks<'_, H> {
+    fn notify(&self) {
+        let _ = event_channel::send(self.hc, self.port);
+    }
+
+    fn wait(&self) {
+        let _ = sched::yield_now(self.hc);
+    }
+}
+
+/// Counts checks; keeps the report for [`RESULT`].
+#[derive(Default)]
+struct Report {
+    n: u32,
+    passed: u32,
+    failed: u32,
+    text: String,
+}
+
+impl Report {
+    fn check(&mut self, name: &str, ok: bool, detail: fmt::Arguments<'_>) {
+        self.n += 1;
+        let line = if ok {
+            self.passed += 1;
+            format!("ok {} - {name}: {detail}", self.n)
+        } else {
+            self.failed += 1;
+            format!("not ok {} - {name}: {detail}", self.n)
+        };
+        crate::println!("{line}");
+        self.text.push_str(&line);
+        self.text.push('\n');
+    }
+
+    /// Passes when `r` is `Ok(want)`.
+    fn eq<T: PartialEq + fmt::Debug>(&mut self, name: &str, r: &Result<T, Error>, want: &T) {
+        let ok = matches!(r, Ok(v) if v == want);
+        self.check(name, ok, format_args!("{r:?}"));
+    }
+
+    /// Passes when `r` is `Ok`.
+    fn ok<T: fmt::Debug>(&mut self, name: &str, r: &Result<T, Error>) {
+        self.check(name, r.is_ok(), format_args!("{r:?}"));
+    }
+
+    /// Passes when xenstored refused with `errno`.
+    fn refused<T: fmt::Debug>(&mut self, name: &str, r: &Result<T, Error>, errno: Errno) {
+        let ok = matches!(r, Err(Error::Xenstore(e)) if *e == errno);
+        self.check(name, ok, format_args!("{r:?}"));
+    }
+}
+
+/// Runs the checks against xenstored; true when all passed. The report is
+/// left in [`RESULT`] when the ring works at all.
+///
+/// # Safety
+///
+/// `si` is Xen's start_info page of a PV domU.
+pub unsafe fn run<H: Hypercall>(hc: &H, si: *const StartInfo) -> bool {
+    crate::println!("plan {PLAN}");
+    let mut r = Report {
+        text: format!("plan {PLAN}\n"),
+        ..Report::default()
+    };
+    // SAFETY: the caller's start_info stays mapped.
+    let (mfn, port) = unsafe { ((*si).store_mfn, (*si).store_evtchn) };
+    let port = EvtchnPort::new(port);
+    let mem = map_page(hc, &STORE_PAGE, mfn);
+    r.check(
+        "map the xenstore ring",
+        mem.is_some() && port.is_ok(),
+        format_args!("store_mfn {mfn:#x}, event channel {port:?}"),
+    );
+    let (Some(mem), Ok(port)) = (mem, port) else {
+        return finish(&r);
+    };
+    let xs = match RingClient::new(mem, Hooks { hc, port }) {
+        Ok(xs) => xs,
+        Err(e) => {
+            r.check("attach the ring client", false, format_args!("{e:?}"));
+            return finish(&r);
+        }
+    };
+    checks(&mut r, &xs);
+    let summary = format!("summary: {} passed, {} failed\n", r.passed, r.failed);
+    r.text.push_str(&summary);
+    if let Err(e) = xs.write(RESULT, r.text.as_bytes()) {
+        crate::println!("could not write {RESULT}: {e:?}");
+    }
+    finish(&r)
+}
+
+fn finish(r: &Report) -> bool {
+    let ok = r.failed == 0 && r.n == PLAN;
+    crate::println!("summary: {} passed, {} failed", r.passed, r.failed);
+    crate::println!("XENRS-END");
+    ok
+}
+
+fn checks<H: RingHooks>(r: &mut Report, xs: &RingClient<'_, H>) {
+    // Who we are: relative paths resolve under our home.
+    let domid = xs
+        .read_string("domid")
+        .ok()
+        .and_then(|s| s.parse::<u16>().ok())
+        .and_then(|d| DomId::new(d).ok());
+    r.check(
+        "read our domid (relative path)",
+        domid.is_some_and(|d| d.get() > 0),
+        format_args!("{domid:?}"),
+    );
+    let domid = domid.unwrap_or(DomId::INVALID);
+    let home = format!("/local/domain/{}", domid.get());
+    r.eq(
+        "get_domain_path of ourselves",
+        &xs.get_domain_path(domid),
+        &home,
+    );
+    r.eq(
+        "read our name",
+        &xs.read_string("name"),
+        &String::from("xenrs-xs-domu"),
+    );
+
+    // Our own subtree.
+    let hello = "data/xenrs/hello";
+    r.ok(
+        "write under our home",
+        &xs.write(hello, b"hello from a domU"),
+    );
+    r.eq(
+        "read it back by absolute path",
+        &xs.read(&format!("{home}/{hello}")),
+        &b"hello from a domU".to_vec(),
+    );
+    r.ok("mkdir under our home", &xs.mkdir("data/xenrs/dir"));
+    let mut listed = xs.directory("data/xenrs");
+    if let Ok(l) = &mut listed {
+        l.sort();
+    }
+    r.eq(
+        "directory of our subtree",
+        &listed,
+        &Vec::from([String::from("dir"), String::from("hello")]),
+    );
+    let mine = [
+        Perm::new(Access::None, domid),
+        Perm::new(Access::Read, DomId::DOM0),
+    ];
+    r.ok("set_perms on our own node", &xs.set_perms(hello, &mine));
+    r.eq(
+        "get_perms shows them",
+        &xs.get_perms(hello),
+        &Vec::from(mine),
+    );
+
+    // What xenstored must refuse an unprivileged domain.
+    r.refused("read a dom0-only node", &xs.read(SECRET), Errno::EACCES);
+    r.refused(
+        "list a dom0-only directory",
+        &xs.directory(PERM_DIR),
+        Errno::EACCES,
+    );
+    r.refused(
+        "get_perms of a dom0-only node",
+        &xs.get_perms(SECRET),
+        Errno::EACCES,
+    );
+    r.refused("rm a dom0-only node", &xs.rm(SECRET), Errno::EACCES);
+    r.refused(
+        "write into dom0's home",
+        &xs.write("/local/domain/0/xenrs-intrusion", b"x"),
+        Errno::EACCES,
+    );
+    r.eq(
+        "read a node shared read-only with us",
+        &xs.read_string(SHARED),
+        &String::from(SHARED_V1),
+    );
+    r.refused(
+        "write the read-only shared node",
+        &xs.write(SHARED, b"from domU"),
+        Errno::EACCES,
+    );
+    r.refused(
+        "set_perms on a node we do not own",
+        &xs.set_perms(SHARED, &[Perm::new(Access::Both, domid)]),
+        Errno::EACCES,
+    );
+    r.refused(
+        "introduce a domain (privileged op)",
+        &xs.introduce(domid, 0, 1),
+        Errno::EACCES,
+    );
+
+    // Transactions over the ring.
+    let committed = xs
+        .transaction_start()
+        .and_then(|tx| {
+            tx.write("data/xenrs/tx", b"1")?;
+            tx.commit()
+        })
+        .and_then(|()| xs.read("data/xenrs/tx"));
+    r.eq("transaction commits", &committed, &b"1".to_vec());
+    let dropped = xs
+        .transaction_start()
+        .and_then(|tx| tx.write("data/xenrs/tx-dropped", b"1"));
+    r.ok("write in a transaction, then drop it", &dropped);
+    r.refused(
+        "a dropped transaction aborts",
+        &xs.read("data/xenrs/tx-dropped"),
+        Errno::ENOENT,
+    );
+
+    // Watches: xenstored only tells us about nodes we may read.
+    r.ok("watch the shared node", &xs.watch(SHARED, "shared"));
+    let first = xs.next_event("shared").map(|e| e.path);
+    r.eq("its initial event", &first, &String::from(SHARED));
+    r.ok("watch the dom0-only node", &xs.watch(SECRET, "secret"));
+    r.ok("tell dom0 we are waiting", &xs.write(WAITING, b"1"));
+    // Whatever `secret` got so far came before dom0's writes.
+    let before = xs.queued_events("secret");
+    let fired = xs
+        .next_event("shared")
+        .and_then(|e| Ok((e.path, xs.read_string(SHARED)?)));
+    r.eq(
+        "dom0's write to the shared node fires our watch",
+        &fired,
+        &(String::from(SHARED), String::from(SHARED_V2)),
+    );
+    let after = xs.queued_events("secret");
+    r.check(
+        "dom0's earlier write to the dom0-only node did not",
+        after == before && xs.stray_events() == 0,
+        format_args!(
+            "{before} event(s) before, {after} after, {} stray",
+            xs.stray_events()
+        ),
+    );
+}

@@ -1,0 +1,215 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+//! xenstore with a real unprivileged domain: from a Linux dom0, `xl`
+//! creates a PV domU (the test kernel `xen-test-kernel-xs-domu`) that runs
+//! xen-store's ring client against the real xenstored. This side sets up
+//! nodes the domU may not read or may only read, drives the watch
+//! hand-shake, checks `@introduceDomain` / `@releaseDomain` and reads back
+//! the domU's report (`examples/xen-test-kernel/src/domu.rs`).
+//!
+//! Needs xl, which `cargo xtask dom0` only runs on Xen 4.17: Debian 12's
+//! 4.17 toolstack cannot create domains on the 4.20 hypervisor.
+#![cfg(all(feature = "std", target_os = "linux"))]
+#![allow(clippy::std_instead_of_core)]
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use xen_abi::DomId;
+use xen_store::{Access, Perm, Store, Watch, WatchEvent, Xenstore, DEFAULT_SOCKET};
+
+/// The nodes the domU expects (its `PERM_DIR`, `SECRET`, `SHARED`).
+const PERM_DIR: &str = "/xenrs-perm";
+const SECRET: &str = "/xenrs-perm/secret";
+const SHARED: &str = "/xenrs-perm/shared";
+/// The domU's name in its config (it checks it).
+const NAME: &str = "xenrs-xs-domu";
+
+fn env_or(var: &str, default: &str) -> String {
+    std::env::var(var).unwrap_or_else(|_| default.to_owned())
+}
+
+fn xl(args: &[&str]) -> Result<String, String> {
+    let bin = env_or("XENRS_XL", "/usr/lib/xen-4.17/bin/xl");
+    let out = Command::new(&bin)
+        .args(args)
+        .output()
+        .map_err(|e| format!("{bin}: {e}"))?;
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    if out.status.success() {
+        Ok(text)
+    } else {
+        Err(format!("xl {args:?}: {}: {text}", out.status))
+    }
+}
+
+/// Destroys the domain when the test ends, however it ends.
+struct Domain(u16);
+
+impl Drop for Domain {
+    fn drop(&mut self) {
+        let _ = xl(&["destroy", &self.0.to_string()]);
+    }
+}
+
+/// The next event of `w`, or `None` after `timeout`. Reads a node now and
+/// then so that somebody reads the connection (and files the events).
+fn event_within(xs: &Xenstore, w: &Watch<'_>, timeout: Duration) -> Option<WatchEvent> {
+    let end = Instant::now() + timeout;
+    loop {
+        if let Some(e) = w.try_next_event() {
+            return Some(e);
+        }
+        if Instant::now() > end {
+            return None;
+        }
+        let _ = xs.read("/local/domain/0/name");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Waits until `path` reads as something, watching its parent.
+fn value_within(xs: &Xenstore, w: &Watch<'_>, path: &str, timeout: Duration) -> Option<Vec<u8>> {
+    let end = Instant::now() + timeout;
+    loop {
+        if let Ok(v) = xs.read(path) {
+            return Some(v);
+        }
+        let left = end.checked_duration_since(Instant::now())?;
+        let _ = event_within(xs, w, left);
+    }
+}
+
+/// The id of the domain named `name`, from `/local/domain/*/name`.
+fn domid_of(xs: &Xenstore, name: &str) -> Option<u16> {
+    xs.directory("/local/domain")
+        .ok()?
+        .into_iter()
+        .find(|d| {
+            xs.read(&format!("/local/domain/{d}/name")).ok().as_deref() == Some(name.as_bytes())
+        })?
+        .parse()
+        .ok()
+}
+
+#[test]
+#[ignore = "needs a Xen 4.17 dom0 with xenstored, xenconsoled and xl (run by `cargo xtask dom0`)"]
+fn an_unprivileged_domu_gets_only_what_its_permissions_allow() {
+    let kernel = env_or("XENRS_DOMU_KERNEL", "/domu/xen-test-kernel-xs-domu");
+    assert!(Path::new(&kernel).exists(), "{kernel} is missing");
+    let xs = Xenstore::open_socket_at(Path::new(DEFAULT_SOCKET)).unwrap();
+
+    // The fixture: a dom0-only directory and node, and a node the domU will
+    // be allowed to read once we know its id.
+    let _ = xs.rm(PERM_DIR);
+    xs.write(SECRET, b"s1").unwrap();
+    xs.write(SHARED, b"v1").unwrap();
+    let dom0_only = [Perm::new(Access::None, DomId::DOM0)];
+    xs.set_perms(PERM_DIR, &dom0_only).unwrap();
+    xs.set_perms(SECRET, &dom0_only).unwrap();
+    xs.set_perms(SHARED, &dom0_only).unwrap();
+
+    let intro = xs.watch("@introduceDomain", "intro").unwrap();
+    let release = xs.watch("@releaseDomain", "release").unwrap();
+    // Registering fires each once.
+    for w in [&intro, &release] {
+        let e = event_within(&xs, w, Duration::from_secs(5));
+        assert_eq!(e.map(|e| e.path), Some(w.path().to_owned()));
+    }
+
+    let cfg = std::env::temp_dir().join("xenrs-xs-domu.cfg");
+    std::fs::write(
+        &cfg,
+        format!(
+            "name = \"{NAME}\"\ntype = \"pv\"\nkernel = \"{kernel}\"\nmemory = 32\nvcpus = 1\n\
+             on_poweroff = \"destroy\"\non_reboot = \"destroy\"\non_crash = \"preserve\"\n"
+        ),
+    )
+    .unwrap();
+    let t = Instant::now();
+    let created = xl(&["create", "-p", cfg.to_str().unwrap()]);
+    println!(
+        "xl create -p: {:.1} s: {created:?}",
+        t.elapsed().as_secs_f64()
+    );
+    created.unwrap();
+    let domid = domid_of(&xs, NAME).expect("the new domain in /local/domain");
+    let _guard = Domain(domid);
+    let dom = DomId::new(domid).unwrap();
+    assert!(domid > 0);
+    assert_eq!(xs.is_domain_introduced(dom), Ok(true));
+    assert!(
+        event_within(&xs, &intro, Duration::from_secs(10)).is_some(),
+        "no @introduceDomain event for domain {domid}"
+    );
+
+    xs.set_perms(
+        SHARED,
+        &[
+            Perm::new(Access::None, DomId::DOM0),
+            Perm::new(Access::Read, dom),
+        ],
+    )
+    .unwrap();
+    let home = xs.get_domain_path(dom).unwrap();
+    let data = format!("{home}/data/xenrs");
+    let progress = xs.watch(&format!("{home}/data"), "domu").unwrap();
+    xl(&["unpause", &domid.to_string()]).unwrap();
+
+    // The domU checks what it can and cannot do, then waits on its watch.
+    let waiting = value_within(
+        &xs,
+        &progress,
+        &format!("{data}/waiting"),
+        Duration::from_secs(60),
+    );
+    assert_eq!(
+        waiting.as_deref(),
+        Some(&b"1"[..]),
+        "the domU never got to its watch"
+    );
+    xs.write(SECRET, b"s2").unwrap();
+    xs.write(SHARED, b"v2").unwrap();
+
+    let report = value_within(
+        &xs,
+        &progress,
+        &format!("{data}/result"),
+        Duration::from_secs(60),
+    )
+    .expect("the domU wrote no report");
+    let report = String::from_utf8_lossy(&report).into_owned();
+    println!("{report}");
+    let ok = report.lines().filter(|l| l.starts_with("ok ")).count();
+    let not_ok: Vec<&str> = report.lines().filter(|l| l.starts_with("not ok")).collect();
+    assert!(not_ok.is_empty(), "the domU's failed checks: {not_ok:#?}");
+    let plan: Option<usize> = report
+        .lines()
+        .find_map(|l| l.strip_prefix("plan ")?.parse().ok());
+    assert_eq!(plan, Some(ok), "checks went missing");
+    assert!(ok >= 20, "only {ok} checks in the report");
+    assert!(
+        report.contains(&format!("summary: {ok} passed, 0 failed")),
+        "summary does not match the checks"
+    );
+
+    // The domU powers off after its report; xenstored tells watchers.
+    assert!(
+        event_within(&xs, &release, Duration::from_secs(30)).is_some(),
+        "no @releaseDomain event after the domU powered off"
+    );
+    let gone = Instant::now() + Duration::from_secs(30);
+    while xs.is_domain_introduced(dom) == Ok(true) && Instant::now() < gone {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(
+        xs.is_domain_introduced(dom),
+        Ok(false),
+        "domain {domid} lingers"
+    );
+    xs.rm(PERM_DIR).unwrap();
+}
