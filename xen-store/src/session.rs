@@ -27,6 +27,8 @@ enum Slot {
     Done(Message),
     /// Nobody will collect the reply (an abort sent from `Drop`).
     Discard,
+    /// The reply came but cannot be delivered (it was oversized).
+    Failed(Error),
 }
 
 /// Request ids, replies and watch queues of one connection.
@@ -84,8 +86,9 @@ impl Session {
     /// The reply to `id` if it arrived; the broken error if it never will.
     pub(crate) fn take(&mut self, id: u32) -> Option<Result<Message>> {
         match self.pending.get(&id) {
-            Some(Slot::Done(_)) => match self.pending.remove(&id) {
+            Some(Slot::Done(_) | Slot::Failed(_)) => match self.pending.remove(&id) {
                 Some(Slot::Done(m)) => Some(Ok(m)),
+                Some(Slot::Failed(e)) => Some(Err(e)),
                 _ => None,
             },
             Some(_) | None => {
@@ -112,6 +115,7 @@ impl Session {
             let r = match self.framer.next_message() {
                 Ok(Some(m)) => self.dispatch(m),
                 Ok(None) => return Ok(()),
+                Err(e @ Error::PayloadTooLong(_)) => self.skip_oversized_reply(e),
                 Err(e) => Err(e),
             };
             if let Err(e) = r {
@@ -119,6 +123,30 @@ impl Session {
                 return Err(e);
             }
         }
+    }
+
+    /// An oversized reply to a request we sent (oxenstored answers
+    /// `XS_DIRECTORY` on a large directory so, where C xenstored says
+    /// `E2BIG`): the framing is intact, so that request fails with `e` and
+    /// the connection lives on. Anything else oversized breaks it.
+    fn skip_oversized_reply(&mut self, e: Error) -> Result<()> {
+        let Some(h) = self.framer.oversized() else {
+            return Err(e);
+        };
+        if h.kind == MsgType::WATCH_EVENT || h.kind == MsgType::INVALID {
+            return Err(e);
+        }
+        match self.pending.get(&h.req_id) {
+            Some(Slot::Waiting) => {
+                self.pending.insert(h.req_id, Slot::Failed(e));
+            }
+            Some(Slot::Discard) => {
+                self.pending.remove(&h.req_id);
+            }
+            _ => return Err(e),
+        }
+        self.framer.skip_oversized();
+        Ok(())
     }
 
     /// Routes one message: a reply to its waiter, a watch event to its

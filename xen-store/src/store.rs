@@ -81,8 +81,11 @@ pub trait Store {
     }
 
     /// The names of a node's children. Listings too large for one message
-    /// are fetched with `XS_DIRECTORY_PART` transparently (restarting if
-    /// the node changes meanwhile).
+    /// (C xenstored says `E2BIG`; oxenstored sends an oversized reply,
+    /// which the client skips) are fetched with `XS_DIRECTORY_PART`
+    /// transparently, restarting if the node changes meanwhile. A daemon
+    /// without `XS_DIRECTORY_PART` (oxenstored 4.17) leaves the first
+    /// error: [`Error::PayloadTooLong`] or `E2BIG`.
     ///
     /// # Errors
     ///
@@ -94,7 +97,14 @@ pub trait Store {
                 .into_iter()
                 .map(String::from)
                 .collect()),
-            Err(Error::Xenstore(Errno::E2BIG)) => self.directory_parts(path),
+            Err(e @ (Error::Xenstore(Errno::E2BIG) | Error::PayloadTooLong(_))) => {
+                match self.directory_parts(path) {
+                    // oxenstored (4.17) has no XS_DIRECTORY_PART: the
+                    // listing cannot be had within the protocol's limit.
+                    Err(Error::Xenstore(Errno::ENOSYS)) => Err(e),
+                    r => r,
+                }
+            }
             Err(e) => Err(e),
         }
     }

@@ -114,12 +114,16 @@ pub fn encode_message(
 
 /// Cuts a byte stream into messages (either direction).
 ///
-/// A header announcing more than [`PAYLOAD_MAX`] bytes is an error: the
-/// stream cannot be resynchronised, so the connection must be dropped.
+/// A header announcing more than [`PAYLOAD_MAX`] bytes is an error. The
+/// caller either drops the connection or, when it trusts the framing (a
+/// reply to a request it sent, say), skips the message with
+/// [`Framer::skip_oversized`].
 #[derive(Debug, Default)]
 pub struct Framer {
     buf: Vec<u8>,
     start: usize,
+    /// Bytes of a skipped message still to drop as they arrive.
+    skip: usize,
 }
 
 impl Framer {
@@ -128,11 +132,17 @@ impl Framer {
         Self {
             buf: Vec::new(),
             start: 0,
+            skip: 0,
         }
     }
 
     /// Appends received bytes.
-    pub fn push(&mut self, bytes: &[u8]) {
+    pub fn push(&mut self, mut bytes: &[u8]) {
+        if self.skip > 0 {
+            let n = self.skip.min(bytes.len());
+            self.skip -= n;
+            bytes = &bytes[n..];
+        }
         if self.start > 0 && self.start == self.buf.len() {
             self.buf.clear();
             self.start = 0;
@@ -151,6 +161,9 @@ impl Framer {
     /// How many more bytes the next message needs (at least one when a
     /// message is incomplete; 0 when one is ready).
     pub fn wanted(&self) -> usize {
+        if self.skip > 0 {
+            return self.skip + HEADER_LEN;
+        }
         let have = self.buffered();
         if have < HEADER_LEN {
             return HEADER_LEN - have;
@@ -182,6 +195,25 @@ impl Framer {
         let payload = rest[HEADER_LEN..HEADER_LEN + len].to_vec();
         self.start += HEADER_LEN + len;
         Ok(Some(Message { header, payload }))
+    }
+
+    /// The header [`Framer::next_message`] is stuck on, if it announces an
+    /// oversized payload.
+    pub fn oversized(&self) -> Option<MsgHeader> {
+        let (h, _) = MsgHeader::read_from_prefix(&self.buf[self.start..]).ok()?;
+        (h.len as usize > PAYLOAD_MAX).then_some(h)
+    }
+
+    /// Drops the oversized message [`Framer::next_message`] is stuck on
+    /// (its payload too, as it arrives) and returns its header; `None` if
+    /// the next message is not oversized.
+    pub fn skip_oversized(&mut self) -> Option<MsgHeader> {
+        let h = self.oversized()?;
+        self.start += HEADER_LEN;
+        let here = (h.len as usize).min(self.buffered());
+        self.start += here;
+        self.skip = h.len as usize - here;
+        Some(h)
     }
 }
 
@@ -1390,5 +1422,48 @@ mod tests {
             f.next_message(),
             Err(Error::PayloadTooLong(PAYLOAD_MAX + 1))
         );
+        assert_eq!(f.oversized(), Some(h));
+    }
+
+    #[test]
+    fn framer_skips_an_oversized_message_arriving_in_pieces() {
+        let big = 3 * PAYLOAD_MAX;
+        let h = MsgHeader {
+            kind: MsgType::DIRECTORY,
+            req_id: 9,
+            tx_id: 0,
+            len: big as u32,
+        };
+        let after = Request::Read { path: "/after" }.encode(10, 0).unwrap();
+        let mut stream = h.as_bytes().to_vec();
+        stream.extend_from_slice(&alloc::vec![b'z'; big]);
+        stream.extend_from_slice(&after);
+        for split in [
+            HEADER_LEN,
+            HEADER_LEN + 100,
+            HEADER_LEN + big,
+            stream.len() - 3,
+        ] {
+            let mut f = Framer::new();
+            f.push(&stream[..split]);
+            assert!(f.next_message().is_err());
+            assert_eq!(f.skip_oversized(), Some(h), "split {split}");
+            assert_eq!(f.skip_oversized(), None);
+            let mut got = None;
+            for chunk in stream[split..].chunks(777) {
+                f.push(chunk);
+                if let Some(m) = f.next_message().unwrap() {
+                    got = Some(m);
+                }
+            }
+            if got.is_none() {
+                got = f.next_message().unwrap();
+            }
+            let m = got.expect("the message after the skipped one");
+            assert_eq!(
+                (m.header.req_id, m.payload.as_slice()),
+                (10, &b"/after\0"[..])
+            );
+        }
     }
 }

@@ -217,11 +217,56 @@ fn refused_requests_leave_nothing_in_flight() {
 }
 
 #[test]
-fn oversized_reply_breaks_the_connection() {
+fn oversized_reply_fails_its_request_and_the_connection_lives_on() {
+    // oxenstored answers XS_DIRECTORY on a large directory with more than
+    // XENSTORE_PAYLOAD_MAX bytes: the framing holds, so only that request
+    // fails and the reply after it still arrives.
+    let (a, mut b) = UnixStream::pair().unwrap();
+    thread::spawn(move || {
+        let mut f = Framer::new();
+        let mut got = Vec::new();
+        let mut buf = [0u8; 8192];
+        while got.len() < 2 {
+            let n = b.read(&mut buf).unwrap_or(0);
+            if n == 0 {
+                return;
+            }
+            f.push(&buf[..n]);
+            while let Ok(Some(m)) = f.next_message() {
+                got.push(m);
+            }
+        }
+        let h = MsgHeader {
+            kind: MsgType::READ,
+            req_id: got[0].header.req_id,
+            tx_id: 0,
+            len: 5000,
+        };
+        let _ = b.write_all(h.as_bytes());
+        for chunk in [vec![b'x'; 3000], vec![b'y'; 2000]] {
+            thread::sleep(Duration::from_millis(20));
+            let _ = b.write_all(&chunk);
+        }
+        let ok = Response::Bytes(b"fine")
+            .encode(MsgType::READ, got[1].header.req_id, 0)
+            .unwrap();
+        let _ = b.write_all(&ok);
+        thread::sleep(Duration::from_millis(200));
+    });
+    let xs = Xenstore::from_stream(a).unwrap();
+    let first = xs.submit(0, &Request::Read { path: "/big" }).unwrap();
+    let second = xs.submit(0, &Request::Read { path: "/small" }).unwrap();
+    assert_eq!(xs.wait(first).err(), Some(Error::PayloadTooLong(5000)));
+    assert_eq!(xs.wait(second).unwrap().payload, b"fine");
+    assert_eq!(xs.in_flight(), 0);
+}
+
+#[test]
+fn oversized_message_for_nobody_breaks_the_connection() {
     let xs = hostile(|s, m| {
         let h = MsgHeader {
             kind: MsgType::READ,
-            req_id: m.header.req_id,
+            req_id: m.header.req_id.wrapping_add(7),
             tx_id: 0,
             len: 5000,
         };

@@ -294,7 +294,13 @@ pub(crate) fn setup_script(kver: &str, modules: &[String]) -> String {
     }
     s.push_str("step mount -t xenfs xenfs /proc/xen\n");
     s.push_str(&format!(
-        "step {XEN_TOOLS}/xenstored --pid-file=/run/xenstored.pid\n\
+        "if grep -q xenrs.xenstored=oxenstored /proc/cmdline; then\n\
+           export XENRS_XENSTORED=oxenstored\n\
+           step {XEN_TOOLS}/oxenstored --pid-file=/run/xenstored.pid\n\
+         else\n\
+           export XENRS_XENSTORED=xenstored\n\
+           step {XEN_TOOLS}/xenstored --pid-file=/run/xenstored.pid\n\
+         fi\n\
          step {XEN_TOOLS}/xen-init-dom0\n\
          step {XEN_TOOLS}/xenconsoled --pid-file=/run/xenconsoled.pid --log=guest --log-dir=/var/log/xen/console\n"
     ));
@@ -378,7 +384,13 @@ pub(crate) fn build_initramfs_with(
         install(&root, &p, &p)?;
     }
     let mut libs = BTreeSet::new();
-    for tool in ["xenstored", "xen-init-dom0", "xenconsoled", "xl"] {
+    for tool in [
+        "xenstored",
+        "oxenstored",
+        "xen-init-dom0",
+        "xenconsoled",
+        "xl",
+    ] {
         let p = Path::new(XEN_TOOLS).join(tool);
         if !p.exists() {
             return Err(format!(
@@ -406,6 +418,8 @@ pub(crate) fn build_initramfs_with(
         }
         libs.extend(libraries(src)?);
     }
+    let conf = Path::new("/etc/xen/oxenstored.conf");
+    install(&root, conf, conf).map_err(|e| format!("{e} (xen-utils-4.17 installs it)"))?;
     // xl aborts without libgcc_s (glibc loads it for thread cancellation).
     libs.extend(gcc_s());
     let mut seen = HashSet::new();
@@ -558,6 +572,18 @@ pub(crate) fn boot(
     initrd: &Path,
     live: bool,
 ) -> Result<QemuRun, String> {
+    boot_with(xen, vmlinux, initrd, "", live)
+}
+
+/// [`boot`] with `extra` on dom0's kernel command line (which `/init` reads:
+/// `xenrs.xenstored=oxenstored` starts the OCaml xenstored).
+pub(crate) fn boot_with(
+    xen: &Path,
+    vmlinux: &Path,
+    initrd: &Path,
+    extra: &str,
+    live: bool,
+) -> Result<QemuRun, String> {
     let mut cmd = Command::new("qemu-system-x86_64");
     // Linux dom0 dies early under `-cpu max` (TCG's SMAP emulation).
     cmd.args(["-accel", "tcg", "-cpu", "qemu64", "-m", "1024", "-smp", "1"])
@@ -579,15 +605,30 @@ pub(crate) fn boot(
         )
         .arg("-initrd")
         .arg(format!(
-            "{} console=hvc0 earlyprintk=xen quiet loglevel=3 panic=-1 rdinit=/init,{}",
+            "{} console=hvc0 earlyprintk=xen quiet loglevel=3 panic=-1 rdinit=/init {extra},{}",
             vmlinux.display(),
             initrd.display()
         ));
     guest::run_qemu(cmd, TIMEOUT, live)
 }
 
-fn parse_args(args: &[String]) -> Result<(Vec<&'static str>, bool), String> {
+/// The xenstored implementations the tier runs against: (name in the
+/// summary line, daemon in `XEN_TOOLS`, dom0 command-line switch).
+const XENSTOREDS: [(&str, &str, &str); 2] = [
+    ("", "xenstored", ""),
+    (" oxenstored", "oxenstored", "xenrs.xenstored=oxenstored"),
+];
+
+/// Parsed `cargo xtask dom0` arguments.
+struct Args {
+    versions: Vec<&'static str>,
+    xenstoreds: Vec<(&'static str, &'static str, &'static str)>,
+    live: bool,
+}
+
+fn parse_args(args: &[String]) -> Result<Args, String> {
     let mut versions = guest::VERSIONS.to_vec();
+    let mut xenstoreds = XENSTOREDS.to_vec();
     let mut live = false;
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -602,16 +643,34 @@ fn parse_args(args: &[String]) -> Result<(Vec<&'static str>, bool), String> {
                         .ok_or(format!("unknown Xen {v}"))?],
                 };
             }
+            "--xenstored" => {
+                let v = it.next().ok_or("--xenstored needs c, oxenstored or all")?;
+                xenstoreds = match v.as_str() {
+                    "all" => XENSTOREDS.to_vec(),
+                    "c" | "xenstored" => vec![XENSTOREDS[0]],
+                    "ocaml" | "oxenstored" => vec![XENSTOREDS[1]],
+                    v => return Err(format!("unknown xenstored {v} (c, oxenstored or all)")),
+                };
+            }
             "--live" => live = true,
             other => return Err(format!("unknown argument {other}")),
         }
     }
-    Ok((versions, live))
+    Ok(Args {
+        versions,
+        xenstoreds,
+        live,
+    })
 }
 
-/// `cargo xtask dom0 [--xen 4.17|4.20|all] [--live]`.
+/// `cargo xtask dom0 [--xen 4.17|4.20|all] [--xenstored c|oxenstored|all]
+/// [--live]`: one boot per Xen version and xenstored.
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
-    let (versions, live) = parse_args(args)?;
+    let Args {
+        versions,
+        xenstoreds,
+        live,
+    } = parse_args(args)?;
     let t = Instant::now();
     let bins = build_test_binaries()?;
     let (kver, bzimage) = find_kernel()?;
@@ -629,11 +688,18 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     );
     let mut lines = Vec::new();
     let mut all_ok = true;
-    for ver in &versions {
+    for (ver, (label, daemon, switch)) in versions
+        .iter()
+        .flat_map(|v| xenstoreds.iter().map(move |x| (v, x)))
+    {
         let xen = guest::xen_image(ver)?;
         let t = Instant::now();
-        let run = boot(&xen, &vmlinux, &initrd, live)?;
+        let run = boot_with(&xen, &vmlinux, &initrd, switch, live)?;
         let mut o = judge(&run.lines, &expected, run.timed_out);
+        let started = format!("XENRS-DOM0-SETUP rc=0 {XEN_TOOLS}/{daemon} ");
+        if !run.lines.iter().any(|l| l.contains(&started)) {
+            o.problems.push(format!("{daemon} did not start"));
+        }
         for (n, why) in &o.skipped {
             println!("    not run on xen-{ver}: {n} ({why})");
         }
@@ -642,7 +708,10 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
                 "test binaries skipped on Xen {XL_XEN}, where all must run"
             ));
         }
-        let line = format!("dom0 xen-{ver}: {} passed, {} failed", o.passed, o.failed);
+        let line = format!(
+            "dom0 xen-{ver}{label}: {} passed, {} failed",
+            o.passed, o.failed
+        );
         println!("{line}   ({:.1} s)", t.elapsed().as_secs_f64());
         if !o.ok() {
             all_ok = false;
