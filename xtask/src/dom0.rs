@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 //! The dom0 tier: Debian's Linux kernel boots as dom0 on real Xen (4.17 and
 //! 4.20) under `qemu-system-x86_64 -accel tcg`, with an initramfs built here
-//! (busybox-static, the Xen kernel modules, Debian's `xenstored` and our
-//! crates' integration-test binaries). `/init` loads the modules, mounts
+//! (busybox-static, the Xen kernel modules, Debian's `xenstored` and
+//! xenstore-* tools, our crates' integration-test binaries and the programs
+//! they run). `/init` loads the modules, mounts
 //! xenfs, starts xenstored, runs every test binary with
 //! `--include-ignored --test-threads=1` and reboots, which ends QEMU
 //! (`-no-reboot`).
@@ -27,7 +28,7 @@ use crate::util;
 const MIN_TESTS: u32 = 15;
 
 /// The packages whose integration tests run in dom0 (`cargo test -p`).
-const TEST_PACKAGES: &[&str] = &["xen-hypercall", "xen-store"];
+const TEST_PACKAGES: &[&str] = &["xen-hypercall", "xen-store", "xs"];
 
 /// The Xen modules dom0 needs (their dependencies are added from
 /// `modules.dep`).
@@ -51,6 +52,10 @@ const XL_XEN: &str = "4.17";
 /// Where the xenstore domU kernel lies in dom0 (`XENRS_DOMU_KERNEL`).
 const DOMU_KERNEL: &str = "/domu/xen-test-kernel-xs-domu";
 
+/// Debian's xenstore-utils: one program, hard-linked as `xenstore-read`,
+/// `xenstore-write`, ..., that takes its mode from its name.
+const XENSTORE_UTILS: &str = "/usr/bin/xenstore";
+
 /// How long one boot may take before it counts as a hang.
 const TIMEOUT: Duration = Duration::from_secs(240);
 
@@ -64,9 +69,28 @@ struct TestBinary {
     tests: u32,
 }
 
+/// The package name in a cargo package id: `path+file:///dir/name#1.0`,
+/// `path+file:///dir#name@1.0`, or the older `name 1.0 (source)`.
+fn package_name(id: &str) -> Option<&str> {
+    if let Some((name, _)) = id.split_once(' ') {
+        return Some(name);
+    }
+    let (url, fragment) = id.rsplit_once('#')?;
+    match fragment.split_once('@') {
+        Some((name, _)) => Some(name),
+        None => url
+            .split('?')
+            .next()?
+            .trim_end_matches('/')
+            .rsplit('/')
+            .next(),
+    }
+}
+
 /// Builds the integration tests of [`TEST_PACKAGES`] for the host target and
-/// lists them.
-fn build_test_binaries() -> Result<Vec<TestBinary>, String> {
+/// lists them. Also returns the packages' binaries: tests run them by the
+/// absolute path in `CARGO_BIN_EXE_<name>`, so dom0 gets them at that path.
+fn build_test_binaries() -> Result<(Vec<TestBinary>, Vec<PathBuf>), String> {
     let root = util::workspace_root();
     let mut cmd = Command::new(util::cargo_bin());
     cmd.args(["test", "--no-run", "--message-format=json", "--tests"])
@@ -77,14 +101,25 @@ fn build_test_binaries() -> Result<Vec<TestBinary>, String> {
     }
     let out = util::output(&mut cmd)?;
     let mut bins = Vec::new();
+    let mut programs = Vec::new();
     for line in out.lines() {
         let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
             continue;
         };
-        if v["reason"] != "compiler-artifact" || v["profile"]["test"] != true {
+        if v["reason"] != "compiler-artifact" {
             continue;
         }
+        let id = v["package_id"].as_str().unwrap_or_default();
+        let package = package_name(id).and_then(|n| TEST_PACKAGES.iter().find(|p| **p == n));
         let kinds = v["target"]["kind"].as_array().cloned().unwrap_or_default();
+        if v["profile"]["test"] != true {
+            if let (Some(_), Some(exe)) = (package, v["executable"].as_str()) {
+                if kinds.iter().any(|k| k == "bin") {
+                    programs.push(PathBuf::from(exe));
+                }
+            }
+            continue;
+        }
         if !kinds.iter().any(|k| k == "test") {
             continue; // unit tests run on the host
         }
@@ -92,11 +127,7 @@ fn build_test_binaries() -> Result<Vec<TestBinary>, String> {
         else {
             continue;
         };
-        let package = v["package_id"]
-            .as_str()
-            .and_then(|id| TEST_PACKAGES.iter().find(|p| id.contains(*p)))
-            .copied()
-            .unwrap_or("test");
+        let package = package.ok_or(format!("a test of an unexpected package: {id}"))?;
         let list = util::output(Command::new(exe).args(["--list", "--format", "terse"]))?;
         let tests = list.lines().filter(|l| l.ends_with(": test")).count() as u32;
         bins.push(TestBinary {
@@ -109,7 +140,7 @@ fn build_test_binaries() -> Result<Vec<TestBinary>, String> {
     if bins.is_empty() {
         return Err("cargo built no integration-test binaries".into());
     }
-    Ok(bins)
+    Ok((bins, programs))
 }
 
 /// The newest installed kernel with modules: `(version, /boot/vmlinuz-*)`.
@@ -270,6 +301,31 @@ fn install_program(
     Ok(())
 }
 
+/// Installs [`XENSTORE_UTILS`] and, as hard links again, every
+/// `xenstore-*` name linked to it on the host.
+fn install_xenstore_utils(root: &Path, libs: &mut BTreeSet<PathBuf>) -> Result<(), String> {
+    use std::os::unix::fs::MetadataExt;
+    let src = Path::new(XENSTORE_UTILS);
+    let meta = std::fs::metadata(src).map_err(|e| {
+        format!("{XENSTORE_UTILS}: {e} (cargo xtask setup installs xenstore-utils)")
+    })?;
+    install_program(root, src, src, libs)?;
+    let to = root.join(src.strip_prefix("/").unwrap_or(src));
+    let dir = src.parent().unwrap_or(Path::new("/"));
+    let entries = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    for e in entries.flatten() {
+        let name = e.file_name();
+        // symlink_metadata: a symlink (xenstore-control, a wrapper) is not a link to it.
+        let same = std::fs::symlink_metadata(e.path())
+            .is_ok_and(|m| m.dev() == meta.dev() && m.ino() == meta.ino());
+        if same && name.to_string_lossy().starts_with("xenstore-") {
+            let link = to.with_file_name(&name);
+            std::fs::hard_link(&to, &link).map_err(|e| format!("link {}: {e}", link.display()))?;
+        }
+    }
+    Ok(())
+}
+
 /// The start of `/init`: mounts, modules, xenfs, xenstored and
 /// `xen-init-dom0`, each step reporting its status on the console.
 pub(crate) fn setup_script(kver: &str, modules: &[String]) -> String {
@@ -344,12 +400,14 @@ fn init_script(kver: &str, modules: &[String], bins: &[TestBinary]) -> String {
     finish_script(setup_script(kver, modules), &s)
 }
 
-/// Builds `target/dom0/initramfs.cpio` with every test binary.
-fn build_initramfs(kver: &str, bins: &[TestBinary]) -> Result<PathBuf, String> {
+/// Builds `target/dom0/initramfs.cpio` with every test binary, and `extra`
+/// programs at their host paths.
+fn build_initramfs(kver: &str, bins: &[TestBinary], extra: &[PathBuf]) -> Result<PathBuf, String> {
     let modules = module_order(kver)?;
     let mut programs: Vec<(PathBuf, PathBuf)> = bins
         .iter()
         .map(|b| (b.path.clone(), Path::new("/tests").join(&b.name)))
+        .chain(extra.iter().map(|p| (p.clone(), p.clone())))
         .collect();
     let kernels = guest::build_kernels()?;
     programs.push((
@@ -362,7 +420,7 @@ fn build_initramfs(kver: &str, bins: &[TestBinary]) -> Result<PathBuf, String> {
 
 /// Builds `target/<name>/initramfs.cpio` (uncompressed: the kernel unpacks
 /// it with no decompression under TCG): busybox, the modules, xenstored,
-/// `programs` (`(host path, path in dom0)`, debug info stripped) with the
+/// the xenstore-* tools, `programs` (`(host path, path in dom0)`, debug info stripped) with the
 /// libraries they link, and `init` as `/init`.
 pub(crate) fn build_initramfs_with(
     kver: &str,
@@ -400,6 +458,7 @@ pub(crate) fn build_initramfs_with(
         }
         install_program(&root, &p, &p, &mut libs)?;
     }
+    install_xenstore_utils(&root, &mut libs)?;
     for (src, dest) in programs {
         let to = root.join(dest.strip_prefix("/").unwrap_or(dest));
         if let Some(parent) = to.parent() {
@@ -672,10 +731,10 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         live,
     } = parse_args(args)?;
     let t = Instant::now();
-    let bins = build_test_binaries()?;
+    let (bins, programs) = build_test_binaries()?;
     let (kver, bzimage) = find_kernel()?;
     let vmlinux = vmlinux(&kver, &bzimage)?;
-    let initrd = build_initramfs(&kver, &bins)?;
+    let initrd = build_initramfs(&kver, &bins, &programs)?;
     let expected: Vec<(&str, u32)> = bins.iter().map(|b| (b.name.as_str(), b.tests)).collect();
     println!(
         "dom0: Linux {kver}, {} test binaries ({} tests), initramfs {} MiB, prepared in {:.1} s",
@@ -817,6 +876,26 @@ mod tests {
         );
         assert_eq!(test_line("test x ... FAILED"), Some(("x", "FAILED")));
         assert_eq!(test_line("running 3 tests"), None);
+    }
+
+    #[test]
+    fn package_names_come_from_the_id_not_a_substring() {
+        let ids = [
+            ("path+file:///work/wt-xs/xen-store#0.1.0", "xen-store"),
+            ("path+file:///work/wt-xs/examples/xs#0.1.0", "xs"),
+            ("path+file:///work/wt-xs/examples/tool#xs@0.1.0", "xs"),
+            ("path+file:///work/xs/#xen-store@0.1.0", "xen-store"),
+            ("git+https://example.org/r?branch=b#xs@1.0.0", "xs"),
+            ("xs 0.1.0 (path+file:///work/wt-xs/examples/xs)", "xs"),
+            (
+                "xen-store 0.1.0 (path+file:///work/wt-xs/xen-store)",
+                "xen-store",
+            ),
+        ];
+        for (id, name) in ids {
+            assert_eq!(package_name(id), Some(name), "{id}");
+        }
+        assert_eq!(package_name("no-fragment"), None);
     }
 
     #[test]

@@ -1,29 +1,16 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
-//! The `xs ls` tree: one `name = "value"` line per node, indented one space
-//! per level below the listed path, values escaped like xenstore-ls.
+//! The `xs ls` tree, in xenstore-ls's format: one `name = "value"` line per
+//! node, indented one space per level below the listed path, values escaped
+//! like xenstore-read (see [`crate::value`]), `name:` for a node whose value
+//! cannot be read. Unlike xenstore-ls, long lines are never cut at 80
+//! columns (xenstore-ls cuts them even into a pipe; its `-f` does not).
 
 use std::io::{self, Write};
 
 use xen_abi::Errno;
 use xen_store::{Error, Store};
 
-/// Appends `value` to `out` with `\`, `"` and every byte that is not
-/// printable ASCII escaped (`\\`, `\"`, `\ooo` octal).
-pub(crate) fn escape(value: &[u8], out: &mut String) {
-    for &b in value {
-        match b {
-            b'\\' => out.push_str("\\\\"),
-            b'"' => out.push_str("\\\""),
-            b' '..=b'~' => out.push(char::from(b)),
-            _ => {
-                out.push('\\');
-                for shift in [6, 3, 0] {
-                    out.push(char::from(b'0' + ((b >> shift) & 7)));
-                }
-            }
-        }
-    }
-}
+use crate::value::escape;
 
 /// One line of the tree (without the newline).
 pub(crate) fn line(depth: usize, name: &str, value: &[u8]) -> String {
@@ -44,14 +31,15 @@ fn join(parent: &str, name: &str) -> String {
     }
 }
 
-/// Whether an error means the node went away while we walked (skip it).
+/// Whether an error means the node went away while we walked.
 fn vanished(e: &Error) -> bool {
     e.errno() == Some(Errno::ENOENT)
 }
 
 /// Writes the tree below `path` (not `path` itself) to `out`, depth first,
-/// children in xenstored's order. Nodes removed during the walk are
-/// skipped.
+/// children in xenstored's order. A node whose value cannot be read shows
+/// as `name:`; a subtree removed during the walk is skipped, as
+/// xenstore-ls does.
 ///
 /// # Errors
 ///
@@ -68,12 +56,10 @@ fn walk(store: &dyn Store, path: &str, depth: usize, out: &mut dyn Write) -> io:
     };
     for name in children {
         let child = join(path, &name);
-        let value = match store.read(&child) {
-            Ok(v) => v,
-            Err(e) if vanished(&e) => continue,
-            Err(e) => return Err(io::Error::other(e)),
-        };
-        writeln!(out, "{}", line(depth, &name, &value))?;
+        match store.read(&child) {
+            Ok(v) => writeln!(out, "{}", line(depth, &name, &v))?,
+            Err(_) => writeln!(out, "{}{name}:", " ".repeat(depth))?,
+        }
         walk(store, &child, depth + 1, out)?;
     }
     Ok(())
@@ -86,14 +72,20 @@ mod tests {
     use xen_abi::io::xs_wire::{MsgHeader, MsgType};
     use xen_store::wire::{Message, Request};
 
-    /// A read-only store over a map of path → value.
+    /// A read-only store over a map of path → value; reading a path whose
+    /// value is `DENIED` fails with `EACCES`.
     struct Fake(BTreeMap<&'static str, &'static [u8]>);
+
+    const DENIED: &[u8] = b"(denied)";
 
     impl Store for Fake {
         fn request(&self, req: &Request<'_>) -> xen_store::Result<Message> {
             let enoent = Error::Xenstore(Errno::ENOENT);
             let (kind, payload) = match req {
-                Request::Read { path } => (MsgType::READ, self.0.get(path).ok_or(enoent)?.to_vec()),
+                Request::Read { path } => match self.0.get(path).ok_or(enoent)? {
+                    &DENIED => return Err(Error::Xenstore(Errno::EACCES)),
+                    v => (MsgType::READ, v.to_vec()),
+                },
                 Request::Directory { path } => {
                     if !self.0.contains_key(path) {
                         return Err(enoent);
@@ -128,7 +120,7 @@ mod tests {
         assert_eq!(line(2, "b", b""), r#"  b = """#);
         assert_eq!(
             line(1, "c", b"q\"b\\n\n\x00\xff"),
-            r#" c = "q\"b\\n\012\000\377""#
+            r#" c = "q"b\\n\n\000\xff""#
         );
     }
 
@@ -151,7 +143,7 @@ mod tests {
             r#"  0 = """#,
             r#"   domid = "0""#,
             r#"   name = "Domain-0""#,
-            r#"tool = "x\"y""#,
+            r#"tool = "x"y""#,
         ];
         assert_eq!(String::from_utf8(out).unwrap(), want.join("\n") + "\n");
         let mut out = Vec::new();
@@ -162,5 +154,20 @@ mod tests {
         );
         let mut out = Vec::new();
         assert!(tree(&store, "/nope", &mut out).is_err());
+        let store = Fake(BTreeMap::from([
+            ("/", b"".as_slice()),
+            ("/a", DENIED),
+            ("/a/b", b"1"),
+            ("/c", b"2"),
+        ]));
+        let mut out = Vec::new();
+        tree(&store, "/", &mut out).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "a:
+ b = \"1\"
+c = \"2\"
+"
+        );
     }
 }
