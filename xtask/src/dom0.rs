@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 //! The dom0 tier: Debian's Linux kernel boots as dom0 on real Xen (4.17 and
 //! 4.20) under `qemu-system-x86_64 -accel tcg`, with an initramfs built here
-//! (busybox-static, the Xen kernel modules, Debian's `xenstored` and
-//! xenstore-* tools, our crates' integration-test binaries and the programs
-//! they run). `/init` loads the modules, mounts
-//! xenfs, starts xenstored, runs every test binary with
+//! (busybox-static, the Xen kernel modules, the toolstack matching the
+//! hypervisor: Debian 12's 4.17 tools, or Debian 13's 4.20 tools with their
+//! own glibc; our crates' integration-test binaries and the xenstore domU
+//! kernel). `/init` loads the modules, mounts xenfs, starts xenstored (C or
+//! OCaml: each Xen version boots once with each), `xen-init-dom0` and
+//! xenconsoled, runs every test binary with
 //! `--include-ignored --test-threads=1` and reboots, which ends QEMU
-//! (`-no-reboot`).
+//! (`-no-reboot`). One test creates a PV domU with `xl`.
 //!
 //! Results come back on the serial console, which already carries Xen's and
 //! the kernel's messages: one channel shows the test lines in context with a
@@ -40,14 +42,51 @@ const MODULES: &[&str] = &[
     "xenfs",
 ];
 
-/// Debian 12's Xen 4.17 tools (`xen-utils-4.17`).
+/// Debian 12's Xen 4.17 tools (`xen-utils-4.17`), used on Xen 4.17.
 const XEN_TOOLS: &str = "/usr/lib/xen-4.17/bin";
 
-/// Test binaries that create a domU with `xl`, and the only Xen they run
-/// on: Debian 12's 4.17 toolstack cannot create domains on 4.20 ("domctl
-/// operation failed"); /init skips them elsewhere and says so.
-const NEEDS_XL: &[&str] = &["xen-store-dom0_domu"];
-const XL_XEN: &str = "4.17";
+/// The tools dom0 runs, from the toolstack matching the hypervisor.
+const TOOLS: [&str; 5] = [
+    "xenstored",
+    "oxenstored",
+    "xen-init-dom0",
+    "xenconsoled",
+    "xl",
+];
+
+/// On Xen 4.20, Debian 13's 4.20 toolstack (4.17's cannot create domains
+/// there: "domctl operation failed"). Its packages and what they link,
+/// trixie's glibc included, are unpacked (not installed) and put under
+/// this directory in dom0, where `bin/<tool>` runs each tool through
+/// trixie's own loader.
+const TOOLS_420: &str = "/xen-4.20";
+
+/// Debian 13 packages of the 4.20 toolstack (the dependency closure of
+/// [`TOOLS`]; `build_initramfs_with` checks every `DT_NEEDED` resolves).
+const TOOLS_420_PACKAGES: &[&str] = &[
+    "xen-utils-4.20",
+    "libxenmisc4.20",
+    "libxencall1",
+    "libxendevicemodel1",
+    "libxenevtchn1",
+    "libxenforeignmemory1",
+    "libxengnttab1",
+    "libxenstore4",
+    "libxentoollog1",
+    "libxenhypfs1",
+    "libxentoolcore1",
+    "libyajl2",
+    "libc6",
+    "libgcc-s1",
+    "libext2fs2t64",
+    "libcom-err2",
+    "liblzma5",
+    "libuuid1",
+    "libzstd1",
+    "zlib1g",
+    "libncurses6",
+    "libtinfo6",
+];
 
 /// Where the xenstore domU kernel lies in dom0 (`XENRS_DOMU_KERNEL`).
 const DOMU_KERNEL: &str = "/domu/xen-test-kernel-xs-domu";
@@ -270,6 +309,87 @@ fn libraries(bin: &Path) -> Result<Vec<PathBuf>, String> {
         .collect())
 }
 
+/// The `DT_NEEDED` names of an ELF file.
+fn needed(elf: &Path) -> Result<Vec<String>, String> {
+    let out = util::output(Command::new("readelf").arg("-dW").arg(elf))?;
+    Ok(out
+        .lines()
+        .filter(|l| l.contains("(NEEDED)"))
+        .filter_map(|l| Some(l.split_once('[')?.1.split_once(']')?.0.to_string()))
+        .collect())
+}
+
+/// Puts Debian 13's 4.20 toolstack under [`TOOLS_420`] in `root`: the
+/// tools, every library they need (found by `DT_NEEDED`, all from the
+/// same unpacked packages), trixie's loader, and `bin/<tool>` wrappers
+/// that run each tool through that loader.
+fn install_tools_420(root: &Path) -> Result<(), String> {
+    let sysroot = guest::fetch_debian_packages(
+        &util::workspace_root().join("target/xen"),
+        "trixie",
+        "xen-tools-4.20",
+        TOOLS_420_PACKAGES,
+    )?;
+    let libdir = sysroot.join("usr/lib/x86_64-linux-gnu");
+    let dest = Path::new(TOOLS_420);
+    let mut todo: Vec<PathBuf> = Vec::new();
+    for tool in TOOLS {
+        let bin = sysroot.join("usr/lib/xen-4.20/bin").join(tool);
+        install(root, &bin, &dest.join("libexec").join(tool))?;
+        let wrapper = root
+            .join(dest.strip_prefix("/").unwrap_or(dest))
+            .join("bin")
+            .join(tool);
+        std::fs::create_dir_all(wrapper.parent().unwrap_or(root)).map_err(|e| format!("{e}"))?;
+        std::fs::write(
+            &wrapper,
+            format!(
+                "#!/bin/sh\nexec {TOOLS_420}/lib/ld-linux-x86-64.so.2 --library-path {TOOLS_420}/lib \
+                 {TOOLS_420}/libexec/{tool} \"$@\"\n"
+            ),
+        )
+        .map_err(|e| format!("{}: {e}", wrapper.display()))?;
+        util::run(Command::new("chmod").arg("755").arg(&wrapper))?;
+        todo.push(bin);
+    }
+    // oxenstored 4.20 loads its libxenctrl glue as a plugin from this
+    // fixed path.
+    let plugins = Path::new("/usr/lib/xen-4.20/ocaml/xsd_glue/xenctrl_plugin");
+    let plugin_dir = sysroot.join(plugins.strip_prefix("/").unwrap_or(plugins));
+    for e in std::fs::read_dir(&plugin_dir)
+        .map_err(|e| format!("{}: {e}", plugin_dir.display()))?
+        .flatten()
+    {
+        install(root, &e.path(), &plugins.join(e.file_name()))?;
+        todo.push(e.path());
+    }
+    // Thread cancellation in glibc dlopens libgcc_s (xl needs it).
+    let mut copied: BTreeSet<String> = ["ld-linux-x86-64.so.2", "libgcc_s.so.1"]
+        .iter()
+        .map(|s| (*s).to_string())
+        .collect();
+    for so in &copied {
+        install(root, &libdir.join(so), &dest.join("lib").join(so))?;
+    }
+    while let Some(elf) = todo.pop() {
+        for so in needed(&elf)? {
+            if !copied.insert(so.clone()) {
+                continue;
+            }
+            let src = libdir.join(&so);
+            if !src.exists() {
+                return Err(format!(
+                    "{so}, needed by {}, is in none of the 4.20 toolstack's packages (TOOLS_420_PACKAGES)",
+                    elf.display()
+                ));
+            }
+            install(root, &src, &dest.join("lib").join(&so))?;
+            todo.push(src);
+        }
+    }
+    Ok(())
+}
+
 /// `libgcc_s.so.1`, wherever the host's loader finds it.
 fn gcc_s() -> Option<PathBuf> {
     let out = util::output(Command::new("ldconfig").arg("-p")).ok()?;
@@ -350,15 +470,20 @@ pub(crate) fn setup_script(kver: &str, modules: &[String]) -> String {
     }
     s.push_str("step mount -t xenfs xenfs /proc/xen\n");
     s.push_str(&format!(
-        "if grep -q xenrs.xenstored=oxenstored /proc/cmdline; then\n\
+        "case $(cat /sys/hypervisor/version/major).$(cat /sys/hypervisor/version/minor) in\n\
+           4.20) T={TOOLS_420}/bin ;;\n\
+           *) T={XEN_TOOLS} ;;\n\
+         esac\n\
+         export XENRS_XL=$T/xl\n\
+         if grep -q xenrs.xenstored=oxenstored /proc/cmdline; then\n\
            export XENRS_XENSTORED=oxenstored\n\
-           step {XEN_TOOLS}/oxenstored --pid-file=/run/xenstored.pid\n\
+           step $T/oxenstored --pid-file=/run/xenstored.pid\n\
          else\n\
            export XENRS_XENSTORED=xenstored\n\
-           step {XEN_TOOLS}/xenstored --pid-file=/run/xenstored.pid\n\
+           step $T/xenstored --pid-file=/run/xenstored.pid\n\
          fi\n\
-         step {XEN_TOOLS}/xen-init-dom0\n\
-         step {XEN_TOOLS}/xenconsoled --pid-file=/run/xenconsoled.pid --log=guest --log-dir=/var/log/xen/console\n"
+         step $T/xen-init-dom0\n\
+         step $T/xenconsoled --pid-file=/run/xenconsoled.pid --log=guest --log-dir=/var/log/xen/console\n"
     ));
     s
 }
@@ -375,28 +500,21 @@ pub(crate) fn finish_script(mut s: String, payload: &str) -> String {
 fn init_script(kver: &str, modules: &[String], bins: &[TestBinary]) -> String {
     let mut s = format!(
         "echo XENRS-DOM0-BEGIN\n\
-         xen=$(cat /sys/hypervisor/version/major).$(cat /sys/hypervisor/version/minor)\n\
-         export XENRS_DOMU_KERNEL={DOMU_KERNEL} XENRS_XL={XEN_TOOLS}/xl\n"
+         export XENRS_DOMU_KERNEL={DOMU_KERNEL}\n"
     );
     for b in bins {
-        let run = format!(
+        s.push_str(&format!(
             "echo XENRS-DOM0-RUN {n}\n\
              /tests/{n} --include-ignored --test-threads=1 --show-output 2>&1\n\
              echo XENRS-DOM0-EXIT {n} $?\n",
             n = b.name
-        );
-        if NEEDS_XL.contains(&b.name.as_str()) {
-            s.push_str(&format!(
-                "if [ \"$xen\" = {XL_XEN} ]; then\n{run}\
-                 for f in /var/log/xen/console/*.log; do echo \"== $f\"; cat \"$f\"; done\n\
-                 else echo XENRS-DOM0-SKIP {n} needs xl, which runs on Xen {XL_XEN} only; fi\n",
-                n = b.name
-            ));
-        } else {
-            s.push_str(&run);
-        }
+        ));
     }
-    s.push_str("echo XENRS-DOM0-END\n");
+    // The domU's own console, if one ran (for a failure's context).
+    s.push_str(
+        "for f in /var/log/xen/console/guest-*.log; do [ -e \"$f\" ] && echo \"== $f\" && cat \"$f\"; done\n\
+         echo XENRS-DOM0-END\n",
+    );
     finish_script(setup_script(kver, modules), &s)
 }
 
@@ -442,13 +560,7 @@ pub(crate) fn build_initramfs_with(
         install(&root, &p, &p)?;
     }
     let mut libs = BTreeSet::new();
-    for tool in [
-        "xenstored",
-        "oxenstored",
-        "xen-init-dom0",
-        "xenconsoled",
-        "xl",
-    ] {
+    for tool in TOOLS {
         let p = Path::new(XEN_TOOLS).join(tool);
         if !p.exists() {
             return Err(format!(
@@ -459,6 +571,7 @@ pub(crate) fn build_initramfs_with(
         install_program(&root, &p, &p, &mut libs)?;
     }
     install_xenstore_utils(&root, &mut libs)?;
+    install_tools_420(&root)?;
     for (src, dest) in programs {
         let to = root.join(dest.strip_prefix("/").unwrap_or(dest));
         if let Some(parent) = to.parent() {
@@ -513,8 +626,6 @@ struct Outcome {
     problems: Vec<String>,
     /// The failing tests.
     failures: Vec<String>,
-    /// Test binaries /init skipped, with its reason.
-    skipped: Vec<(String, String)>,
 }
 
 impl Outcome {
@@ -572,9 +683,6 @@ fn judge(lines: &[String], bins: &[(&str, u32)], timed_out: bool) -> Outcome {
                 _ => o.problems.push(format!("{n}: exit without a start")),
             }
             ran.push(n.to_string());
-        } else if let Some(rest) = l.strip_prefix("XENRS-DOM0-SKIP ") {
-            let (n, why) = rest.split_once(' ').unwrap_or((rest, ""));
-            o.skipped.push((n.to_string(), why.to_string()));
         } else if l == "XENRS-DOM0-END" {
             end = true;
         } else if let Some((name, result)) = test_line(l) {
@@ -607,7 +715,7 @@ fn judge(lines: &[String], bins: &[(&str, u32)], timed_out: bool) -> Outcome {
             .push("dom0 never reached the tests (no begin marker)".into());
     }
     for (b, _) in bins {
-        if !ran.iter().any(|r| r == b) && !o.skipped.iter().any(|(s, _)| s == b) {
+        if !ran.iter().any(|r| r == b) {
             o.problems.push(format!("{b} never finished"));
         }
     }
@@ -755,17 +863,13 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         let t = Instant::now();
         let run = boot_with(&xen, &vmlinux, &initrd, switch, live)?;
         let mut o = judge(&run.lines, &expected, run.timed_out);
-        let started = format!("XENRS-DOM0-SETUP rc=0 {XEN_TOOLS}/{daemon} ");
-        if !run.lines.iter().any(|l| l.contains(&started)) {
+        let started = format!("/{daemon} --pid-file=");
+        if !run
+            .lines
+            .iter()
+            .any(|l| l.contains("XENRS-DOM0-SETUP rc=0 ") && l.contains(&started))
+        {
             o.problems.push(format!("{daemon} did not start"));
-        }
-        for (n, why) in &o.skipped {
-            println!("    not run on xen-{ver}: {n} ({why})");
-        }
-        if *ver == XL_XEN && !o.skipped.is_empty() {
-            o.problems.push(format!(
-                "test binaries skipped on Xen {XL_XEN}, where all must run"
-            ));
         }
         let line = format!(
             "dom0 xen-{ver}{label}: {} passed, {} failed",
@@ -853,16 +957,6 @@ mod tests {
 
         let bad_exit = passing(16).replace("EXIT t 0", "EXIT t 101");
         assert!(!judge(&lines(&bad_exit), &[("t", 16)], false).ok());
-
-        let skipped = passing(16).replace(
-            "XENRS-DOM0-RUN t\n",
-            "XENRS-DOM0-SKIP d needs xl\nXENRS-DOM0-RUN t\n",
-        );
-        let o = judge(&lines(&skipped), &[("t", 16), ("d", 1)], false);
-        assert!(o.ok(), "{:?}", o.problems);
-        assert_eq!(o.skipped, [("d".to_string(), "needs xl".to_string())]);
-        let o = judge(&lines(&passing(16)), &[("t", 16), ("d", 1)], false);
-        assert!(!o.ok(), "a binary neither run nor skipped must fail");
 
         let bad_setup = passing(16).replace("rc=0 insmod", "rc=1 insmod");
         assert!(!judge(&lines(&bad_setup), &[("t", 16)], false).ok());

@@ -196,13 +196,27 @@ pub(crate) fn fetch_debian_package(
     suite: &str,
     package: &str,
 ) -> Result<PathBuf, String> {
-    let out = dir.join(package);
+    fetch_debian_packages(dir, suite, package, &[package])
+}
+
+/// Downloads `packages` of Debian `suite` with a private apt state (no
+/// dependency resolution: the caller names them all) and unpacks them
+/// together under `dir/<name>/`.
+pub(crate) fn fetch_debian_packages(
+    dir: &Path,
+    suite: &str,
+    name: &str,
+    packages: &[&str],
+) -> Result<PathBuf, String> {
+    let out = dir.join(name);
     if out.join(".unpacked").exists() {
         return Ok(out);
     }
     let state = dir.join(format!("apt-{suite}"));
     let lists = state.join("lists");
+    let debs = state.join(format!("debs-{name}"));
     std::fs::create_dir_all(lists.join("partial")).map_err(|e| format!("{e}"))?;
+    std::fs::create_dir_all(&debs).map_err(|e| format!("{e}"))?;
     let sources = state.join("sources.list");
     let uri = debian_archive_uri()?;
     std::fs::write(
@@ -222,25 +236,29 @@ pub(crate) fn fetch_debian_package(
             .arg("-oDir::Cache::srcpkgcache=")
             .arg("-oAPT::Sandbox::User=root")
             .args(args)
-            .current_dir(&state);
+            .current_dir(&debs);
         util::output(&mut c).map(|_| ())
     };
-    println!("guest: fetching {package} from Debian {suite}");
+    println!("guest: fetching {} from Debian {suite}", packages.join(" "));
     apt(&["update"])?;
-    apt(&["download", package])?;
-    let deb = std::fs::read_dir(&state)
-        .map_err(|e| format!("{e}"))?
-        .flatten()
-        .map(|e| e.path())
-        .find(|p| {
-            p.file_name().is_some_and(|n| {
-                let n = n.to_string_lossy();
-                n.starts_with(&format!("{package}_")) && n.ends_with(".deb")
-            })
-        })
-        .ok_or_else(|| format!("apt-get download left no {package} .deb"))?;
+    let mut args = vec!["download"];
+    args.extend_from_slice(packages);
+    apt(&args)?;
     std::fs::create_dir_all(&out).map_err(|e| format!("{e}"))?;
-    util::run(Command::new("dpkg").arg("-x").arg(&deb).arg(&out))?;
+    for package in packages {
+        let deb = std::fs::read_dir(&debs)
+            .map_err(|e| format!("{e}"))?
+            .flatten()
+            .map(|e| e.path())
+            .find(|p| {
+                p.file_name().is_some_and(|n| {
+                    let n = n.to_string_lossy();
+                    n.starts_with(&format!("{package}_")) && n.ends_with(".deb")
+                })
+            })
+            .ok_or_else(|| format!("apt-get download left no {package} .deb"))?;
+        util::run(Command::new("dpkg").arg("-x").arg(&deb).arg(&out))?;
+    }
     std::fs::write(out.join(".unpacked"), "").map_err(|e| format!("{e}"))?;
     Ok(out)
 }
