@@ -903,6 +903,70 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     }
 }
 
+/// The dom0 test that creates the xenstore domU.
+const DOMU_TEST: &str = "xen-store-dom0_domu";
+
+/// `cargo xtask demo`: Xen 4.17 in QEMU with Debian's Linux as dom0 and the
+/// real xenstored; `xl` creates our no_std Rust PV domU, which checks over
+/// its xenstore ring (xen-store's ring client) what xenstored lets an
+/// unprivileged domain do, and reports back through xenstore. Live.
+pub(crate) fn demo() -> Result<(), String> {
+    const XEN: &str = "4.17";
+    util::step("build the dom0 side (xen-store's dom0 tests) and the domU kernel");
+    let bin = build_test_binaries()?
+        .0
+        .into_iter()
+        .find(|b| b.name == DOMU_TEST)
+        .ok_or(format!("no {DOMU_TEST} test binary"))?;
+    let kernels = guest::build_kernels()?;
+    let (kver, bzimage) = find_kernel()?;
+    let vmlinux = vmlinux(&kver, &bzimage)?;
+    let modules = module_order(&kver)?;
+    let payload = format!(
+        "echo XENRS-DOM0-BEGIN\n\
+         echo 'demo: dom0 is up (Linux, xenstored, xenconsoled); xl creates the domU'\n\
+         export XENRS_DOMU_KERNEL={DOMU_KERNEL}\n\
+         /tests/{DOMU_TEST} --include-ignored 2>&1\n\
+         echo XENRS-DOM0-EXIT {DOMU_TEST} $?\n\
+         echo 'demo: the domU console, as xenconsoled logged it:'\n\
+         cat /var/log/xen/console/guest-*.log\n\
+         echo XENRS-DOM0-END\n"
+    );
+    let init = finish_script(setup_script(&kver, &modules), &payload);
+    let programs = [
+        (bin.path.clone(), Path::new("/tests").join(DOMU_TEST)),
+        (
+            kernels.join("xen-test-kernel-xs-domu"),
+            PathBuf::from(DOMU_KERNEL),
+        ),
+    ];
+    let initrd = build_initramfs_with(&kver, "dom0-demo", &programs, &init)?;
+    let xen = guest::xen_image(XEN)?;
+    println!(
+        "demo: booting Xen {XEN} in qemu-system-x86_64 (TCG) with Debian's Linux {kver} as dom0"
+    );
+    let run = boot(&xen, &vmlinux, &initrd, true)?;
+    let lines: Vec<String> = run.lines.iter().map(|l| guest::strip_escapes(l)).collect();
+    let summary = lines
+        .iter()
+        .find_map(|l| Some(l[l.find("summary: ")?..].to_string()));
+    let exited = lines
+        .iter()
+        .any(|l| l.contains(&format!("XENRS-DOM0-EXIT {DOMU_TEST} 0")));
+    println!(
+        "\ndemo: domU xenrs-xs-domu on Xen {XEN}: {}",
+        summary
+            .as_deref()
+            .and_then(|s| s.strip_prefix("summary: "))
+            .unwrap_or("no report")
+    );
+    if exited && !run.timed_out && summary.is_some_and(|s| s.ends_with(" 0 failed")) {
+        Ok(())
+    } else {
+        Err("the demo domU did not report a clean run".into())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

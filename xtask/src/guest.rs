@@ -510,33 +510,6 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     }
 }
 
-/// `cargo xtask demo`: the PV test kernel on Xen 4.17, live.
-pub(crate) fn demo() -> Result<(), String> {
-    let kernels = build_kernels()?;
-    let xen = xen_image("4.17")?;
-    println!("demo: booting Xen 4.17 in QEMU (TCG) with our no_std Rust PV kernel as dom0");
-    println!("demo: each line below is the kernel asking Xen something and checking the answer\n");
-    let o = boot(
-        &xen,
-        &kernels.join("xen-test-kernel-pv"),
-        Mode::Pv,
-        Duration::from_secs(90),
-        true,
-    )?;
-    println!(
-        "\nguest xen-4.17 pv: {} passed, {} failed",
-        o.passed, o.failed
-    );
-    for p in &o.problems {
-        println!("  problem: {p}");
-    }
-    if o.ok() {
-        Ok(())
-    } else {
-        Err("the demo kernel reported failures".into())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -28,7 +28,7 @@ fn main() -> ExitCode {
         "layout" => layout::run(rest),
         "asm" => asm::run(rest),
         "setup" => setup::run(rest),
-        "demo" => guest::demo(),
+        "demo" => setup::ensure().and_then(|()| dom0::demo()),
         "guest" => guest::run(rest),
         "dom0" => dom0::run(rest),
         "bench" => bench::run(rest),
@@ -58,7 +58,7 @@ fn print_help() {
          layout   prove xen-abi's layouts and constants against /usr/include/xen\n\
          \x20        (x86_64 and aarch64, bindgen + clang); `--keep` keeps generated files\n\
          setup    install what the other commands need (root), else print the commands\n\
-         demo     boot the PV test kernel on Xen 4.17 in QEMU, live\n\
+         demo     set up, then Xen 4.17 + Linux dom0 in QEMU: xl creates our Rust domU, live\n\
          guest    boot the PV and PVH test kernels on Xen 4.17 and 4.20 (`--xen`, `--mode`)\n\
          dom0     Linux dom0 + xenstored on Xen 4.17/4.20, our tests in it (`--xen`, `--live`)\n\
          bench    ring vs ring.h, xenstore vs libxenstore in dom0 (`--rounds N`, `--only ring|xenstore`)\n\
