@@ -4,7 +4,8 @@
 //!
 //! ```text
 //! xs_bench seq SECONDS        one request at a time
-//! xs_bench pipelined SECONDS  64 requests in flight: submit 64, wait 64
+//! xs_bench pipelined SECONDS  64 requests in flight: one write of 64
+//!                             (`submit_batch`), then wait for each
 //! ```
 //!
 //! Both alternate `XS_WRITE` and `XS_READ` of one 16-byte value at
@@ -31,7 +32,7 @@ mod bench {
     use std::time::Instant;
 
     use xen_store::wire::Request;
-    use xen_store::{Pending, Store, Xenstore};
+    use xen_store::{Store, Xenstore};
 
     const KEY: &str = "/bench/k";
     const VALUE: &[u8; 16] = b"0123456789abcdef";
@@ -69,10 +70,10 @@ mod bench {
     }
 
     fn pipelined_batch(xs: &Xenstore, first: u64) -> Result<(), String> {
-        let pending: Vec<(u64, Pending<'_>)> = (first..first + BATCH)
-            .map(|i| Ok((i, xs.submit(0, &request(i)).map_err(|e| e.to_string())?)))
-            .collect::<Result<_, String>>()?;
-        for (i, p) in pending {
+        let pending = xs
+            .submit_batch(0, (first..first + BATCH).map(request))
+            .map_err(|e| e.to_string())?;
+        for (i, p) in (first..).zip(pending) {
             let reply = xs.wait(p).map_err(|e| e.to_string())?;
             check_read(i, &reply.payload)?;
         }

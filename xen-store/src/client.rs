@@ -17,6 +17,8 @@ pub use watch_stream::WatchStream;
 
 use alloc::boxed::Box;
 use alloc::string::String;
+use alloc::vec::Vec;
+use core::borrow::Borrow;
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
@@ -172,7 +174,8 @@ impl Xenstore {
     }
 
     /// A connection over any byte streams carrying the xenstore framing.
-    /// Each message is written with one `write_all`.
+    /// Each message, or each batch ([`Xenstore::submit_batch`]), is
+    /// written with one `write_all`.
     pub fn from_io(reader: Box<dyn Read + Send>, writer: Box<dyn Write + Send>) -> Self {
         Self {
             state: Mutex::new(State {
@@ -219,7 +222,8 @@ impl Xenstore {
 
     /// Sends a request in transaction `tx_id` (0: none) without waiting;
     /// collect the reply with [`Xenstore::wait`]. Dropping the ticket
-    /// discards the reply.
+    /// discards the reply. To send many requests at once, with one write,
+    /// see [`Xenstore::submit_batch`].
     ///
     /// # Errors
     ///
@@ -233,18 +237,7 @@ impl Xenstore {
             // overwrite it. Wait for every earlier reply first.
             self.wait_until(|s| (s.outstanding() == 0).then_some(Ok(())))?;
         }
-        let id = lock(&self.state).session.start()?;
-        let bytes = match req.encode(id, tx_id) {
-            Ok(b) if b.len() > self.max_message() => {
-                lock(&self.state).session.cancel(id);
-                return Err(Error::PayloadTooLong(b.len() - HEADER_LEN));
-            }
-            Ok(b) => b,
-            Err(e) => {
-                lock(&self.state).session.cancel(id);
-                return Err(e);
-            }
-        };
+        let (id, bytes) = self.register(&mut lock(&self.state).session, tx_id, req)?;
         let pending = Pending {
             xs: self,
             id,
@@ -252,14 +245,146 @@ impl Xenstore {
         };
         let w = writer.write_all(&bytes);
         drop(writer);
-        if let Err(e) = w {
-            let e = Error::from(e);
+        w.map_err(|e| self.write_failed(e))?;
+        Ok(pending)
+    }
+
+    /// Sends several requests in transaction `tx_id` (0: none) with one
+    /// write, without waiting. The tickets come back in the order of
+    /// `reqs`; collect each reply with [`Xenstore::wait`], in any order.
+    /// `reqs` may yield requests or references to them.
+    ///
+    /// Every request is checked and encoded before anything is sent: if
+    /// one is refused, none goes out and nothing stays in flight. Then the
+    /// whole batch goes out with one `write_all` (one system call on a
+    /// socket with room for it, where [`Xenstore::submit`] makes one per
+    /// request). On the xenbus device, which takes one request at a time,
+    /// the requests go out one by one, each after the previous reply.
+    ///
+    /// No reply is read while the batch is written, so the peer must be
+    /// able to queue the replies to all of it (as for the same requests
+    /// sent with [`Xenstore::submit`]): keep batches to tens or hundreds
+    /// of requests, not megabytes.
+    ///
+    /// ```no_run
+    /// use xen_store::wire::Request;
+    /// use xen_store::Xenstore;
+    /// let xs = Xenstore::open()?;
+    /// let paths: Vec<String> = (0..64).map(|i| format!("/test/{i}")).collect();
+    /// let reads = paths.iter().map(|p| Request::Read { path: p });
+    /// for p in xs.submit_batch(0, reads)? {
+    ///     println!("{:?}", xs.wait(p)?.payload);
+    /// }
+    /// # Ok::<(), xen_store::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// The first refused request's validation error (nothing sent);
+    /// [`Error::Broken`]; [`Error::Io`] (which breaks the connection).
+    pub fn submit_batch<'a, R>(
+        &self,
+        tx_id: u32,
+        reqs: impl IntoIterator<Item = R>,
+    ) -> Result<Vec<Pending<'_>>>
+    where
+        R: Borrow<Request<'a>>,
+    {
+        // Collected before any lock is taken: the iterator may be any
+        // caller code.
+        let reqs: Vec<R> = reqs.into_iter().collect();
+        let mut writer = lock(&self.writer);
+        // (id, kind, end of its bytes in `bytes`) per request.
+        let mut sent: Vec<(u32, MsgType, usize)> = Vec::with_capacity(reqs.len());
+        let mut bytes = Vec::new();
+        {
             let mut st = lock(&self.state);
-            st.session.fail(&e);
-            self.cond.notify_all();
+            for req in &reqs {
+                let req = req.borrow();
+                match self.register(&mut st.session, tx_id, req) {
+                    Ok((id, b)) => {
+                        bytes.extend_from_slice(&b);
+                        sent.push((id, req.kind(), bytes.len()));
+                    }
+                    Err(e) => {
+                        for &(id, ..) in &sent {
+                            st.session.cancel(id);
+                        }
+                        return Err(e);
+                    }
+                }
+            }
+        }
+        let r = if self.one_at_a_time() {
+            self.write_one_at_a_time(&mut **writer, &bytes, &sent)
+        } else {
+            writer.write_all(&bytes).map_err(|e| self.write_failed(e))
+        };
+        drop(writer);
+        if let Err(e) = r {
+            // The connection is broken: no reply will be filed.
+            let mut st = lock(&self.state);
+            for &(id, ..) in &sent {
+                st.session.cancel(id);
+            }
             return Err(e);
         }
-        Ok(pending)
+        Ok(sent
+            .into_iter()
+            .map(|(id, kind, _)| Pending { xs: self, id, kind })
+            .collect())
+    }
+
+    /// Writes a batch's messages (`sent`: id, type and where each ends in
+    /// `bytes`) as [`Xenstore::submit`] would on the xenbus device: each
+    /// after every earlier reply. The batch's own unsent requests are
+    /// registered but not outstanding on the wire.
+    fn write_one_at_a_time(
+        &self,
+        writer: &mut dyn Write,
+        bytes: &[u8],
+        sent: &[(u32, MsgType, usize)],
+    ) -> Result<()> {
+        let mut start = 0;
+        for (i, &(.., end)) in sent.iter().enumerate() {
+            let unsent = sent.len() - i;
+            self.wait_until(|s| (s.outstanding() <= unsent).then_some(Ok(())))?;
+            writer
+                .write_all(&bytes[start..end])
+                .map_err(|e| self.write_failed(e))?;
+            start = end;
+        }
+        Ok(())
+    }
+
+    /// Breaks the connection after a failed write; every waiter sees it.
+    fn write_failed(&self, e: std::io::Error) -> Error {
+        let e = Error::from(e);
+        lock(&self.state).session.fail(&e);
+        self.cond.notify_all();
+        e
+    }
+
+    /// Registers a request id for `req` and encodes it; nothing stays
+    /// registered if the request is refused.
+    fn register(
+        &self,
+        session: &mut Session,
+        tx_id: u32,
+        req: &Request<'_>,
+    ) -> Result<(u32, Vec<u8>)> {
+        let id = session.start()?;
+        match req.encode(id, tx_id) {
+            Ok(b) if b.len() > self.max_message() => {
+                session.cancel(id);
+                Err(Error::PayloadTooLong(b.len() - HEADER_LEN))
+            }
+            Ok(b) => Ok((id, b)),
+            Err(e) => {
+                session.cancel(id);
+                Err(e)
+            }
+        }
     }
 
     /// Waits for a submitted request's reply (an `XS_ERROR` reply becomes

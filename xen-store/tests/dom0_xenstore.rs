@@ -345,3 +345,66 @@ fn limits_and_errors() {
         assert_eq!(xs.read("/local/domain/0/name").unwrap(), b"Domain-0");
     }
 }
+
+#[test]
+#[ignore = "needs a Xen dom0 with xenstored (run by `cargo xtask dom0`)"]
+fn batched_requests() {
+    for (t, xs) in both() {
+        let base = format!("/xenrs/{t}/batch");
+        let paths: Vec<String> = (0..32).map(|i| format!("{base}/{i}")).collect();
+        // Each path written then read back, in one batch of 64.
+        let reqs: Vec<Request<'_>> = paths
+            .iter()
+            .flat_map(|p| {
+                [
+                    Request::Write {
+                        path: p,
+                        value: p.as_bytes(),
+                    },
+                    Request::Read { path: p },
+                ]
+            })
+            .collect();
+        let pending = xs.submit_batch(0, &reqs).unwrap();
+        assert_eq!(xs.in_flight(), 64, "{t}");
+        for (i, p) in pending.into_iter().enumerate() {
+            let m = xs.wait(p).unwrap();
+            if i % 2 == 0 {
+                assert_eq!(m.payload, b"OK\0", "{t}: write {i}");
+            } else {
+                assert_eq!(m.payload, paths[i / 2].as_bytes(), "{t}: read {i}");
+            }
+        }
+        assert_eq!(xs.in_flight(), 0, "{t}");
+        // A refused request: nothing of its batch goes out.
+        let never = format!("{base}/never");
+        let bad = [
+            Request::Write {
+                path: &never,
+                value: b"x",
+            },
+            Request::Read { path: "/bad path" },
+        ];
+        assert!(matches!(
+            xs.submit_batch(0, &bad),
+            Err(Error::InvalidPath(_))
+        ));
+        assert_eq!(xs.in_flight(), 0, "{t}");
+        assert_eq!(xs.read(&never), Err(Error::Xenstore(Errno::ENOENT)));
+        // In a transaction: invisible until the commit.
+        let tx = xs.transaction_start().unwrap();
+        let writes = paths.iter().map(|p| Request::Write {
+            path: p,
+            value: b"tx",
+        });
+        for p in xs.submit_batch(tx.id(), writes).unwrap() {
+            xs.wait(p).unwrap();
+        }
+        assert_eq!(xs.read(&paths[0]).unwrap(), paths[0].as_bytes(), "{t}");
+        tx.commit().unwrap();
+        for p in &paths {
+            assert_eq!(xs.read(p).unwrap(), b"tx", "{t}");
+        }
+        xs.rm(&base).unwrap();
+    }
+}

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 //! The std client against fake peers over a socketpair: a well-behaved
-//! in-memory server (pipelining, transactions, watches, DIRECTORY_PART) and
-//! hostile ones (oversized reply, unknown request id, a connection dropping
-//! mid-message, stray watch events). Nothing may hang or panic.
+//! in-memory server (pipelining, batches, transactions, watches,
+//! DIRECTORY_PART) and hostile ones (oversized reply, unknown request id, a
+//! connection dropping mid-message or mid-batch, stray watch events).
+//! Nothing may hang or panic.
 
 #![allow(clippy::std_instead_of_core, unreachable_pub)]
 
@@ -10,6 +11,7 @@ mod common;
 
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
+use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
@@ -160,6 +162,210 @@ fn pipelined_requests_get_their_own_replies() {
         }
     });
     assert_eq!(xs.in_flight(), 0);
+}
+
+/// Serves `store`, but answers each group of `group` requests only once
+/// all of it arrived, in reverse order and with one write. Sends how many
+/// reads each group took.
+fn serve_reversed(mut store: MiniStore, group: usize) -> (Xenstore, mpsc::Receiver<usize>) {
+    let (a, mut b) = UnixStream::pair().unwrap();
+    b.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || {
+        let mut f = Framer::new();
+        let mut buf = vec![0u8; 1 << 16];
+        let (mut got, mut reads) = (Vec::new(), 0);
+        loop {
+            let n = match b.read(&mut buf) {
+                Ok(0) | Err(_) => return,
+                Ok(n) => n,
+            };
+            reads += 1;
+            f.push(&buf[..n]);
+            while let Ok(Some(m)) = f.next_message() {
+                got.push(m);
+            }
+            while got.len() >= group {
+                // Handled in arrival order, answered last first.
+                let replies: Vec<Vec<u8>> = got.drain(..group).map(|m| store.handle(&m)).collect();
+                let out: Vec<u8> = replies.into_iter().rev().flatten().collect();
+                if b.write_all(&out).is_err() || tx.send(reads).is_err() {
+                    return;
+                }
+                reads = 0;
+            }
+        }
+    });
+    (Xenstore::from_stream(a).unwrap(), rx)
+}
+
+#[test]
+fn batched_requests_go_in_one_write_and_get_their_own_replies() {
+    let (xs, reads) = serve_reversed(MiniStore::new(), 64);
+    let paths: Vec<String> = (0..32).map(|i| format!("/batch/{i}")).collect();
+    let reqs: Vec<Request<'_>> = paths
+        .iter()
+        .flat_map(|p| {
+            [
+                Request::Write {
+                    path: p,
+                    value: p.as_bytes(),
+                },
+                Request::Read { path: p },
+            ]
+        })
+        .collect();
+    // By reference: the requests stay the caller's.
+    let pending = xs.submit_batch(0, &reqs).unwrap();
+    assert_eq!((pending.len(), xs.in_flight()), (64, 64));
+    let ids: std::collections::BTreeSet<u32> = pending.iter().map(|p| p.req_id()).collect();
+    assert_eq!(ids.len(), 64, "distinct req_ids");
+    // The replies come back last first; each ticket gets its own.
+    for (i, p) in pending.into_iter().enumerate() {
+        let m = xs.wait(p).unwrap();
+        if i % 2 == 0 {
+            assert_eq!(m.payload, b"OK\0", "write {i}");
+        } else {
+            assert_eq!(m.payload, paths[i / 2].as_bytes(), "read {i}");
+        }
+    }
+    assert_eq!(reads.recv().unwrap(), 1, "the batch arrived in one write");
+    assert_eq!(xs.in_flight(), 0);
+    // By value, waited for last first.
+    let twice: Vec<&String> = paths.iter().chain(&paths).collect();
+    let pending = xs.submit_batch(0, twice.iter().map(|p| Request::Read { path: p }));
+    for (p, r) in twice.iter().zip(pending.unwrap()).rev() {
+        assert_eq!(xs.wait(r).unwrap().payload, p.as_bytes());
+    }
+    assert_eq!(reads.recv().unwrap(), 1);
+    // An empty batch sends nothing.
+    assert!(xs
+        .submit_batch(0, Vec::<Request<'_>>::new())
+        .unwrap()
+        .is_empty());
+    assert_eq!(xs.in_flight(), 0);
+}
+
+#[test]
+fn a_refused_request_sends_none_of_its_batch() {
+    let xs = serve(MiniStore::new());
+    let earlier = xs.submit(0, &Request::Read { path: "/x" }).unwrap();
+    let big = [0u8; 5000];
+    let batches = [
+        (
+            [
+                Request::Write {
+                    path: "/a",
+                    value: b"1",
+                },
+                Request::Read { path: "/bad path" },
+                Request::Write {
+                    path: "/b",
+                    value: b"2",
+                },
+            ],
+            Error::InvalidPath(xen_store::PathError::BadChar(4)),
+        ),
+        (
+            [
+                Request::Write {
+                    path: "/a",
+                    value: b"1",
+                },
+                Request::Write {
+                    path: "/b",
+                    value: b"2",
+                },
+                Request::Write {
+                    path: "/c",
+                    value: &big,
+                },
+            ],
+            Error::PayloadTooLong(5000 + "/c".len() + 1),
+        ),
+    ];
+    for (reqs, want) in &batches {
+        assert_eq!(xs.submit_batch(0, reqs).err().as_ref(), Some(want));
+        assert_eq!(xs.in_flight(), 1, "only the earlier request is in flight");
+    }
+    assert_eq!(xs.wait(earlier), Err(Error::Xenstore(Errno::ENOENT)));
+    // Nothing of the refused batches went out.
+    assert_eq!(xs.read("/a"), Err(Error::Xenstore(Errno::ENOENT)));
+    assert_eq!(xs.in_flight(), 0);
+}
+
+#[test]
+fn connection_dropping_mid_batch_fails_the_rest_of_it() {
+    // The peer answers the first three of a batch of eight, then hangs up.
+    let xs = hostile_after(8, |s, first| {
+        let mut out = Vec::new();
+        for id in first.header.req_id..first.header.req_id + 3 {
+            out.extend(Response::Ok.encode(MsgType::WRITE, id, 0).unwrap());
+        }
+        let _ = s.write_all(&out);
+    });
+    let paths: Vec<String> = (0..8).map(|i| format!("/d/{i}")).collect();
+    let pending = xs
+        .submit_batch(
+            0,
+            paths.iter().map(|p| Request::Write {
+                path: p,
+                value: b"v",
+            }),
+        )
+        .unwrap();
+    let ids: Vec<u32> = pending.iter().map(|p| p.req_id()).collect();
+    assert_eq!(
+        ids,
+        (ids[0]..ids[0] + 8).collect::<Vec<_>>(),
+        "ids in order"
+    );
+    let mut pending = pending.into_iter();
+    thread::scope(|s| {
+        // The last ticket waits in another thread: it must wake up too.
+        let last = pending.next_back().unwrap();
+        let h = s.spawn(|| xs.wait(last));
+        for (i, p) in pending.enumerate() {
+            let r = xs.wait(p);
+            if i < 3 {
+                assert_eq!(r.map(|m| m.payload), Ok(b"OK\0".to_vec()), "{i}");
+            } else {
+                assert_eq!(r, Err(Error::Broken(BrokenReason::Disconnected)), "{i}");
+            }
+        }
+        assert_eq!(
+            h.join().unwrap(),
+            Err(Error::Broken(BrokenReason::Disconnected))
+        );
+    });
+    assert_eq!(xs.in_flight(), 0);
+    assert!(matches!(
+        xs.submit_batch(0, &[Request::Read { path: "/x" }]),
+        Err(Error::Broken(BrokenReason::Disconnected))
+    ));
+}
+
+#[test]
+fn a_batch_the_peer_stops_reading_fails_and_breaks_the_connection() {
+    // More than the socket buffers hold: the write is still going when the
+    // peer reads a little and hangs up.
+    let (a, mut b) = UnixStream::pair().unwrap();
+    let peer = thread::spawn(move || {
+        let mut buf = [0u8; 8192];
+        let _ = b.read(&mut buf);
+    });
+    let xs = Xenstore::from_stream(a).unwrap();
+    let value = vec![b'v'; 4000];
+    let paths: Vec<String> = (0..256).map(|i| format!("/big/{i}")).collect();
+    let reqs = paths.iter().map(|p| Request::Write {
+        path: p,
+        value: &value,
+    });
+    let e = xs.submit_batch(0, reqs).unwrap_err();
+    assert!(matches!(e, Error::Io(_) | Error::Disconnected), "{e:?}");
+    peer.join().unwrap();
+    assert_eq!(xs.in_flight(), 0);
+    assert_eq!(xs.read("/big/0"), Err(Error::Broken(BrokenReason::Io)));
 }
 
 #[test]

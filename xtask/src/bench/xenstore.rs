@@ -7,7 +7,8 @@
 //! lasting about `SECS` seconds after a warm-up. Three programs:
 //! `xenstore_bench.c` (`xs_write`/`xs_read`, one at a time, gcc -O2),
 //! `xen-store/examples/xs_bench.rs seq` (the same, one at a time) and
-//! `xs_bench pipelined` (64 requests in flight: submit 64, wait 64).
+//! `xs_bench pipelined` (64 requests in flight: one batched write of 64
+//! with `Xenstore::submit_batch`, then wait for each).
 //! `/init` runs them interleaved for `rounds` rounds (the order reversed
 //! every other round) and prints one `XSBENCH` line per run on the console;
 //! the ratios are of the median ops/s, so above 1.0 means ours is faster.
