@@ -89,26 +89,25 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Xenstore {
-    /// Opens a connection the way libxenstore's `xs_open(0)` does: the
-    /// socket (`XENSTORED_PATH`, else [`DEFAULT_SOCKET`]), then the xenbus
-    /// device (`XENBUS_PATH`, else [`XENBUS_DEVICE`], else [`XENBUS_PROC`]).
+    /// Opens a connection the way libxenstore's `xs_open(0)` does: with
+    /// `XENSTORED_PATH` set, that path as a socket, then as a device (a
+    /// driver domain may point it at `/dev/xen/xenbus`); otherwise
+    /// [`DEFAULT_SOCKET`], then [`XENBUS_DEVICE`] if it exists, else
+    /// [`XENBUS_PROC`].
     ///
     /// # Errors
     ///
-    /// The last transport's error if none opens.
+    /// The device's error if neither opens.
     #[doc(alias = "xs_open")]
     pub fn open() -> Result<Self> {
-        let sock = std::env::var_os("XENSTORED_PATH")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from(DEFAULT_SOCKET));
-        if let Ok(xs) = Self::open_socket_at(&sock) {
+        if let Ok(xs) = Self::open_socket() {
             return Ok(xs);
         }
         Self::open_xenbus()
     }
 
-    /// Connects to xenstored's socket at [`DEFAULT_SOCKET`] (or
-    /// `XENSTORED_PATH`).
+    /// Connects to xenstored's socket at `XENSTORED_PATH`, else
+    /// [`DEFAULT_SOCKET`] (libxenstore's `xs_daemon_socket`).
     ///
     /// # Errors
     ///
@@ -132,18 +131,21 @@ impl Xenstore {
         Ok(xs)
     }
 
-    /// Opens the xenbus device (`XENBUS_PATH`, else [`XENBUS_DEVICE`], else
-    /// [`XENBUS_PROC`]).
+    /// Opens the xenbus device at `XENSTORED_PATH`, else [`XENBUS_DEVICE`]
+    /// if it exists, else [`XENBUS_PROC`] (libxenstore's `xs_domain_dev`).
     ///
     /// # Errors
     ///
     /// [`Error::Io`].
     pub fn open_xenbus() -> Result<Self> {
-        if let Some(p) = std::env::var_os("XENBUS_PATH") {
+        if let Some(p) = std::env::var_os("XENSTORED_PATH") {
             return Self::open_xenbus_at(Path::new(&p));
         }
-        Self::open_xenbus_at(Path::new(XENBUS_DEVICE))
-            .or_else(|_| Self::open_xenbus_at(Path::new(XENBUS_PROC)))
+        if Path::new(XENBUS_DEVICE).exists() {
+            Self::open_xenbus_at(Path::new(XENBUS_DEVICE))
+        } else {
+            Self::open_xenbus_at(Path::new(XENBUS_PROC))
+        }
     }
 
     /// Opens a xenbus device at `path`.

@@ -37,11 +37,19 @@ fn both() -> [(&'static str, Xenstore); 2] {
 fn open_follows_libxenstores_fallback_order() {
     let xs = Xenstore::open().unwrap();
     assert!(matches!(xs.transport(), Transport::Socket(_)), "{xs:?}");
+    // XENSTORED_PATH names the socket and, failing that, the device.
+    std::env::set_var("XENSTORED_PATH", XENBUS_DEVICE);
+    let xs = Xenstore::open();
     std::env::set_var("XENSTORED_PATH", "/nonexistent/socket");
-    let xs = Xenstore::open().unwrap();
+    let none = Xenstore::open();
     std::env::remove_var("XENSTORED_PATH");
-    assert!(matches!(xs.transport(), Transport::Xenbus(_)), "{xs:?}");
+    let xs = xs.unwrap();
+    assert!(
+        matches!(xs.transport(), Transport::Xenbus(p) if p == Path::new(XENBUS_DEVICE)),
+        "{xs:?}"
+    );
     assert_eq!(xs.read("/local/domain/0/name").unwrap(), b"Domain-0");
+    assert!(matches!(none, Err(Error::Io(_))), "{none:?}");
 }
 
 #[test]

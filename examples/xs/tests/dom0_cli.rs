@@ -45,13 +45,11 @@ impl Via {
 
 fn xs_command(via: Via) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_xs"));
-    c.env_remove("XENBUS_PATH");
     match via {
         Via::Socket => c.env_remove("XENSTORED_PATH"),
-        // No socket there: `Xenstore::open` falls back to the device.
-        Via::Xenbus => c
-            .env("XENSTORED_PATH", "/nonexistent/xenstored.sock")
-            .env("XENBUS_PATH", XENBUS_DEVICE),
+        // As with libxenstore: not a socket, so `Xenstore::open` opens
+        // the same path as the device.
+        Via::Xenbus => c.env("XENSTORED_PATH", XENBUS_DEVICE),
     };
     c
 }
