@@ -27,6 +27,7 @@ use xen_abi::Errno;
 use xen_hypercall::mmu;
 use xen_hypercall::{event_channel, sched, Hypercall};
 use xen_store::ring::{RingClient, RingHooks};
+use xen_store::wire::Request;
 use xen_store::{Access, Error, Perm, Store};
 
 /// The directory dom0 creates for us, with perms `n0`.
@@ -46,7 +47,7 @@ pub const WAITING: &str = "data/xenrs/waiting";
 pub const RESULT: &str = "data/xenrs/result";
 
 /// Checks [`run`] makes.
-pub const PLAN: u32 = 28;
+pub const PLAN: u32 = 30;
 
 /// PTE bits of a data page: present, rw, user, accessed, dirty.
 const PTE_DATA: u64 = 0x67;
@@ -283,6 +284,49 @@ fn checks<H: RingHooks>(r: &mut Report, xs: &RingClient<'_, H>) {
         "get_perms shows them",
         &xs.get_perms(hello),
         &Vec::from(mine),
+    );
+
+    // Several requests in flight on the ring, distinct ids, replies
+    // matched; then a value twice the ring's size, streamed in pieces.
+    let paths: Vec<String> = (0..16).map(|i| format!("data/xenrs/p{i}")).collect();
+    let pipelined = (|| -> Result<bool, Error> {
+        let mut ids = Vec::new();
+        for (i, p) in paths.iter().enumerate() {
+            let value = format!("value {i}");
+            let req = Request::Write {
+                path: p,
+                value: value.as_bytes(),
+            };
+            ids.push(xs.submit(0, &req)?);
+        }
+        let in_flight = xs.in_flight();
+        for id in ids {
+            xs.wait(id, xen_abi::io::xs_wire::MsgType::WRITE)?;
+        }
+        let ids: Vec<u32> = paths
+            .iter()
+            .map(|p| xs.submit(0, &Request::Read { path: p }))
+            .collect::<Result<_, _>>()?;
+        let mut all = in_flight == paths.len();
+        for (i, id) in ids.into_iter().enumerate() {
+            let m = xs.wait(id, xen_abi::io::xs_wire::MsgType::READ)?;
+            all &= m.payload == format!("value {i}").as_bytes();
+        }
+        Ok(all)
+    })();
+    r.eq(
+        "16 writes then 16 reads in flight at once",
+        &pipelined,
+        &true,
+    );
+    let big: Vec<u8> = (0..2000u32).map(|i| b'a' + (i % 26) as u8).collect();
+    let back = xs
+        .write("data/xenrs/big", &big)
+        .and_then(|()| xs.read("data/xenrs/big"));
+    r.check(
+        "a 2000-byte value through the 1 KiB rings",
+        back.as_ref().is_ok_and(|b| *b == big),
+        format_args!("{:?}", back.as_ref().map(Vec::len)),
     );
 
     // What xenstored must refuse an unprivileged domain.
