@@ -60,25 +60,29 @@ fn hostile_after(
     b.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     let want = n;
     thread::spawn(move || {
-        let mut got = Vec::new();
-        let mut f = Framer::new();
-        let mut buf = [0u8; 8192];
-        loop {
-            let n = b.read(&mut buf).unwrap_or(0);
-            if n == 0 {
-                return;
-            }
-            f.push(&buf[..n]);
-            while let Ok(Some(m)) = f.next_message() {
-                got.push(m);
-            }
-            if got.len() >= want {
-                act(&mut b, got.swap_remove(0));
-                return;
-            }
+        if let Some(mut got) = requests(&mut b, want) {
+            act(&mut b, got.swap_remove(0));
         }
     });
     Xenstore::from_stream(a).unwrap()
+}
+
+/// Reads at least `n` requests from `s` (`None` if it closes first).
+fn requests(s: &mut UnixStream, n: usize) -> Option<Vec<Message>> {
+    let mut got = Vec::new();
+    let mut f = Framer::new();
+    let mut buf = [0u8; 8192];
+    while got.len() < n {
+        let len = s.read(&mut buf).unwrap_or(0);
+        if len == 0 {
+            return None;
+        }
+        f.push(&buf[..len]);
+        while let Ok(Some(m)) = f.next_message() {
+            got.push(m);
+        }
+    }
+    Some(got)
 }
 
 #[test]
@@ -429,19 +433,9 @@ fn oversized_reply_fails_its_request_and_the_connection_lives_on() {
     // fails and the reply after it still arrives.
     let (a, mut b) = UnixStream::pair().unwrap();
     thread::spawn(move || {
-        let mut f = Framer::new();
-        let mut got = Vec::new();
-        let mut buf = [0u8; 8192];
-        while got.len() < 2 {
-            let n = b.read(&mut buf).unwrap_or(0);
-            if n == 0 {
-                return;
-            }
-            f.push(&buf[..n]);
-            while let Ok(Some(m)) = f.next_message() {
-                got.push(m);
-            }
-        }
+        let Some(got) = requests(&mut b, 2) else {
+            return;
+        };
         let h = MsgHeader {
             kind: MsgType::READ,
             req_id: got[0].header.req_id,

@@ -141,8 +141,9 @@ pub fn report_panic(info: &core::panic::PanicInfo<'_>) -> ! {
 }
 
 /// The PV kernel's ELF notes (read by Xen's or the toolstack's domain
-/// builder) and its entry point: a stack, then `$main(start_info)`.
-/// The hypercall page is the page `pv.ld` reserves at `hypercall_page`.
+/// builder) and its entry point: a stack, then `$main(start_info)`; and
+/// `hc()`, the hypercall backend over the page `pv.ld` reserves at
+/// `hypercall_page`, which Xen fills.
 #[macro_export]
 macro_rules! pv_entry {
     ($main:ident) => {
@@ -153,6 +154,20 @@ macro_rules! pv_entry {
 
         #[unsafe(no_mangle)]
         static mut STACK: Stack = Stack([0; STACK_SIZE]);
+
+        extern "C" {
+            /// The page Xen fills with hypercall stubs (placed by pv.ld).
+            static hypercall_page: [u8; 4096];
+        }
+
+        /// The hypercall backend over our hypercall page.
+        fn hc() -> xen_hypercall::arch::x86_64::HypercallPage {
+            // SAFETY: `hypercall_page` is the page our HYPERCALL_PAGE note
+            // names; Xen filled it before entering `_start`.
+            unsafe {
+                xen_hypercall::arch::x86_64::HypercallPage::new((&raw const hypercall_page).cast())
+            }
+        }
 
         core::arch::global_asm!(
             r#"

@@ -7,21 +7,9 @@
 #![no_std]
 #![no_main]
 
-use xen_hypercall::arch::x86_64::HypercallPage;
 use xen_test_kernel::selftest::{self, Platform};
 
 xen_test_kernel::pv_entry!(pv_main);
-
-extern "C" {
-    /// The page Xen fills with hypercall stubs (placed by pv.ld).
-    static hypercall_page: [u8; 4096];
-}
-
-fn hc() -> HypercallPage {
-    // SAFETY: `hypercall_page` is the page our HYPERCALL_PAGE note names;
-    // Xen filled it before entering `_start`.
-    unsafe { HypercallPage::new((&raw const hypercall_page).cast()) }
-}
 
 fn console_write(b: &[u8]) {
     xen_test_kernel::console_io_write(&hc(), b);

@@ -6,22 +6,10 @@
 #![no_std]
 #![no_main]
 
-use xen_hypercall::arch::x86_64::HypercallPage;
 use xen_hypercall::sched;
 use xen_test_kernel::domu;
 
 xen_test_kernel::pv_entry!(domu_main);
-
-extern "C" {
-    /// The page Xen fills with hypercall stubs (placed by pv.ld).
-    static hypercall_page: [u8; 4096];
-}
-
-fn hc() -> HypercallPage {
-    // SAFETY: `hypercall_page` is the page our HYPERCALL_PAGE note names;
-    // Xen filled it before entering `_start`.
-    unsafe { HypercallPage::new((&raw const hypercall_page).cast()) }
-}
 
 fn console_write(b: &[u8]) {
     domu::console_write(&hc(), b);
