@@ -268,6 +268,10 @@ impl Xenstore {
     /// sent with [`Xenstore::submit`]): keep batches to tens or hundreds
     /// of requests, not megabytes.
     ///
+    /// Against a xenstored on the same CPU, a batch gains most when this
+    /// thread does not preempt xenstored on wakeup (e.g. `SCHED_BATCH`):
+    /// see [the crate docs](crate#pipelining-and-the-scheduler).
+    ///
     /// ```no_run
     /// use xen_store::wire::Request;
     /// use xen_store::Xenstore;

@@ -12,6 +12,23 @@
 //! `/init` runs them interleaved for `rounds` rounds (the order reversed
 //! every other round) and prints one `XSBENCH` line per run on the console;
 //! the ratios are of the median ops/s, so above 1.0 means ours is faster.
+//!
+//! Each round runs the three programs twice: under the default policy
+//! (`SCHED_OTHER`, as any client runs; the `xenstore seq` and `xenstore
+//! pipelined` lines) and all three under `SCHED_BATCH` (`--sched-batch`,
+//! which each program sets on itself and reports back; the `(SCHED_BATCH)`
+//! lines). xenstored stays on the default policy in both. Why both: xenstored
+//! writes a reply's header and its body with two `write()` calls. On dom0's
+//! single vCPU the client, woken by the header, preempts xenstored (CFS
+//! wakeup preemption), reads the header alone, blocks, and is woken again
+//! for the body: two reads and two context switches per reply, which caps a
+//! pipelined client that otherwise needs one read for many replies. A
+//! `SCHED_BATCH` task does not preempt on wakeup, so xenstored finishes its
+//! writes first. The default lines are what a client gets out of the box;
+//! the `SCHED_BATCH` lines show what pipelining gains when the client does
+//! not interrupt xenstored, with the same policy for all three programs
+//! (switching only our pipelined client would pit it against a preempted
+//! libxenstore: about 3.5 then, an unfair figure; fairly, about 2.5–2.8).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -29,12 +46,19 @@ const SECS: f64 = 1.5;
 /// The Xen the benchmark boots.
 const XEN: &str = "4.17";
 
-/// The three runs of a round: program in dom0, arguments, result key.
+/// The three programs of a round: program in dom0, arguments, result key.
 const RUNS: [(&str, &str, (&str, &str)); 3] = [
     ("/bench/xenstore_bench_c", "", ("c", "seq")),
     ("/bench/xs_bench", "seq", ("rust", "seq")),
     ("/bench/xs_bench", "pipelined", ("rust", "pipelined")),
 ];
+
+/// The scheduling policies each program runs under every round: the flag
+/// that sets it and the `sched=` the program then reports.
+const POLICIES: [(&str, &str); 2] = [("", "other"), ("--sched-batch", "batch")];
+
+/// A result's key: implementation, mode, scheduling policy.
+type Key = (String, String, String);
 
 pub(crate) fn run(rounds: usize) -> Result<(), String> {
     let root = util::workspace_root();
@@ -56,7 +80,9 @@ pub(crate) fn run(rounds: usize) -> Result<(), String> {
     let xen = guest::xen_image(XEN)?;
 
     util::step(&format!(
-        "xenstore: Linux dom0 on Xen {XEN}, {rounds} interleaved rounds of {SECS} s runs"
+        "xenstore: Linux dom0 on Xen {XEN}, {rounds} interleaved rounds of {} runs of {SECS} s \
+         (3 programs, default policy and SCHED_BATCH)",
+        RUNS.len() * POLICIES.len()
     ));
     let t = Instant::now();
     let run = dom0::boot(&xen, &vmlinux, &initrd, false)?;
@@ -71,9 +97,14 @@ pub(crate) fn run(rounds: usize) -> Result<(), String> {
         return Err(format!("xenstore bench: {p}"));
     }
     for (round, (key, ops)) in parsed.runs.iter().enumerate() {
+        let policy = if key.2 == "other" {
+            String::new()
+        } else {
+            format!(" ({})", key.2)
+        };
         println!(
             "  run {round:>2} {:<24} {ops:>10.0} ops/s",
-            format!("{}/{}", label(&key.0), key.1)
+            format!("{}/{}{policy}", label(&key.0), key.1)
         );
     }
     println!(
@@ -82,26 +113,36 @@ pub(crate) fn run(rounds: usize) -> Result<(), String> {
         t.elapsed().as_secs_f64(),
         parsed.default_transport.as_deref().unwrap_or("?")
     );
-    let med = |k: (&str, &str)| -> f64 {
+    let med = |k: (&str, &str, &str)| -> f64 {
         let mut v: Vec<f64> = parsed
             .runs
             .iter()
-            .filter(|(key, _)| (key.0.as_str(), key.1.as_str()) == k)
+            .filter(|(key, _)| (key.0.as_str(), key.1.as_str(), key.2.as_str()) == k)
             .map(|r| r.1)
             .collect();
         v.sort_by(f64::total_cmp);
         v[v.len() / 2]
     };
-    let (c, seq, pipe) = (
-        med(("c", "seq")),
-        med(("rust", "seq")),
-        med(("rust", "pipelined")),
-    );
-    println!("xenstore seq: ours/libxenstore = {:.2}", seq / c);
-    println!("xenstore pipelined: ours/libxenstore = {:.2}", pipe / c);
-    println!(
-        "  median ops/s: libxenstore {c:.0}, ours seq {seq:.0}, ours pipelined (64 in flight) {pipe:.0}"
-    );
+    for (_, sched) in POLICIES {
+        let (c, seq, pipe) = (
+            med(("c", "seq", sched)),
+            med(("rust", "seq", sched)),
+            med(("rust", "pipelined", sched)),
+        );
+        let policy = if sched == "batch" {
+            " (SCHED_BATCH)"
+        } else {
+            ""
+        };
+        println!("xenstore seq{policy}: ours/libxenstore = {:.2}", seq / c);
+        println!(
+            "xenstore pipelined{policy}: ours/libxenstore = {:.2}",
+            pipe / c
+        );
+        println!(
+            "  median ops/s{policy}: libxenstore {c:.0}, ours seq {seq:.0}, ours pipelined (64 in flight) {pipe:.0}"
+        );
+    }
     Ok(())
 }
 
@@ -113,16 +154,21 @@ fn label(imp: &str) -> &str {
     }
 }
 
-/// The part of `/init` after dom0's setup: the interleaved runs.
+/// The part of `/init` after dom0's setup: the interleaved runs, each
+/// program under each policy in every round.
 fn payload(rounds: usize, secs: f64) -> String {
     let mut s = String::from("echo XSBENCH-BEGIN\n");
     for round in 0..rounds {
-        let mut order: Vec<_> = RUNS.iter().collect();
+        let mut order: Vec<_> = POLICIES
+            .iter()
+            .flat_map(|(flag, _)| RUNS.iter().map(move |(prog, mode, _)| [*prog, flag, mode]))
+            .collect();
         if round % 2 == 1 {
             order.reverse();
         }
-        for (prog, mode, _) in order {
-            s.push_str(&format!("{prog} {mode} {secs} 2>&1\n").replace("  ", " "));
+        for cmd in order {
+            let words: Vec<&str> = cmd.into_iter().filter(|w| !w.is_empty()).collect();
+            s.push_str(&format!("{} {secs} 2>&1\n", words.join(" ")));
         }
     }
     s.push_str("echo XSBENCH-END\n");
@@ -132,8 +178,8 @@ fn payload(rounds: usize, secs: f64) -> String {
 /// What the console reported.
 #[derive(Debug, Default)]
 struct Parsed {
-    /// `((impl, mode), ops/s)` in run order.
-    runs: Vec<((String, String), f64)>,
+    /// `((impl, mode, sched), ops/s)` in run order.
+    runs: Vec<(Key, f64)>,
     default_transport: Option<String>,
     begun: bool,
     ended: bool,
@@ -162,7 +208,10 @@ fn parse(lines: &[String]) -> Parsed {
             ) else {
                 continue;
             };
-            p.runs.push(((imp.to_string(), mode.to_string()), rate));
+            // Programs that predate `sched=` ran under the default policy.
+            let sched = fields.get("sched").unwrap_or(&"other");
+            p.runs
+                .push(((imp.to_string(), mode.to_string(), sched.to_string()), rate));
         }
     }
     p
@@ -182,15 +231,26 @@ fn check(lines: &[String], p: &Parsed, rounds: usize, timed_out: bool) -> Option
     if !p.begun || !p.ended {
         return Some("missing begin/end marker: dom0 crashed or Xen died".into());
     }
-    for (_, _, (imp, mode)) in RUNS {
-        let n = p
-            .runs
-            .iter()
-            .filter(|(k, _)| k.0 == imp && k.1 == mode)
-            .count();
-        if n != rounds {
-            return Some(format!("{imp} {mode}: {n} results, expected {rounds}"));
+    for (_, sched) in POLICIES {
+        for (_, _, (imp, mode)) in RUNS {
+            let n = p
+                .runs
+                .iter()
+                .filter(|(k, _)| k.0 == imp && k.1 == mode && k.2 == sched)
+                .count();
+            if n != rounds {
+                return Some(format!(
+                    "{imp} {mode} sched={sched}: {n} results, expected {rounds}"
+                ));
+            }
         }
+    }
+    if p.runs.len() != rounds * RUNS.len() * POLICIES.len() {
+        return Some(format!(
+            "{} results, expected {}",
+            p.runs.len(),
+            rounds * RUNS.len() * POLICIES.len()
+        ));
     }
     None
 }
@@ -245,27 +305,52 @@ mod tests {
     fn payload_interleaves_and_parse_reads_it_back() {
         let s = payload(2, 1.5);
         assert!(s.starts_with("echo XSBENCH-BEGIN\n") && s.ends_with("echo XSBENCH-END\n"));
-        assert!(s.contains("/bench/xenstore_bench_c 1.5 2>&1\n/bench/xs_bench seq 1.5"));
-        assert!(s.contains("/bench/xs_bench pipelined 1.5 2>&1\n/bench/xs_bench pipelined 1.5"));
+        let round0 = "/bench/xenstore_bench_c 1.5 2>&1\n\
+                      /bench/xs_bench seq 1.5 2>&1\n\
+                      /bench/xs_bench pipelined 1.5 2>&1\n\
+                      /bench/xenstore_bench_c --sched-batch 1.5 2>&1\n\
+                      /bench/xs_bench --sched-batch seq 1.5 2>&1\n\
+                      /bench/xs_bench --sched-batch pipelined 1.5 2>&1\n";
+        let round1: String = round0.lines().rev().map(|l| format!("{l}\n")).collect();
+        assert_eq!(
+            s,
+            format!("echo XSBENCH-BEGIN\n{round0}{round1}echo XSBENCH-END\n")
+        );
 
         let console: Vec<String> = [
             "XENRS-DOM0-SETUP rc=0 insmod x",
             "XSBENCH-BEGIN",
             "XSBENCH-TRANSPORT default=socket",
-            "XSBENCH impl=c mode=seq ops=64 secs=1.0 ops_per_s=1000.0",
-            "[ 3.1] x XSBENCH impl=rust mode=seq ops=64 secs=1.0 ops_per_s=1100.0",
+            "XSBENCH impl=c mode=seq sched=other ops=64 secs=1.0 ops_per_s=1000.0",
+            "[ 3.1] x XSBENCH impl=rust mode=seq sched=other ops=64 secs=1.0 ops_per_s=1100.0",
             "XSBENCH impl=rust mode=pipelined ops=64 secs=1.0 ops_per_s=5000.0",
+            "XSBENCH-TRANSPORT default=socket",
+            "XSBENCH impl=c mode=seq sched=batch ops=64 secs=1.0 ops_per_s=1000.0",
+            "XSBENCH impl=rust mode=seq sched=batch ops=64 secs=1.0 ops_per_s=1100.0",
+            "XSBENCH impl=rust mode=pipelined sched=batch ops=64 secs=1.0 ops_per_s=9000.0",
             "XSBENCH-END",
         ]
         .map(String::from)
         .to_vec();
         let p = parse(&console);
-        assert_eq!(p.runs.len(), 3);
+        assert_eq!(p.runs.len(), 6);
+        assert_eq!(
+            p.runs[2].0,
+            ("rust".into(), "pipelined".into(), "other".into())
+        );
+        assert_eq!(
+            p.runs[5].0,
+            ("rust".into(), "pipelined".into(), "batch".into())
+        );
         assert_eq!(p.default_transport.as_deref(), Some("socket"));
         assert_eq!(check(&console, &p, 1, false), None);
         assert!(check(&console, &p, 2, false).is_some());
         let mut bad = console.clone();
         bad[0] = "XENRS-DOM0-SETUP rc=1 insmod x".into();
         assert!(check(&bad, &parse(&bad), 1, false).is_some());
+        // A program left on the default policy under --sched-batch.
+        let mut unswitched = console.clone();
+        unswitched[9] = unswitched[9].replace("sched=batch", "sched=other");
+        assert!(check(&unswitched, &parse(&unswitched), 1, false).is_some());
     }
 }

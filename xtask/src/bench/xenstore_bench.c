@@ -4,14 +4,20 @@
  * dom0: alternating xs_write / xs_read of one 16-byte value at /bench/k,
  * one request at a time, for about SECONDS seconds (after a warm-up).
  *
- *   xenstore_bench_c SECONDS
+ *   xenstore_bench_c [--sched-batch] SECONDS
  *
- * prints `XSBENCH impl=c mode=seq ops=N secs=S ops_per_s=R` and, first,
- * which transport xs_open(0) would pick (`XSBENCH-TRANSPORT default=...`).
- * The measurement itself uses XS_OPEN_SOCKETONLY: the same Unix socket the
- * Rust side uses.
+ * prints `XSBENCH impl=c mode=seq sched=other|batch ops=N secs=S
+ * ops_per_s=R` (sched: the policy the process runs under, as the kernel
+ * reports it) and, first, which transport xs_open(0) would pick
+ * (`XSBENCH-TRANSPORT default=...`). The measurement itself uses
+ * XS_OPEN_SOCKETONLY: the same Unix socket the Rust side uses.
+ *
+ * --sched-batch first switches the process to SCHED_BATCH (no wakeup
+ * preemption), as `xs_bench --sched-batch` does, and fails if refused.
  */
+#define _GNU_SOURCE
 #include <dirent.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,6 +71,20 @@ static void report_default_transport(void)
 	xs_close(h);
 }
 
+/* The scheduling policy of this process, as the kernel reports it. */
+static const char *sched_policy(void)
+{
+	static char other[32];
+	int p = sched_getscheduler(0);
+
+	if (p == SCHED_OTHER)
+		return "other";
+	if (p == SCHED_BATCH)
+		return "batch";
+	snprintf(other, sizeof(other), "policy%d", p);
+	return other;
+}
+
 /* One write or read; returns 0 on success. */
 static int op(struct xs_handle *h, unsigned long i)
 {
@@ -80,11 +100,21 @@ static int op(struct xs_handle *h, unsigned long i)
 
 int main(int argc, char **argv)
 {
-	double secs = argc > 1 ? atof(argv[1]) : 1.0;
 	struct xs_handle *h;
 	unsigned long ops = 0, i;
-	double t0, t;
+	double secs, t0, t;
 
+	if (argc > 1 && !strcmp(argv[1], "--sched-batch")) {
+		struct sched_param param = { .sched_priority = 0 };
+
+		if (sched_setscheduler(0, SCHED_BATCH, &param)) {
+			perror("sched_setscheduler(SCHED_BATCH)");
+			return 1;
+		}
+		argc--;
+		argv++;
+	}
+	secs = argc > 1 ? atof(argv[1]) : 1.0;
 	report_default_transport();
 	h = xs_open(XS_OPEN_SOCKETONLY);
 	if (!h) {
@@ -107,7 +137,8 @@ int main(int argc, char **argv)
 		}
 		t = now() - t0;
 	} while (t < secs);
-	printf("XSBENCH impl=c mode=seq ops=%lu secs=%.6f ops_per_s=%.1f\n", ops, t, ops / t);
+	printf("XSBENCH impl=c mode=seq sched=%s ops=%lu secs=%.6f ops_per_s=%.1f\n",
+	       sched_policy(), ops, t, ops / t);
 	xs_close(h);
 	return 0;
 }
