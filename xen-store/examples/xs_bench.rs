@@ -145,6 +145,7 @@ mod bench {
             batch(&xs, w * BATCH)?;
         }
         let budget = Duration::from_secs_f64(secs);
+        let csw0 = super::voluntary_switches();
         let t0 = Instant::now();
         let mut ops = 0;
         while t0.elapsed() < budget {
@@ -152,11 +153,29 @@ mod bench {
             ops += BATCH;
         }
         let t = t0.elapsed().as_secs_f64();
+        // How often the client blocked per operation: each is a wakeup by
+        // xenstored, which on one CPU is also a preemption of it.
+        let csw = super::voluntary_switches().saturating_sub(csw0);
         println!(
-            "XSBENCH impl=rust mode={mode} sched={} ops={ops} secs={t:.6} ops_per_s={:.1}",
+            "XSBENCH impl=rust mode={mode} sched={} ops={ops} secs={t:.6} ops_per_s={:.1} blocks_per_op={:.2}",
             sched_policy(),
-            ops as f64 / t
+            ops as f64 / t,
+            csw as f64 / ops as f64
         );
         Ok(())
     }
+}
+
+/// This process's voluntary context switches so far (`/proc/self/status`).
+fn voluntary_switches() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("voluntary_ctxt_switches:")?
+                .trim()
+                .parse()
+                .ok()
+        })
+        .unwrap_or(0)
 }

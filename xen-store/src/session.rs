@@ -217,7 +217,7 @@ impl Session {
     pub(crate) fn outstanding(&self) -> usize {
         self.pending
             .values()
-            .filter(|s| !matches!(s, Slot::Done(_)))
+            .filter(|s| !matches!(s, Slot::Done(_) | Slot::Failed(_)))
             .count()
     }
 
