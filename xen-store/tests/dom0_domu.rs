@@ -18,10 +18,13 @@ use std::time::{Duration, Instant};
 use xen_abi::DomId;
 use xen_store::{Access, Perm, Store, Watch, WatchEvent, Xenstore, DEFAULT_SOCKET};
 
-/// The nodes the domU expects (its `PERM_DIR`, `SECRET`, `SHARED`).
+/// The nodes the domU expects (its `PERM_DIR`, `SECRET`, `SHARED`,
+/// `DAEMON`, `BIG_DIR` with 160 children named as its `big_dir_child`).
 const PERM_DIR: &str = "/xenrs-perm";
 const SECRET: &str = "/xenrs-perm/secret";
 const SHARED: &str = "/xenrs-perm/shared";
+const DAEMON: &str = "/xenrs-perm/daemon";
+const BIG_DIR: &str = "/xenrs-perm/bigdir";
 /// The domU's name in its config (it checks it).
 const NAME: &str = "xenrs-xs-domu";
 
@@ -149,6 +152,32 @@ fn an_unprivileged_domu_gets_only_what_its_permissions_allow() {
 
     xs.set_perms(
         SHARED,
+        &[
+            Perm::new(Access::None, DomId::DOM0),
+            Perm::new(Access::Read, dom),
+        ],
+    )
+    .unwrap();
+    // A directory readable by the domU whose listing exceeds a message.
+    let readable = [
+        Perm::new(Access::None, DomId::DOM0),
+        Perm::new(Access::Read, dom),
+    ];
+    xs.write(BIG_DIR, b"").unwrap();
+    xs.set_perms(BIG_DIR, &readable).unwrap();
+    xs.transaction(|tx| {
+        for i in 0..160 {
+            // Children inherit the parent's permissions.
+            tx.write(&format!("{BIG_DIR}/child-with-a-longish-name-{i:03}"), b"")?;
+        }
+        Ok(())
+    })
+    .unwrap();
+    // Which daemon serves the domU (its checks differ where they do).
+    let daemon = std::env::var("XENRS_XENSTORED").unwrap_or_else(|_| "xenstored".into());
+    xs.write(DAEMON, daemon.as_bytes()).unwrap();
+    xs.set_perms(
+        DAEMON,
         &[
             Perm::new(Access::None, DomId::DOM0),
             Perm::new(Access::Read, dom),

@@ -202,7 +202,7 @@ fn cmd_test(_args: &[String]) -> Result<(), String> {
     asm::run(&[])?;
     util::step("guest (real Xen 4.17 and 4.20 under QEMU)");
     guest::run(&["--xen".into(), "all".into()])?;
-    util::step("dom0 (Linux dom0 + xenstored on Xen 4.17 and 4.20 under QEMU)");
+    util::step("dom0 (Linux dom0 on Xen 4.17 and 4.20 under QEMU, C xenstored and oxenstored, an xl-created domU)");
     dom0::run(&["--xen".into(), "all".into()])?;
     println!(
         "\nxtask test: all steps passed in {:.0} s",

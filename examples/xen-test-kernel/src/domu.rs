@@ -41,13 +41,26 @@ pub const SHARED: &str = "/xenrs-perm/shared";
 pub const SHARED_V1: &str = "v1";
 /// [`SHARED`]'s value after [`WAITING`].
 pub const SHARED_V2: &str = "v2";
+/// Which xenstored serves us (`xenstored` or `oxenstored`), readable by us.
+pub const DAEMON: &str = "/xenrs-perm/daemon";
+/// A directory dom0 made readable by us, with [`BIG_DIR_CHILDREN`]
+/// children named by [`big_dir_child`]: more than 4096 bytes of names.
+pub const BIG_DIR: &str = "/xenrs-perm/bigdir";
+/// How many children [`BIG_DIR`] has.
+pub const BIG_DIR_CHILDREN: u32 = 160;
+
+/// The name of [`BIG_DIR`]'s child `i`.
+pub fn big_dir_child(i: u32) -> String {
+    format!("child-with-a-longish-name-{i:03}")
+}
+
 /// We write `1` here (relative to our home) once our watches are set.
 pub const WAITING: &str = "data/xenrs/waiting";
 /// Our report, relative to our home: the TAP lines and the summary.
 pub const RESULT: &str = "data/xenrs/result";
 
 /// Checks [`run`] makes.
-pub const PLAN: u32 = 30;
+pub const PLAN: u32 = 31;
 
 /// PTE bits of a data page: present, rw, user, accessed, dirty.
 const PTE_DATA: u64 = 0x67;
@@ -327,6 +340,28 @@ fn checks<H: RingHooks>(r: &mut Report, xs: &RingClient<'_, H>) {
         "a 2000-byte value through the 1 KiB rings",
         back.as_ref().is_ok_and(|b| *b == big),
         format_args!("{:?}", back.as_ref().map(Vec::len)),
+    );
+
+    // A directory whose listing exceeds one message (dom0 made it: an
+    // unprivileged domain's nodes are capped at 2048 bytes, children's
+    // names included): C xenstored says E2BIG to XS_DIRECTORY and the
+    // client goes on with XS_DIRECTORY_PART; oxenstored has no
+    // XS_DIRECTORY_PART and says E2BIG on a ring, which stands.
+    let names: Vec<String> = (0..BIG_DIR_CHILDREN).map(big_dir_child).collect();
+    let daemon = xs.read_string(DAEMON);
+    let mut listed = xs.directory(BIG_DIR);
+    if let Ok(l) = &mut listed {
+        l.sort();
+    }
+    let ok = match daemon.as_deref() {
+        Ok("oxenstored") => listed == Err(Error::Xenstore(Errno::E2BIG)),
+        Ok("xenstored") => listed.as_ref() == Ok(&names),
+        _ => false,
+    };
+    r.check(
+        "list a directory larger than one message",
+        ok,
+        format_args!("{daemon:?}: {:?}", listed.as_ref().map(Vec::len)),
     );
 
     // What xenstored must refuse an unprivileged domain.
