@@ -509,6 +509,29 @@ impl Xenstore {
         })
     }
 
+    /// The next event of any of `watches`, in the order xenstored sent
+    /// them, blocking until one arrives: several watches read as one
+    /// stream, as `xs_read_watch` does. Events of other watches stay
+    /// queued for them.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Broken`] when the connection breaks (with no watches, that
+    /// is the only way it returns).
+    ///
+    /// # Panics
+    ///
+    /// If a watch belongs to another connection.
+    #[doc(alias = "xs_read_watch")]
+    pub fn next_event_of(&self, watches: &[Watch<'_>]) -> Result<WatchEvent> {
+        assert!(
+            watches.iter().all(|w| core::ptr::eq(w.xs, self)),
+            "a watch of another connection"
+        );
+        let tokens = || watches.iter().map(|w| w.token.as_str());
+        self.wait_until(|s| s.pop_oldest_event(tokens()).map(Ok))
+    }
+
     /// Removes every watch and transaction of the connection
     /// (`XS_RESET_WATCHES`); needs a xenstored that supports it.
     ///

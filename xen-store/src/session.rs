@@ -37,7 +37,10 @@ pub(crate) struct Session {
     framer: Framer,
     next_id: u32,
     pending: BTreeMap<u32, Slot>,
-    watches: BTreeMap<String, VecDeque<WatchEvent>>,
+    /// Each watch's queue; an event carries its arrival number, so the
+    /// oldest of several queues can be found.
+    watches: BTreeMap<String, VecDeque<(u64, WatchEvent)>>,
+    events_routed: u64,
     broken: Option<BrokenReason>,
     stray_events: u64,
 }
@@ -180,10 +183,14 @@ impl Session {
             .watches
             .get_mut(token)
             .ok_or(Error::UnknownWatchToken)?;
-        q.push_back(WatchEvent {
-            path: e.path.into(),
-            token: token.into(),
-        });
+        q.push_back((
+            self.events_routed,
+            WatchEvent {
+                path: e.path.into(),
+                token: token.into(),
+            },
+        ));
+        self.events_routed += 1;
         Ok(())
     }
 
@@ -201,7 +208,20 @@ impl Session {
     }
 
     pub(crate) fn pop_event(&mut self, token: &str) -> Option<WatchEvent> {
-        self.watches.get_mut(token)?.pop_front()
+        Some(self.watches.get_mut(token)?.pop_front()?.1)
+    }
+
+    /// The event that arrived first among those queued for `tokens`.
+    pub(crate) fn pop_oldest_event<'t>(
+        &mut self,
+        tokens: impl IntoIterator<Item = &'t str>,
+    ) -> Option<WatchEvent> {
+        let oldest = tokens
+            .into_iter()
+            .filter_map(|t| Some((self.watches.get(t)?.front()?.0, t)))
+            .min()?
+            .1;
+        self.pop_event(oldest)
     }
 
     pub(crate) fn queued_events(&self, token: &str) -> usize {
@@ -254,6 +274,25 @@ mod tests {
         assert_eq!(s.queued_events("t"), 1);
         s.remove_watch("t");
         assert_eq!(s.pop_event("t"), None);
+    }
+
+    #[test]
+    fn the_oldest_event_of_several_watches_comes_first() {
+        let mut s = Session::new();
+        for t in ["a", "b", "c"] {
+            s.add_watch(t).unwrap();
+        }
+        for (path, token) in [("/1", "b"), ("/2", "a"), ("/3", "b"), ("/4", "c")] {
+            s.feed(&encode_watch_event(path, token.as_bytes()).unwrap())
+                .unwrap();
+        }
+        for want in [("/1", "b"), ("/2", "a"), ("/3", "b")] {
+            let e = s.pop_oldest_event(["a", "b", "nope"]).unwrap();
+            assert_eq!((e.path.as_str(), e.token.as_str()), want);
+        }
+        assert_eq!(s.pop_oldest_event(["a", "b"]), None);
+        assert_eq!(s.queued_events("c"), 1);
+        assert_eq!(s.pop_oldest_event([]), None);
     }
 
     #[test]

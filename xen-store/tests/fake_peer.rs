@@ -418,6 +418,31 @@ fn watches_fire_and_unwatch_drops_queued_events() {
 }
 
 #[test]
+fn several_watches_read_as_one_stream_in_arrival_order() {
+    let xs = serve(MiniStore::new());
+    let ws = [xs.watch("/a", "a").unwrap(), xs.watch("/b", "b").unwrap()];
+    let other = xs.watch("/c", "c").unwrap();
+    let mut got = Vec::new();
+    let mut next = || {
+        let e = xs.next_event_of(&ws).unwrap();
+        got.push(format!("{} {}", e.path, e.token));
+    };
+    next();
+    next();
+    xs.write("/b/1", b"").unwrap();
+    xs.write("/c/1", b"").unwrap();
+    xs.write("/a/1", b"").unwrap();
+    xs.write("/b/2", b"").unwrap();
+    for _ in 0..3 {
+        next();
+    }
+    assert_eq!(got, ["/a a", "/b b", "/b/1 b", "/a/1 a", "/b/2 b"]);
+    // The other watch's events stayed with it.
+    assert_eq!(other.next_event().unwrap().path, "/c");
+    assert_eq!(other.next_event().unwrap().path, "/c/1");
+}
+
+#[test]
 fn refused_requests_leave_nothing_in_flight() {
     let xs = serve(MiniStore::new());
     assert!(xs.write("/a", &[0u8; 5000]).is_err());

@@ -2,28 +2,69 @@
 //! The `xs ls` tree, in xenstore-ls's format: one `name = "value"` line per
 //! node, indented one space per level below the listed path, values escaped
 //! like xenstore-read (see [`crate::value`]), `name:` for a node whose value
-//! cannot be read. Unlike xenstore-ls, long lines are never cut at 80
-//! columns (xenstore-ls cuts them even into a pipe; its `-f` does not).
+//! cannot be read.
+//!
+//! With `-f` ([`Style::full_paths`]) a line starts with the node's full path
+//! instead of the indented name. With `-p` ([`Style::perms`]) a line ends
+//! with the node's permissions as `(n0,r5)`: two spaces before it with
+//! `-f`, else a dotted leader to column 60, as xenstore-ls pads it.
+//!
+//! Unlike xenstore-ls, long lines are never cut at 80 columns (xenstore-ls
+//! cuts them even into a pipe; its `-f` does not), the leader is always
+//! padded to column 60 (xenstore-ls stops it short in a terminal narrower
+//! than 62 columns), and a `name:` line never carries permissions
+//! (xenstore-ls prints them, or an empty line, on the next line).
 
 use std::io::{self, Write};
 
 use xen_abi::Errno;
-use xen_store::{Error, Store};
+use xen_store::{Error, Perm, Store};
 
 use crate::value::escape;
 
-/// One line of the tree (without the newline).
-pub(crate) fn line(depth: usize, name: &str, value: &[u8]) -> String {
-    let mut s = " ".repeat(depth);
-    s.push_str(name);
+/// How `ls` shows each node.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Style {
+    /// `-f`: the full path instead of the indented name.
+    pub(crate) full_paths: bool,
+    /// `-p`: the permissions after the value.
+    pub(crate) perms: bool,
+}
+
+/// The column xenstore-ls pads to before the permissions (without `-f`).
+const PERMS_COLUMN: usize = 60;
+
+/// One line of the tree (without the newline): `head = "value"`, where
+/// `head` is the indented name or the full path.
+pub(crate) fn line(head: &str, value: &[u8]) -> String {
+    let mut s = String::from(head);
     s.push_str(" = \"");
     escape(value, &mut s);
     s.push('"');
     s
 }
 
+/// Appends `perms` to a line as `-p` shows them: after a space and, unless
+/// `full_paths`, a leader of dots on the odd columns up to column 60.
+pub(crate) fn add_perms(s: &mut String, perms: &[Perm], full_paths: bool) {
+    s.push(' ');
+    if !full_paths {
+        for col in s.len()..PERMS_COLUMN {
+            s.push(if col % 2 == 1 { '.' } else { ' ' });
+        }
+    }
+    s.push_str("  (");
+    for (i, p) in perms.iter().enumerate() {
+        if i > 0 {
+            s.push(',');
+        }
+        s.push_str(&p.to_string());
+    }
+    s.push(')');
+}
+
 /// The child path of `parent` named `name`.
-fn join(parent: &str, name: &str) -> String {
+pub(crate) fn join(parent: &str, name: &str) -> String {
     if parent.ends_with('/') {
         format!("{parent}{name}")
     } else {
@@ -36,19 +77,31 @@ fn vanished(e: &Error) -> bool {
     e.errno() == Some(Errno::ENOENT)
 }
 
-/// Writes the tree below `path` (not `path` itself) to `out`, depth first,
-/// children in xenstored's order. A node whose value cannot be read shows
-/// as `name:`; a subtree removed during the walk is skipped, as
-/// xenstore-ls does.
+/// Writes the tree below `path` (not `path` itself) to `out` in `style`,
+/// depth first, children in xenstored's order. A node whose value cannot be
+/// read shows as `name:`; a subtree removed during the walk is skipped, as
+/// xenstore-ls does. Permissions that cannot be read are left off the line,
+/// with a warning on stderr, and the walk goes on, as in xenstore-ls.
 ///
 /// # Errors
 ///
 /// The store's errors (as `io::Error::other`), or `out`'s.
-pub(crate) fn tree(store: &dyn Store, path: &str, out: &mut dyn Write) -> io::Result<()> {
-    walk(store, path, 0, out)
+pub(crate) fn tree(
+    store: &dyn Store,
+    path: &str,
+    style: Style,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    walk(store, path, 0, style, out)
 }
 
-fn walk(store: &dyn Store, path: &str, depth: usize, out: &mut dyn Write) -> io::Result<()> {
+fn walk(
+    store: &dyn Store,
+    path: &str,
+    depth: usize,
+    style: Style,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     let children = match store.directory(path) {
         Ok(c) => c,
         Err(e) if depth > 0 && vanished(&e) => return Ok(()),
@@ -56,11 +109,26 @@ fn walk(store: &dyn Store, path: &str, depth: usize, out: &mut dyn Write) -> io:
     };
     for name in children {
         let child = join(path, &name);
-        match store.read(&child) {
-            Ok(v) => writeln!(out, "{}", line(depth, &name, &v))?,
-            Err(_) => writeln!(out, "{}{name}:", " ".repeat(depth))?,
-        }
-        walk(store, &child, depth + 1, out)?;
+        let head = if style.full_paths {
+            child.clone()
+        } else {
+            format!("{}{name}", " ".repeat(depth))
+        };
+        let text = match store.read(&child) {
+            Ok(v) => {
+                let mut s = line(&head, &v);
+                if style.perms {
+                    match store.get_perms(&child) {
+                        Ok(perms) => add_perms(&mut s, &perms, style.full_paths),
+                        Err(e) => eprintln!("xs: permissions of {child}: {e}"),
+                    }
+                }
+                s
+            }
+            Err(_) => head + ":",
+        };
+        writeln!(out, "{text}")?;
+        walk(store, &child, depth + 1, style, out)?;
     }
     Ok(())
 }
@@ -73,7 +141,9 @@ mod tests {
     use xen_store::wire::{Message, Request};
 
     /// A read-only store over a map of path → value; reading a path whose
-    /// value is `DENIED` fails with `EACCES`.
+    /// value is `DENIED` (or its permissions) fails with `EACCES`. Every
+    /// other node is owned by dom0, and readable by dom5 if its value is
+    /// `1`.
     struct Fake(BTreeMap<&'static str, &'static [u8]>);
 
     const DENIED: &[u8] = b"(denied)";
@@ -102,6 +172,11 @@ mod tests {
                     }
                     (MsgType::DIRECTORY, p)
                 }
+                Request::GetPerms { path } => match *self.0.get(path).ok_or(enoent)? {
+                    DENIED => return Err(Error::Xenstore(Errno::EACCES)),
+                    b"1" => (MsgType::GET_PERMS, b"n0\0r5\0".to_vec()),
+                    _ => (MsgType::GET_PERMS, b"n0\0".to_vec()),
+                },
                 _ => unreachable!("ls only reads and lists"),
             };
             let header = MsgHeader {
@@ -116,10 +191,10 @@ mod tests {
 
     #[test]
     fn values_are_escaped() {
-        assert_eq!(line(0, "a", b"plain text"), r#"a = "plain text""#);
-        assert_eq!(line(2, "b", b""), r#"  b = """#);
+        assert_eq!(line("a", b"plain text"), r#"a = "plain text""#);
+        assert_eq!(line("  b", b""), r#"  b = """#);
         assert_eq!(
-            line(1, "c", b"q\"b\\n\n\x00\xff"),
+            line(" c", b"q\"b\\n\n\x00\xff"),
             r#" c = "q"b\\n\n\000\xff""#
         );
     }
@@ -136,7 +211,7 @@ mod tests {
             ("/tool", b"x\"y"),
         ]));
         let mut out = Vec::new();
-        tree(&store, "/", &mut out).unwrap();
+        tree(&store, "/", Style::default(), &mut out).unwrap();
         let want = [
             r#"local = """#,
             r#" domain = """#,
@@ -147,13 +222,13 @@ mod tests {
         ];
         assert_eq!(String::from_utf8(out).unwrap(), want.join("\n") + "\n");
         let mut out = Vec::new();
-        tree(&store, "/local/domain", &mut out).unwrap();
+        tree(&store, "/local/domain", Style::default(), &mut out).unwrap();
         assert_eq!(
             String::from_utf8(out).unwrap(),
             "0 = \"\"\n domid = \"0\"\n name = \"Domain-0\"\n"
         );
         let mut out = Vec::new();
-        assert!(tree(&store, "/nope", &mut out).is_err());
+        assert!(tree(&store, "/nope", Style::default(), &mut out).is_err());
         let store = Fake(BTreeMap::from([
             ("/", b"".as_slice()),
             ("/a", DENIED),
@@ -161,7 +236,7 @@ mod tests {
             ("/c", b"2"),
         ]));
         let mut out = Vec::new();
-        tree(&store, "/", &mut out).unwrap();
+        tree(&store, "/", Style::default(), &mut out).unwrap();
         assert_eq!(
             String::from_utf8(out).unwrap(),
             "a:
@@ -169,5 +244,37 @@ mod tests {
 c = \"2\"
 "
         );
+    }
+
+    #[test]
+    fn full_paths_and_permissions() {
+        let store = Fake(BTreeMap::from([
+            ("/", b"".as_slice()),
+            ("/a", b"1"),
+            ("/a/b", b"xyz"),
+            ("/d", DENIED),
+        ]));
+        let run = |full_paths, perms| {
+            let mut out = Vec::new();
+            let style = Style { full_paths, perms };
+            tree(&store, "/", style, &mut out).unwrap();
+            String::from_utf8(out).unwrap()
+        };
+        assert_eq!(run(true, false), "/a = \"1\"\n/a/b = \"xyz\"\n/d:\n");
+        assert_eq!(
+            run(true, true),
+            "/a = \"1\"   (n0,r5)\n/a/b = \"xyz\"   (n0)\n/d:\n"
+        );
+        // The leader: a space, then dots on the odd columns up to 60.
+        let want = [
+            format!("a = \"1\" {}  (n0,r5)", " .".repeat(26)),
+            format!(" b = \"xyz\" {}.  (n0)", ". ".repeat(24)),
+            "d:".to_owned(),
+        ];
+        assert_eq!(run(false, true), want.join("\n") + "\n");
+        // A line past column 60 gets no dots.
+        let mut s = line(&"x".repeat(70), b"");
+        add_perms(&mut s, &[], false);
+        assert!(s.ends_with("\"\"   ()"), "{s}");
     }
 }

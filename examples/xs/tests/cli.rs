@@ -165,6 +165,102 @@ fn commands_against_a_fake_xenstored() {
 }
 
 #[test]
+fn options_like_the_xenstore_tools() {
+    let sock = daemon("opts");
+    let run = |args: &[&str]| {
+        let o = xs(&sock, args);
+        (
+            o.status.code(),
+            stdout(&o),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    };
+    let ok = |args: &[&str]| {
+        let (code, out, err) = run(args);
+        assert_eq!(code, Some(0), "{args:?}: {err}");
+        out
+    };
+    ok(&["write", "/o/a", "1", "/o/a/b", "xyz", "/o/c", ""]);
+    ok(&["perms", "/o/a", "n0", "r5"]);
+
+    // ls -f, -p and both.
+    assert_eq!(
+        ok(&["ls", "-f", "/o"]),
+        "/o/a = \"1\"\n/o/a/b = \"xyz\"\n/o/c = \"\"\n"
+    );
+    assert_eq!(
+        ok(&["ls", "/o", "-fp"]),
+        "/o/a = \"1\"   (n0,r5)\n/o/a/b = \"xyz\"   (n0)\n/o/c = \"\"   (n0)\n"
+    );
+    let dots = |from: usize| -> String {
+        (from..60)
+            .map(|c| if c % 2 == 1 { '.' } else { ' ' })
+            .collect()
+    };
+    assert_eq!(
+        ok(&["ls", "-p", "/o"]),
+        format!(
+            "a = \"1\" {}  (n0,r5)\n b = \"xyz\" {}  (n0)\nc = \"\" {}  (n0)\n",
+            dots(8),
+            dots(11),
+            dots(7)
+        )
+    );
+    assert_eq!(ok(&["ls", "-f"]), ok(&["ls", "-f", "/"]));
+    assert!(ok(&["ls", "-f"]).starts_with("/o = \"\"\n/o/a = \"1\"\n"));
+
+    // read -p, with and without -R.
+    assert_eq!(
+        ok(&["read", "-p", "/o/a", "/o/a/b", "/o/c"]),
+        "/o/a: 1\n/o/a/b: xyz\n/o/c: \n"
+    );
+    assert_eq!(ok(&["read", "-pR", "/o/a", "/o/a/b"]), "/o/a: 1/o/a/b: xyz");
+
+    // list, list -p (`/` adds no second slash), exists.
+    assert_eq!(ok(&["list", "/o", "/o/a"]), "a\nc\nb\n");
+    assert_eq!(ok(&["list", "-p", "/o", "/o/a"]), "/o/a\n/o/c\n/o/a/b\n");
+    assert!(ok(&["list", "-p", "/"]).starts_with("/o\n"));
+    assert_eq!(ok(&["exists", "/o/a", "/o/c"]), "");
+    assert_eq!(
+        run(&["exists", "/o/a", "/o/nope"]),
+        (Some(1), String::new(), String::new())
+    );
+
+    // rm -t: the parents left empty go, up to one with a child or a value.
+    ok(&[
+        "write", "/t/x/y/z", "1", "/t/keep", "v", "/v", "val", "/v/c", "1",
+    ]);
+    ok(&["rm", "-t", "/t/x/y/z", "/v/c"]);
+    assert_eq!(ok(&["ls", "-f", "/t"]), "/t/keep = \"v\"\n");
+    assert_eq!(ok(&["ls", "-f", "/v"]), "");
+    assert_eq!(ok(&["read", "/v"]), "val\n");
+    ok(&["rm", "--tidy", "/t/keep"]);
+    assert_eq!(run(&["exists", "/t"]).0, Some(1));
+    // Without -t the parent stays.
+    ok(&["write", "/u/x", "1"]);
+    ok(&["rm", "/u/x"]);
+    assert_eq!(ok(&["exists", "/u"]), "");
+
+    // watch: several paths, events of all of them, counted together.
+    assert_eq!(ok(&["watch", "-n", "2", "/o", "/t"]), "/o /o\n/t /t\n");
+    assert_eq!(ok(&["watch", "/o", "/t", "--number=1"]), "/o /o\n");
+
+    // Strict parsing: unknown options are usage errors.
+    for bad in [
+        &["ls", "-t"][..],
+        &["rm", "-p", "/o"],
+        &["read", "-f", "/o"],
+    ] {
+        let (code, _, err) = run(bad);
+        assert_eq!(code, Some(2), "{bad:?}");
+        assert!(
+            err.contains("unknown option") && err.contains("usage: xs"),
+            "{err}"
+        );
+    }
+}
+
+#[test]
 fn bad_command_lines_and_missing_daemon() {
     let none = PathBuf::from("/nonexistent/xenstored.sock");
     for bad in [

@@ -461,6 +461,150 @@ fn watch_agrees_with_xenstore_watch() {
     }
 }
 
+/// `xs args` and `xenstore-<name> theirs` must both succeed with the same
+/// stdout, byte for byte.
+fn same_output(via: Via, args: &[&str], name: &str, theirs: &[&str]) -> String {
+    let o = text(&ok(xs(via, args), &format!("xs {args:?}")));
+    let c = text(&ok(
+        tool(name, theirs),
+        &format!("xenstore-{name} {theirs:?}"),
+    ));
+    assert_eq!(o, c, "{via:?}: xs {args:?} vs xenstore-{name} {theirs:?}");
+    o
+}
+
+#[test]
+#[ignore = "needs a Xen dom0 with xenstored (run by `cargo xtask dom0`)"]
+fn options_agree_with_the_tools() {
+    for via in BOTH {
+        let base = via.base("opts");
+        let n = |p: &str| format!("{base}/{p}");
+        let long = "0123456789".repeat(12);
+        ok(
+            tool(
+                "write",
+                &[
+                    &n("t/a"),
+                    "1",
+                    &n("t/a/b"),
+                    "x y",
+                    &n("t/d"),
+                    r"tab\there\x01\xff",
+                    &n("t/e"),
+                    "quote\"d",
+                    &n("long"),
+                    &long,
+                ],
+            ),
+            "xenstore-write",
+        );
+        ok(tool("chmod", &[&n("t/a"), "n0", "r5", "b7"]), "chmod");
+        let t = n("t");
+
+        // ls -f and -f -p: whole lines, byte for byte, long value included;
+        // -p alone on short lines (xenstore-ls cuts long ones).
+        let flat = same_output(via, &["ls", "-f", &base], "ls", &["-f", &base]);
+        assert!(flat.contains(&long) && flat.contains(&n("t/a/b")), "{flat}");
+        let fp = same_output(via, &["ls", &base, "-fp"], "ls", &["-f", "-p", &base]);
+        assert!(fp.contains("(n0,r5,b7)"), "{fp}");
+        same_output(via, &["ls", "-p", &t], "ls", &["-p", &t]);
+
+        // read -p, escaped and raw.
+        let (a, d) = (n("t/a"), n("t/d"));
+        same_output(via, &["read", "-p", &a, &d], "read", &["-p", &a, &d]);
+        same_output(via, &["read", "-pR", &a, &d], "read", &["-p", "-R", &a, &d]);
+
+        // list and list -p. Below `/`, xenstore-list -p of Xen 4.17 prints
+        // `//tool` (later ones, and xs, `/tool`).
+        let b = n("t/a");
+        same_output(via, &["list", "-p", &t, &b], "list", &["-p", &t, &b]);
+        same_output(via, &["list", &t], "list", &[&t]);
+        let root = text(&ok(xs(via, &["list", "-p", "/"]), "xs list -p /"));
+        let c = text(&ok(tool("list", &["-p", "/"]), "xenstore-list -p /"));
+        assert_eq!(root, c.replace("//", "/"), "{via:?}");
+        assert!(root
+            .lines()
+            .all(|l| l.starts_with('/') && !l.starts_with("//")));
+
+        // exists: the status, and nothing printed.
+        let missing = n("missing");
+        for paths in [[a.as_str(), &d], [&a, &missing]] {
+            let (o, c) = (
+                xs(via, &["exists", paths[0], paths[1]]),
+                tool("exists", &paths),
+            );
+            assert_eq!(o.status.code(), c.status.code(), "{via:?}: {o:?} vs {c:?}");
+            assert_eq!((&o.stdout, &o.stderr), (&c.stdout, &c.stderr), "{via:?}");
+        }
+        assert!(!tool("exists", &[&missing]).status.success());
+
+        // rm -t on twin trees: the same nodes go. `x` and `x/y` are left
+        // empty; `keep` keeps their parent, and `v` has a value.
+        let twin = |who: &str, p: &str| format!("{base}/rm-{who}/{p}");
+        for who in ["xs", "c"] {
+            let w = |p: &str| twin(who, p);
+            ok(
+                tool(
+                    "write",
+                    &[
+                        &w("x/y/z"),
+                        "1",
+                        &w("keep"),
+                        "",
+                        &w("v"),
+                        "val",
+                        &w("v/c"),
+                        "2",
+                    ],
+                ),
+                "xenstore-write",
+            );
+        }
+        let (o1, o2) = (twin("xs", "x/y/z"), twin("xs", "v/c"));
+        let (c1, c2) = (twin("c", "x/y/z"), twin("c", "v/c"));
+        ok(xs(via, &["rm", "-t", &o1, &o2]), "xs rm -t");
+        ok(tool("rm", &["-t", &c1, &c2]), "xenstore-rm -t");
+        let left = |who: &str| {
+            let top = format!("{base}/rm-{who}");
+            text(&ok(tool("ls", &["-f", &top]), "xenstore-ls -f")).replace(&top, "")
+        };
+        assert_eq!(left("xs"), left("c"), "{via:?}");
+        assert_eq!(left("xs"), "/keep = \"\"\n/v = \"val\"\n", "{via:?}");
+
+        // watch with two paths: the same events, each with its watch's token.
+        let (w1, w2) = (n("w1"), n("w2"));
+        let mut ours = {
+            let mut c = xs_command(via);
+            c.args(["watch", "-n", "3", &w1, &w2]);
+            Watcher::spawn(c)
+        };
+        let mut theirs = {
+            let mut c = tool_command("watch");
+            c.args(["-n", "3", &w1, &w2]);
+            Watcher::spawn(c)
+        };
+        // One event per watch as it is set; then both are registered.
+        let mut got = Vec::new();
+        for _ in 0..2 {
+            got.push((ours.next("xs watch"), theirs.next("xenstore-watch")));
+        }
+        ok(tool("write", &[&format!("{w2}/x"), "1"]), "xenstore-write");
+        got.push((ours.next("xs watch"), theirs.next("xenstore-watch")));
+        ours.finish("xs watch -n 3");
+        theirs.finish("xenstore-watch -n 3");
+        let want = [
+            (w1.clone(), &w1),
+            (w2.clone(), &w2),
+            (format!("{w2}/x"), &w2),
+        ];
+        for ((o, c), (path, token)) in got.iter().zip(&want) {
+            assert_eq!(c, path, "{via:?}: {got:?}");
+            assert_eq!(o, &format!("{path} {token}"), "{via:?}: {got:?}");
+        }
+        ok(tool("rm", &[&base]), "cleanup");
+    }
+}
+
 #[test]
 #[ignore = "needs a Xen dom0 with xenstored (run by `cargo xtask dom0`)"]
 fn failures_exit_like_the_tools() {
