@@ -518,33 +518,44 @@ fn init_script(kver: &str, modules: &[String], bins: &[TestBinary]) -> String {
     finish_script(setup_script(kver, modules), &s)
 }
 
+/// The xenstore domU kernel, built, and where it goes in dom0.
+fn domu_kernel() -> Result<(PathBuf, PathBuf), String> {
+    Ok((
+        guest::build_kernels()?.join("xen-test-kernel-xs-domu"),
+        PathBuf::from(DOMU_KERNEL),
+    ))
+}
+
 /// Builds `target/dom0/initramfs.cpio` with every test binary, and `extra`
-/// programs at their host paths.
-fn build_initramfs(kver: &str, bins: &[TestBinary], extra: &[PathBuf]) -> Result<PathBuf, String> {
+/// programs at their host paths; with the 4.20 toolstack if `tools_420`.
+fn build_initramfs(
+    kver: &str,
+    bins: &[TestBinary],
+    extra: &[PathBuf],
+    tools_420: bool,
+) -> Result<PathBuf, String> {
     let modules = module_order(kver)?;
     let mut programs: Vec<(PathBuf, PathBuf)> = bins
         .iter()
         .map(|b| (b.path.clone(), Path::new("/tests").join(&b.name)))
         .chain(extra.iter().map(|p| (p.clone(), p.clone())))
         .collect();
-    let kernels = guest::build_kernels()?;
-    programs.push((
-        kernels.join("xen-test-kernel-xs-domu"),
-        PathBuf::from(DOMU_KERNEL),
-    ));
+    programs.push(domu_kernel()?);
     let init = init_script(kver, &modules, bins);
-    build_initramfs_with(kver, "dom0", &programs, &init)
+    build_initramfs_with(kver, "dom0", &programs, &init, tools_420)
 }
 
 /// Builds `target/<name>/initramfs.cpio` (uncompressed: the kernel unpacks
 /// it with no decompression under TCG): busybox, the modules, xenstored,
 /// the xenstore-* tools, `programs` (`(host path, path in dom0)`, debug info stripped) with the
-/// libraries they link, and `init` as `/init`.
+/// libraries they link, and `init` as `/init`. Debian 13's 4.20 toolstack
+/// (fetched once) goes in only with `tools_420`: images that boot Xen 4.20.
 pub(crate) fn build_initramfs_with(
     kver: &str,
     name: &str,
     programs: &[(PathBuf, PathBuf)],
     init: &str,
+    tools_420: bool,
 ) -> Result<PathBuf, String> {
     let dir = util::workspace_root().join("target").join(name);
     let root = dir.join("root");
@@ -571,7 +582,9 @@ pub(crate) fn build_initramfs_with(
         install_program(&root, &p, &p, &mut libs)?;
     }
     install_xenstore_utils(&root, &mut libs)?;
-    install_tools_420(&root)?;
+    if tools_420 {
+        install_tools_420(&root)?;
+    }
     for (src, dest) in programs {
         let to = root.join(dest.strip_prefix("/").unwrap_or(dest));
         if let Some(parent) = to.parent() {
@@ -842,7 +855,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let (bins, programs) = build_test_binaries()?;
     let (kver, bzimage) = find_kernel()?;
     let vmlinux = vmlinux(&kver, &bzimage)?;
-    let initrd = build_initramfs(&kver, &bins, &programs)?;
+    let initrd = build_initramfs(&kver, &bins, &programs, versions.contains(&"4.20"))?;
     let expected: Vec<(&str, u32)> = bins.iter().map(|b| (b.name.as_str(), b.tests)).collect();
     println!(
         "dom0: Linux {kver}, {} test binaries ({} tests), initramfs {} MiB, prepared in {:.1} s",
@@ -918,7 +931,6 @@ pub(crate) fn demo() -> Result<(), String> {
         .into_iter()
         .find(|b| b.name == DOMU_TEST)
         .ok_or(format!("no {DOMU_TEST} test binary"))?;
-    let kernels = guest::build_kernels()?;
     let (kver, bzimage) = find_kernel()?;
     let vmlinux = vmlinux(&kver, &bzimage)?;
     let modules = module_order(&kver)?;
@@ -935,12 +947,9 @@ pub(crate) fn demo() -> Result<(), String> {
     let init = finish_script(setup_script(&kver, &modules), &payload);
     let programs = [
         (bin.path.clone(), Path::new("/tests").join(DOMU_TEST)),
-        (
-            kernels.join("xen-test-kernel-xs-domu"),
-            PathBuf::from(DOMU_KERNEL),
-        ),
+        domu_kernel()?,
     ];
-    let initrd = build_initramfs_with(&kver, "dom0-demo", &programs, &init)?;
+    let initrd = build_initramfs_with(&kver, "dom0-demo", &programs, &init, false)?;
     let xen = guest::xen_image(XEN)?;
     println!(
         "demo: booting Xen {XEN} in qemu-system-x86_64 (TCG) with Debian's Linux {kver} as dom0"

@@ -60,7 +60,7 @@ fn print_help() {
          setup    install what the other commands need (root), else print the commands\n\
          demo     set up, then Xen 4.17 + Linux dom0 in QEMU: xl creates our Rust domU, live\n\
          guest    boot the PV and PVH test kernels on Xen 4.17 and 4.20 (`--xen`, `--mode`)\n\
-         dom0     Linux dom0 + xenstored on Xen 4.17/4.20, our tests in it (`--xen`, `--live`)\n\
+         dom0     Linux dom0 on Xen 4.17/4.20, our tests in it (`--xen`, `--xenstored`, `--live`)\n\
          bench    ring vs ring.h, xenstore vs libxenstore in dom0 (`--rounds N`, `--only ring|xenstore`)\n\
          fuzz     cargo-fuzz targets, nightly (`--secs N` per target)"
     );

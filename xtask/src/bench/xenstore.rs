@@ -82,7 +82,7 @@ pub(crate) fn run(rounds: usize) -> Result<(), String> {
         (c_bin, PathBuf::from("/bench/xenstore_bench_c")),
         (rust_bin, PathBuf::from("/bench/xs_bench")),
     ];
-    let initrd = dom0::build_initramfs_with(&kver, "dom0-bench", &programs, &init)?;
+    let initrd = dom0::build_initramfs_with(&kver, "dom0-bench", &programs, &init, false)?;
     let xen = guest::xen_image(XEN)?;
 
     util::step(&format!(
@@ -102,17 +102,13 @@ pub(crate) fn run(rounds: usize) -> Result<(), String> {
         }
         return Err(format!("xenstore bench: {p}"));
     }
-    for (round, (key, ops)) in parsed.runs.iter().enumerate() {
+    for (round, (key, ops, blocks)) in parsed.runs.iter().enumerate() {
         let policy = if key.2 == "other" {
             String::new()
         } else {
             format!(" ({})", key.2)
         };
-        let blocks = parsed
-            .blocks
-            .get(round)
-            .copied()
-            .flatten()
+        let blocks = blocks
             .map(|b| format!("  {b:.2} blocks/op"))
             .unwrap_or_default();
         println!(
@@ -130,7 +126,7 @@ pub(crate) fn run(rounds: usize) -> Result<(), String> {
         let mut v: Vec<f64> = parsed
             .runs
             .iter()
-            .filter(|(key, _)| (key.0.as_str(), key.1.as_str(), key.2.as_str()) == k)
+            .filter(|(key, ..)| (key.0.as_str(), key.1.as_str(), key.2.as_str()) == k)
             .map(|r| r.1)
             .collect();
         v.sort_by(f64::total_cmp);
@@ -191,10 +187,9 @@ fn payload(rounds: usize, secs: f64) -> String {
 /// What the console reported.
 #[derive(Debug, Default)]
 struct Parsed {
-    /// `((impl, mode, sched), ops/s)` in run order.
-    runs: Vec<(Key, f64)>,
-    /// Each run's voluntary context switches per operation, if it said.
-    blocks: Vec<Option<f64>>,
+    /// `((impl, mode, sched), ops/s, voluntary context switches per
+    /// operation if the program said)` in run order.
+    runs: Vec<(Key, f64, Option<f64>)>,
     default_transport: Option<String>,
     begun: bool,
     ended: bool,
@@ -225,10 +220,11 @@ fn parse(lines: &[String]) -> Parsed {
             };
             // Programs that predate `sched=` ran under the default policy.
             let sched = fields.get("sched").unwrap_or(&"other");
-            p.runs
-                .push(((imp.to_string(), mode.to_string(), sched.to_string()), rate));
-            p.blocks
-                .push(fields.get("blocks_per_op").and_then(|b| b.parse().ok()));
+            p.runs.push((
+                (imp.to_string(), mode.to_string(), sched.to_string()),
+                rate,
+                fields.get("blocks_per_op").and_then(|b| b.parse().ok()),
+            ));
         }
     }
     p
@@ -253,7 +249,7 @@ fn check(lines: &[String], p: &Parsed, rounds: usize, timed_out: bool) -> Option
             let n = p
                 .runs
                 .iter()
-                .filter(|(k, _)| k.0 == imp && k.1 == mode && k.2 == sched)
+                .filter(|(k, ..)| k.0 == imp && k.1 == mode && k.2 == sched)
                 .count();
             if n != rounds {
                 return Some(format!(
