@@ -125,6 +125,20 @@ mod bench {
         "other".into()
     }
 
+    /// This process's voluntary context switches so far (`/proc/self/status`).
+    fn voluntary_switches() -> u64 {
+        std::fs::read_to_string("/proc/self/status")
+            .unwrap_or_default()
+            .lines()
+            .find_map(|l| {
+                l.strip_prefix("voluntary_ctxt_switches:")?
+                    .trim()
+                    .parse()
+                    .ok()
+            })
+            .unwrap_or(0)
+    }
+
     pub(crate) fn run() -> Result<(), String> {
         let mut args = std::env::args().skip(1).peekable();
         if args.next_if(|a| a == "--sched-batch").is_some() {
@@ -145,7 +159,7 @@ mod bench {
             batch(&xs, w * BATCH)?;
         }
         let budget = Duration::from_secs_f64(secs);
-        let csw0 = super::voluntary_switches();
+        let csw0 = voluntary_switches();
         let t0 = Instant::now();
         let mut ops = 0;
         while t0.elapsed() < budget {
@@ -155,7 +169,7 @@ mod bench {
         let t = t0.elapsed().as_secs_f64();
         // How often the client blocked per operation: each is a wakeup by
         // xenstored, which on one CPU is also a preemption of it.
-        let csw = super::voluntary_switches().saturating_sub(csw0);
+        let csw = voluntary_switches().saturating_sub(csw0);
         println!(
             "XSBENCH impl=rust mode={mode} sched={} ops={ops} secs={t:.6} ops_per_s={:.1} blocks_per_op={:.2}",
             sched_policy(),
@@ -164,18 +178,4 @@ mod bench {
         );
         Ok(())
     }
-}
-
-/// This process's voluntary context switches so far (`/proc/self/status`).
-fn voluntary_switches() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| {
-            l.strip_prefix("voluntary_ctxt_switches:")?
-                .trim()
-                .parse()
-                .ok()
-        })
-        .unwrap_or(0)
 }

@@ -212,6 +212,7 @@ impl Session {
     }
 
     /// The event that arrived first among those queued for `tokens`.
+    #[cfg_attr(not(feature = "std"), allow(dead_code))]
     pub(crate) fn pop_oldest_event<'t>(
         &mut self,
         tokens: impl IntoIterator<Item = &'t str>,

@@ -6,7 +6,9 @@
 //! `cargo xtask dom0` boots Xen 4.17 and 4.20 with a Linux dom0 under QEMU
 //! and runs this binary there with `--include-ignored`.
 #![cfg(all(feature = "std", target_os = "linux"))]
-#![allow(clippy::std_instead_of_core)]
+#![allow(clippy::std_instead_of_core, unreachable_pub)]
+
+mod common;
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -361,18 +363,7 @@ fn batched_requests() {
         let base = format!("/xenrs/{t}/batch");
         let paths: Vec<String> = (0..32).map(|i| format!("{base}/{i}")).collect();
         // Each path written then read back, in one batch of 64.
-        let reqs: Vec<Request<'_>> = paths
-            .iter()
-            .flat_map(|p| {
-                [
-                    Request::Write {
-                        path: p,
-                        value: p.as_bytes(),
-                    },
-                    Request::Read { path: p },
-                ]
-            })
-            .collect();
+        let reqs = common::write_then_read(&paths);
         let pending = xs.submit_batch(0, &reqs).unwrap();
         assert_eq!(xs.in_flight(), 64, "{t}");
         for (i, p) in pending.into_iter().enumerate() {

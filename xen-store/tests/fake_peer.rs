@@ -207,18 +207,7 @@ fn serve_reversed(mut store: MiniStore, group: usize) -> (Xenstore, mpsc::Receiv
 fn batched_requests_go_in_one_write_and_get_their_own_replies() {
     let (xs, reads) = serve_reversed(MiniStore::new(), 64);
     let paths: Vec<String> = (0..32).map(|i| format!("/batch/{i}")).collect();
-    let reqs: Vec<Request<'_>> = paths
-        .iter()
-        .flat_map(|p| {
-            [
-                Request::Write {
-                    path: p,
-                    value: p.as_bytes(),
-                },
-                Request::Read { path: p },
-            ]
-        })
-        .collect();
+    let reqs = common::write_then_read(&paths);
     // By reference: the requests stay the caller's.
     let pending = xs.submit_batch(0, &reqs).unwrap();
     assert_eq!((pending.len(), xs.in_flight()), (64, 64));

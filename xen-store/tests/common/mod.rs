@@ -160,3 +160,19 @@ impl MiniStore {
         }
     }
 }
+
+/// For each path, a write of the path itself as its value, then a read.
+pub fn write_then_read(paths: &[String]) -> Vec<Request<'_>> {
+    paths
+        .iter()
+        .flat_map(|p| {
+            [
+                Request::Write {
+                    path: p,
+                    value: p.as_bytes(),
+                },
+                Request::Read { path: p },
+            ]
+        })
+        .collect()
+}
