@@ -30,6 +30,8 @@ use xen_store::ring::{RingClient, RingHooks};
 use xen_store::wire::Request;
 use xen_store::{Access, Error, Perm, Store};
 
+use crate::Tester;
+
 /// The directory dom0 creates for us, with perms `n0`.
 pub const PERM_DIR: &str = "/xenrs-perm";
 /// Dom0-only: perms `n0`.
@@ -153,46 +155,16 @@ impl<H: Hypercall> RingHooks for Hooks<'_, H> {
     }
 }
 
-/// Counts checks; keeps the report for [`RESULT`].
-#[derive(Default)]
-struct Report {
-    n: u32,
-    passed: u32,
-    failed: u32,
-    text: String,
+/// Passes when `r` is `Ok(want)`.
+fn eq<T: PartialEq + fmt::Debug>(t: &mut Tester, name: &str, r: &Result<T, Error>, want: &T) {
+    let ok = matches!(r, Ok(v) if v == want);
+    t.check(name, ok, format_args!("{r:?}"));
 }
 
-impl Report {
-    fn check(&mut self, name: &str, ok: bool, detail: fmt::Arguments<'_>) {
-        self.n += 1;
-        let line = if ok {
-            self.passed += 1;
-            format!("ok {} - {name}: {detail}", self.n)
-        } else {
-            self.failed += 1;
-            format!("not ok {} - {name}: {detail}", self.n)
-        };
-        crate::println!("{line}");
-        self.text.push_str(&line);
-        self.text.push('\n');
-    }
-
-    /// Passes when `r` is `Ok(want)`.
-    fn eq<T: PartialEq + fmt::Debug>(&mut self, name: &str, r: &Result<T, Error>, want: &T) {
-        let ok = matches!(r, Ok(v) if v == want);
-        self.check(name, ok, format_args!("{r:?}"));
-    }
-
-    /// Passes when `r` is `Ok`.
-    fn ok<T: fmt::Debug>(&mut self, name: &str, r: &Result<T, Error>) {
-        self.check(name, r.is_ok(), format_args!("{r:?}"));
-    }
-
-    /// Passes when xenstored refused with `errno`.
-    fn refused<T: fmt::Debug>(&mut self, name: &str, r: &Result<T, Error>, errno: Errno) {
-        let ok = matches!(r, Err(Error::Xenstore(e)) if *e == errno);
-        self.check(name, ok, format_args!("{r:?}"));
-    }
+/// Passes when xenstored refused with `errno`.
+fn refused<T: fmt::Debug>(t: &mut Tester, name: &str, r: &Result<T, Error>, errno: Errno) {
+    let ok = matches!(r, Err(Error::Xenstore(e)) if *e == errno);
+    t.check(name, ok, format_args!("{r:?}"));
 }
 
 /// Runs the checks against xenstored; true when all passed. The report is
@@ -202,11 +174,7 @@ impl Report {
 ///
 /// `si` is Xen's start_info page of a PV domU.
 pub unsafe fn run<H: Hypercall>(hc: &H, si: *const StartInfo) -> bool {
-    crate::println!("plan {PLAN}");
-    let mut r = Report {
-        text: format!("plan {PLAN}\n"),
-        ..Report::default()
-    };
+    let mut r = Tester::new(PLAN);
     // SAFETY: the caller's start_info stays mapped.
     let (mfn, port) = unsafe { ((*si).store_mfn, (*si).store_evtchn) };
     let port = EvtchnPort::new(port);
@@ -227,22 +195,18 @@ pub unsafe fn run<H: Hypercall>(hc: &H, si: *const StartInfo) -> bool {
         }
     };
     checks(&mut r, &xs);
-    let summary = format!("summary: {} passed, {} failed\n", r.passed, r.failed);
-    r.text.push_str(&summary);
-    if let Err(e) = xs.write(RESULT, r.text.as_bytes()) {
+    let report = format!("{}{}\n", r.transcript(), r.summary());
+    if let Err(e) = xs.write(RESULT, report.as_bytes()) {
         crate::println!("could not write {RESULT}: {e:?}");
     }
     finish(&r)
 }
 
-fn finish(r: &Report) -> bool {
-    let ok = r.failed == 0 && r.n == PLAN;
-    crate::println!("summary: {} passed, {} failed", r.passed, r.failed);
-    crate::println!("XENRS-END");
-    ok
+fn finish(r: &Tester) -> bool {
+    r.finish() && r.checks() == PLAN
 }
 
-fn checks<H: RingHooks>(r: &mut Report, xs: &RingClient<'_, H>) {
+fn checks<H: RingHooks>(r: &mut Tester, xs: &RingClient<'_, H>) {
     // Who we are: relative paths resolve under our home.
     let domid = xs
         .read_string("domid")
@@ -256,12 +220,14 @@ fn checks<H: RingHooks>(r: &mut Report, xs: &RingClient<'_, H>) {
     );
     let domid = domid.unwrap_or(DomId::INVALID);
     let home = format!("/local/domain/{}", domid.get());
-    r.eq(
+    eq(
+        r,
         "get_domain_path of ourselves",
         &xs.get_domain_path(domid),
         &home,
     );
-    r.eq(
+    eq(
+        r,
         "read our name",
         &xs.read_string("name"),
         &String::from("xenrs-xs-domu"),
@@ -269,21 +235,23 @@ fn checks<H: RingHooks>(r: &mut Report, xs: &RingClient<'_, H>) {
 
     // Our own subtree.
     let hello = "data/xenrs/hello";
-    r.ok(
+    r.check_ok(
         "write under our home",
         &xs.write(hello, b"hello from a domU"),
     );
-    r.eq(
+    eq(
+        r,
         "read it back by absolute path",
         &xs.read(&format!("{home}/{hello}")),
         &b"hello from a domU".to_vec(),
     );
-    r.ok("mkdir under our home", &xs.mkdir("data/xenrs/dir"));
+    r.check_ok("mkdir under our home", &xs.mkdir("data/xenrs/dir"));
     let mut listed = xs.directory("data/xenrs");
     if let Ok(l) = &mut listed {
         l.sort();
     }
-    r.eq(
+    eq(
+        r,
         "directory of our subtree",
         &listed,
         &Vec::from([String::from("dir"), String::from("hello")]),
@@ -292,8 +260,9 @@ fn checks<H: RingHooks>(r: &mut Report, xs: &RingClient<'_, H>) {
         Perm::new(Access::None, domid),
         Perm::new(Access::Read, DomId::DOM0),
     ];
-    r.ok("set_perms on our own node", &xs.set_perms(hello, &mine));
-    r.eq(
+    r.check_ok("set_perms on our own node", &xs.set_perms(hello, &mine));
+    eq(
+        r,
         "get_perms shows them",
         &xs.get_perms(hello),
         &Vec::from(mine),
@@ -327,7 +296,8 @@ fn checks<H: RingHooks>(r: &mut Report, xs: &RingClient<'_, H>) {
         }
         Ok(all)
     })();
-    r.eq(
+    eq(
+        r,
         "16 writes then 16 reads in flight at once",
         &pipelined,
         &true,
@@ -365,39 +335,46 @@ fn checks<H: RingHooks>(r: &mut Report, xs: &RingClient<'_, H>) {
     );
 
     // What xenstored must refuse an unprivileged domain.
-    r.refused("read a dom0-only node", &xs.read(SECRET), Errno::EACCES);
-    r.refused(
+    refused(r, "read a dom0-only node", &xs.read(SECRET), Errno::EACCES);
+    refused(
+        r,
         "list a dom0-only directory",
         &xs.directory(PERM_DIR),
         Errno::EACCES,
     );
-    r.refused(
+    refused(
+        r,
         "get_perms of a dom0-only node",
         &xs.get_perms(SECRET),
         Errno::EACCES,
     );
-    r.refused("rm a dom0-only node", &xs.rm(SECRET), Errno::EACCES);
-    r.refused(
+    refused(r, "rm a dom0-only node", &xs.rm(SECRET), Errno::EACCES);
+    refused(
+        r,
         "write into dom0's home",
         &xs.write("/local/domain/0/xenrs-intrusion", b"x"),
         Errno::EACCES,
     );
-    r.eq(
+    eq(
+        r,
         "read a node shared read-only with us",
         &xs.read_string(SHARED),
         &String::from(SHARED_V1),
     );
-    r.refused(
+    refused(
+        r,
         "write the read-only shared node",
         &xs.write(SHARED, b"from domU"),
         Errno::EACCES,
     );
-    r.refused(
+    refused(
+        r,
         "set_perms on a node we do not own",
         &xs.set_perms(SHARED, &[Perm::new(Access::Both, domid)]),
         Errno::EACCES,
     );
-    r.refused(
+    refused(
+        r,
         "introduce a domain (privileged op)",
         &xs.introduce(domid, 0, 1),
         Errno::EACCES,
@@ -411,29 +388,31 @@ fn checks<H: RingHooks>(r: &mut Report, xs: &RingClient<'_, H>) {
             tx.commit()
         })
         .and_then(|()| xs.read("data/xenrs/tx"));
-    r.eq("transaction commits", &committed, &b"1".to_vec());
+    eq(r, "transaction commits", &committed, &b"1".to_vec());
     let dropped = xs
         .transaction_start()
         .and_then(|tx| tx.write("data/xenrs/tx-dropped", b"1"));
-    r.ok("write in a transaction, then drop it", &dropped);
-    r.refused(
+    r.check_ok("write in a transaction, then drop it", &dropped);
+    refused(
+        r,
         "a dropped transaction aborts",
         &xs.read("data/xenrs/tx-dropped"),
         Errno::ENOENT,
     );
 
     // Watches: xenstored only tells us about nodes we may read.
-    r.ok("watch the shared node", &xs.watch(SHARED, "shared"));
+    r.check_ok("watch the shared node", &xs.watch(SHARED, "shared"));
     let first = xs.next_event("shared").map(|e| e.path);
-    r.eq("its initial event", &first, &String::from(SHARED));
-    r.ok("watch the dom0-only node", &xs.watch(SECRET, "secret"));
-    r.ok("tell dom0 we are waiting", &xs.write(WAITING, b"1"));
+    eq(r, "its initial event", &first, &String::from(SHARED));
+    r.check_ok("watch the dom0-only node", &xs.watch(SECRET, "secret"));
+    r.check_ok("tell dom0 we are waiting", &xs.write(WAITING, b"1"));
     // Whatever `secret` got so far came before dom0's writes.
     let before = xs.queued_events("secret");
     let fired = xs
         .next_event("shared")
         .and_then(|e| Ok((e.path, xs.read_string(SHARED)?)));
-    r.eq(
+    eq(
+        r,
         "dom0's write to the shared node fires our watch",
         &fired,
         &(String::from(SHARED), String::from(SHARED_V2)),

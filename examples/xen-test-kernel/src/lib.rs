@@ -70,24 +70,36 @@ pub struct Tester {
     n: u32,
     passed: u32,
     failed: u32,
+    /// Every line printed so far (a domU also reports through xenstore).
+    transcript: alloc::string::String,
 }
 
 impl Tester {
     /// Starts a run of `plan` checks.
     pub fn new(plan: u32) -> Self {
-        println!("plan {plan}");
-        Self::default()
+        let mut t = Self::default();
+        t.line(format_args!("plan {plan}"));
+        t
+    }
+
+    /// Prints a line and keeps it in the transcript.
+    fn line(&mut self, l: fmt::Arguments<'_>) {
+        let start = self.transcript.len();
+        let _ = self.transcript.write_fmt(l);
+        self.transcript.push('\n');
+        write_bytes(&self.transcript.as_bytes()[start..]);
     }
 
     /// Records one check.
     pub fn check(&mut self, name: &str, ok: bool, detail: fmt::Arguments<'_>) {
         self.n += 1;
+        let n = self.n;
         if ok {
             self.passed += 1;
-            println!("ok {} - {name}: {detail}", self.n);
+            self.line(format_args!("ok {n} - {name}: {detail}"));
         } else {
             self.failed += 1;
-            println!("not ok {} - {name}: {detail}", self.n);
+            self.line(format_args!("not ok {n} - {name}: {detail}"));
         }
     }
 
@@ -112,9 +124,24 @@ impl Tester {
         }
     }
 
+    /// Checks recorded so far.
+    pub fn checks(&self) -> u32 {
+        self.n
+    }
+
+    /// The summary line: `summary: P passed, F failed`.
+    pub fn summary(&self) -> alloc::string::String {
+        alloc::format!("summary: {} passed, {} failed", self.passed, self.failed)
+    }
+
+    /// Every line printed so far, each ending in a newline.
+    pub fn transcript(&self) -> &str {
+        &self.transcript
+    }
+
     /// Prints the summary; returns true when every check passed.
     pub fn finish(&self) -> bool {
-        println!("summary: {} passed, {} failed", self.passed, self.failed);
+        println!("{}", self.summary());
         println!("XENRS-END");
         self.failed == 0
     }
