@@ -94,6 +94,11 @@ fn blkif_run(start: u32, n: u64, batch: u32, pages: usize) -> (u32, u32) {
     let mut page = Page::new(PAGE_SIZE * pages);
     let (fm, bm) = page.pair();
     let (to_back, to_front) = (Evtchn::default(), Evtchn::default());
+    // The frontend initialises the page before the backend attaches (in Xen
+    // the backend only learns of the ring from xenstore afterwards): a
+    // backend attached to a zeroed page would see `0 - start` phantom
+    // requests.
+    let mut front = BlkifFrontRing::init_at(fm, start).unwrap();
     thread::scope(|s| {
         s.spawn(|| {
             let mut back = BlkifBackRing::attach(bm, start).unwrap();
@@ -121,7 +126,6 @@ fn blkif_run(start: u32, n: u64, batch: u32, pages: usize) -> (u32, u32) {
             }
             assert_eq!(back.unconsumed_requests(), Ok(0));
         });
-        let mut front = BlkifFrontRing::init_at(fm, start).unwrap();
         assert_eq!(front.size(), 32 * pages as u32);
         let (mut sent, mut done) = (0u64, 0u64);
         while done < n {
@@ -175,6 +179,7 @@ fn netif_tx_two_threads_wrap() {
     let mut page = Page::new(PAGE_SIZE);
     let (fm, bm) = page.pair();
     let start = u32::MAX - 1000;
+    let mut front = NetifTxFrontRing::init_at(fm, start).unwrap();
     const N: u32 = 100_000;
     thread::scope(|s| {
         s.spawn(|| {
@@ -195,7 +200,6 @@ fn netif_tx_two_threads_wrap() {
                 thread::yield_now();
             }
         });
-        let mut front = NetifTxFrontRing::init_at(fm, start).unwrap();
         assert_eq!(front.size(), 256);
         let (mut sent, mut done) = (0u32, 0u32);
         while done < N {
@@ -228,6 +232,7 @@ fn odd_sized_entries_two_threads() {
     struct Three([u8; 3]);
     let mut page = Page::new(128); // 64 header + 64 bytes: 21 fit, 16 used
     let (fm, bm) = page.pair();
+    let mut front = FrontRing::<Three, u8>::init_at(fm, 5).unwrap();
     const N: u32 = 10_000;
     thread::scope(|s| {
         s.spawn(|| {
@@ -242,7 +247,6 @@ fn odd_sized_entries_two_threads() {
                 }
             }
         });
-        let mut front = FrontRing::<Three, u8>::init_at(fm, 5).unwrap();
         let (mut sent, mut done) = (0u32, 0u32);
         while done < N {
             if sent < N
