@@ -273,6 +273,13 @@ fn echo_live(l: &str) {
 mod tests {
     use super::*;
 
+    fn args(m: &Machine) -> Vec<String> {
+        m.command()
+            .get_args()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect()
+    }
+
     #[test]
     fn x86_modules_go_on_one_initrd_argument() {
         let m = Machine::new(Arch::X86_64, Path::new("/x.elf"))
@@ -280,11 +287,7 @@ mod tests {
             .xen_args("dom0_mem=64M")
             .module(Path::new("/k"), "console=hvc0")
             .module(Path::new("/i.cpio"), "");
-        let args: Vec<String> = m
-            .command()
-            .get_args()
-            .map(|a| a.to_string_lossy().into_owned())
-            .collect();
+        let args = args(&m);
         let after = |flag: &str| args[args.iter().position(|a| a == flag).unwrap() + 1].clone();
         assert_eq!(after("-initrd"), "/k console=hvc0,/i.cpio");
         assert_eq!(
@@ -299,11 +302,7 @@ mod tests {
         let m = Machine::new(Arch::Aarch64, Path::new("/xen"))
             .dtb(Path::new("/xen.dtb"))
             .module(Path::new("/nonexistent-image"), "");
-        let args: Vec<String> = m
-            .command()
-            .get_args()
-            .map(|a| a.to_string_lossy().into_owned())
-            .collect();
+        let args = args(&m);
         assert_eq!(m.command().get_program(), "qemu-system-aarch64");
         assert!(args.contains(&"virt,virtualization=true,gic-version=3".to_string()));
         assert!(args.contains(&"loader,file=/nonexistent-image,addr=0x50000000".to_string()));
