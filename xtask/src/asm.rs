@@ -13,6 +13,7 @@
 use std::path::Path;
 use std::process::Command;
 
+use crate::xen::Arch;
 use crate::{cargo, process, workspace};
 
 const PROBE: &str = r#"
@@ -164,10 +165,12 @@ fn probe(root: &Path, target: &str) -> Result<(Vec<String>, Vec<String>), String
 pub(crate) fn run() -> Result<(), String> {
     let root = workspace::root();
     let mut ok = true;
-    for (target, call) in [
-        ("x86_64-unknown-none", "call"),
-        ("aarch64-unknown-none", "hvc"),
-    ] {
+    for arch in Arch::ALL {
+        let target = arch.bare_target();
+        let call = match arch {
+            Arch::X86_64 => "call",
+            Arch::Aarch64 => "hvc",
+        };
         let (wrapper, hand) = probe(&root, target)?;
         println!("{target}: event_channel::send            | hand-written EVTCHNOP_send");
         for i in 0..wrapper.len().max(hand.len()) {

@@ -50,7 +50,7 @@ impl Flag {
         }
     }
 
-    /// How its value is written, for usage lines (`None`: a switch).
+    /// Its usage: `[--xen 4.17|4.20|all]`, `[--live]`.
     pub(crate) fn usage(self) -> String {
         let value = match self {
             Flag::Xen => "4.17|4.20|all",

@@ -9,6 +9,7 @@ use std::path::Path;
 use std::process::Command;
 
 use crate::process;
+use crate::xen::Arch;
 
 /// A Debian package and a file that shows it is installed.
 struct Package {
@@ -79,7 +80,7 @@ const PACKAGES: &[Package] = &[
 ];
 
 /// Rust targets the no_std builds need.
-const TARGETS: &[&str] = &["x86_64-unknown-none", "aarch64-unknown-none"];
+const TARGETS: [&str; 2] = [Arch::X86_64.bare_target(), Arch::Aarch64.bare_target()];
 
 /// Rust components the checks need.
 const COMPONENTS: &[&str] = &["rustfmt", "clippy"];

@@ -44,7 +44,7 @@ impl Arch {
     }
 
     /// The bare-metal Rust target (no_std builds, test kernels).
-    pub(crate) fn bare_target(self) -> &'static str {
+    pub(crate) const fn bare_target(self) -> &'static str {
         match self {
             Arch::X86_64 => "x86_64-unknown-none",
             Arch::Aarch64 => "aarch64-unknown-none",
