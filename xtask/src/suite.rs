@@ -158,3 +158,24 @@ pub(crate) fn run() -> Result<(), String> {
     );
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn own_target_dirs_lie_under_the_workspace_target_dir() {
+        let target = workspace::target_dir().unwrap();
+        let mut own = 0;
+        for (name, cmd) in steps().unwrap() {
+            for (k, v) in cmd.get_envs() {
+                if k == "CARGO_TARGET_DIR" {
+                    let v = std::path::Path::new(v.unwrap());
+                    assert!(v.is_absolute() && v.starts_with(&target), "{name}: {v:?}");
+                    own += 1;
+                }
+            }
+        }
+        assert_eq!(own, 2, "loom and msrv");
+    }
+}
