@@ -50,17 +50,24 @@ impl Flag {
         }
     }
 
+    /// The values it takes (`None`: a switch).
+    fn values(self) -> Option<&'static str> {
+        match self {
+            Flag::Xen => Some("4.17|4.20|all"),
+            Flag::Mode => Some("pv|pvh|all"),
+            Flag::Xenstored => Some("c|oxenstored|all"),
+            Flag::Only => Some("ring|xenstore"),
+            Flag::Rounds | Flag::Secs => Some("N"),
+            Flag::Live | Flag::Keep => None,
+        }
+    }
+
     /// Its usage: `[--xen 4.17|4.20|all]`, `[--live]`.
     pub(crate) fn usage(self) -> String {
-        let value = match self {
-            Flag::Xen => "4.17|4.20|all",
-            Flag::Mode => "pv|pvh|all",
-            Flag::Xenstored => "c|oxenstored|all",
-            Flag::Only => "ring|xenstore",
-            Flag::Rounds | Flag::Secs => "N",
-            Flag::Live | Flag::Keep => return format!("[{}]", self.name()),
-        };
-        format!("[{} {value}]", self.name())
+        match self.values() {
+            Some(v) => format!("[{} {v}]", self.name()),
+            None => format!("[{}]", self.name()),
+        }
     }
 }
 
@@ -108,16 +115,20 @@ pub(crate) fn parse(args: &[String], flags: &[Flag]) -> Result<Options, String> 
             .into_iter()
             .find(|f| f.name() == a && flags.contains(f))
             .ok_or_else(|| format!("unknown argument `{a}`"))?;
-        if matches!(flag, Flag::Live | Flag::Keep) {
-            match flag {
-                Flag::Live => o.live = true,
-                _ => o.keep = true,
-            }
-            continue;
-        }
-        let v = it.next().map(String::as_str);
-        let bad = || format!("{} needs {}", flag.name(), flag.usage());
+        let v = match flag.values() {
+            Some(_) => it.next().map(String::as_str),
+            None => None,
+        };
+        let bad = || {
+            format!(
+                "{} needs {}",
+                flag.name(),
+                flag.values().unwrap_or_default()
+            )
+        };
         match (flag, v) {
+            (Flag::Live, None) => o.live = true,
+            (Flag::Keep, None) => o.keep = true,
             (Flag::Xen, Some("all")) => o.xen = XenVersion::ALL.to_vec(),
             (Flag::Xen, Some(v)) => o.xen = vec![XenVersion::parse(v).ok_or_else(bad)?],
             (Flag::Mode, Some("all")) => o.modes = Mode::ALL.to_vec(),

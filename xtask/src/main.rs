@@ -121,9 +121,10 @@ fn print_help() {
     println!("cargo xtask <command>\n");
     for c in COMMANDS {
         let flags: Vec<String> = c.flags.iter().map(|f| f.usage()).collect();
-        println!("{:<8} {}", c.name, flags.join(" "));
-        for line in c.help.lines() {
-            println!("         {line}");
+        let mut first = c.name.to_string();
+        for line in flags.join(" ").lines().chain(c.help.lines()) {
+            println!("{first:<8} {line}");
+            first.clear();
         }
     }
 }
