@@ -13,13 +13,8 @@ pub(crate) fn bin() -> String {
 }
 
 /// Runs `cargo <args>` in `dir`, failing on a non-zero exit.
-pub(crate) fn run(dir: &Path, args: &[&str], env: &[(&str, &Path)]) -> Result<(), String> {
-    let mut cmd = Command::new(bin());
-    cmd.args(args).current_dir(dir);
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    process::run(&mut cmd)
+pub(crate) fn run(dir: &Path, args: &[&str]) -> Result<(), String> {
+    process::run(Command::new(bin()).args(args).current_dir(dir))
 }
 
 /// One compiled target a build reported.

@@ -44,7 +44,7 @@ impl Kernels {
             "--target-dir",
             &target_dir_str,
         ];
-        cargo::run(&workspace::root().join(DIR), &args, &[])?;
+        cargo::run(&workspace::root().join(DIR), &args)?;
         Ok(Kernels {
             dir: target_dir.join(arch.bare_target()).join("release"),
         })
