@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 //! Shows that a typed hypercall wrapper compiles down to the bare call.
 //!
-//! A throw-away crate (generated under `target/xtask-asm`) defines two
+//! A throw-away crate (generated under `<target dir>/xtask-asm`) defines two
 //! functions per architecture: `xenrs_probe_wrapper` calls
 //! `xen_hypercall::event_channel::send` through the in-guest backend, and
 //! `xenrs_probe_by_hand` issues the same hypercall with hand-written inline
@@ -13,7 +13,8 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::util;
+use crate::xen::Arch;
+use crate::{cargo, process, workspace};
 
 const PROBE: &str = r#"
 #![no_std]
@@ -107,7 +108,7 @@ fn instructions(listing: &str, symbol: &str) -> Vec<String> {
 }
 
 fn probe(root: &Path, target: &str) -> Result<(Vec<String>, Vec<String>), String> {
-    let dir = root.join("target/xtask-asm/probe");
+    let dir = workspace::scratch("xtask-asm")?.join("probe");
     std::fs::create_dir_all(dir.join("src")).map_err(|e| e.to_string())?;
     let manifest = format!(
         "[package]\nname = \"xenrs-asm-probe\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n\
@@ -121,9 +122,9 @@ fn probe(root: &Path, target: &str) -> Result<(Vec<String>, Vec<String>), String
     if let Ok(lock) = std::fs::read_to_string(root.join("Cargo.lock")) {
         std::fs::write(dir.join("Cargo.lock"), lock).map_err(|e| e.to_string())?;
     }
-    let tdir = root.join("target/xtask-asm/target");
-    util::run(
-        Command::new(util::cargo_bin())
+    let tdir = workspace::scratch("xtask-asm")?.join("target");
+    process::run(
+        Command::new(cargo::bin())
             .args([
                 "rustc",
                 "--quiet",
@@ -149,7 +150,7 @@ fn probe(root: &Path, target: &str) -> Result<(Vec<String>, Vec<String>), String
         })
         .max_by_key(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok())
         .ok_or("no probe object file")?;
-    let listing = util::output(
+    let listing = process::output(
         Command::new("llvm-objdump")
             .args(["-d", "--no-show-raw-insn", "--no-leading-addr"])
             .arg(&obj),
@@ -161,13 +162,15 @@ fn probe(root: &Path, target: &str) -> Result<(Vec<String>, Vec<String>), String
 }
 
 /// `cargo xtask asm`.
-pub(crate) fn run(_args: &[String]) -> Result<(), String> {
-    let root = util::workspace_root();
+pub(crate) fn run() -> Result<(), String> {
+    let root = workspace::root();
     let mut ok = true;
-    for (target, call) in [
-        ("x86_64-unknown-none", "call"),
-        ("aarch64-unknown-none", "hvc"),
-    ] {
+    for arch in Arch::ALL {
+        let target = arch.bare_target();
+        let call = match arch {
+            Arch::X86_64 => "call",
+            Arch::Aarch64 => "hvc",
+        };
         let (wrapper, hand) = probe(&root, target)?;
         println!("{target}: event_channel::send            | hand-written EVTCHNOP_send");
         for i in 0..wrapper.len().max(hand.len()) {

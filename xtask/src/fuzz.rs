@@ -6,7 +6,7 @@
 
 use std::process::Command;
 
-use crate::util;
+use crate::{process, workspace};
 
 /// The fuzz projects (each its own workspace) and their targets.
 const PROJECTS: &[(&str, &[&str])] = &[
@@ -16,28 +16,15 @@ const PROJECTS: &[(&str, &[&str])] = &[
     ("xen-store/fuzz", &["reply", "request", "perms"]),
 ];
 
-pub(crate) fn run(args: &[String]) -> Result<(), String> {
-    let mut secs = 30u64;
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--secs" => {
-                secs = it
-                    .next()
-                    .and_then(|v| v.parse().ok())
-                    .filter(|s| *s > 0)
-                    .ok_or("--secs needs a positive number of seconds")?;
-            }
-            other => return Err(format!("unknown fuzz argument `{other}`")),
-        }
-    }
+/// Runs every target for `secs` seconds.
+pub(crate) fn run(secs: u64) -> Result<(), String> {
     ensure_cargo_fuzz()?;
     let mut count = 0;
     for (project, targets) in PROJECTS {
-        let dir = util::workspace_root().join(project);
+        let dir = workspace::root().join(project);
         for target in *targets {
-            util::step(&format!("fuzz {project} {target} for {secs} s"));
-            util::run(
+            process::step(&format!("fuzz {project} {target} for {secs} s"));
+            process::run(
                 Command::new("cargo")
                     .current_dir(&dir)
                     .env_remove("CARGO")
@@ -69,6 +56,6 @@ fn ensure_cargo_fuzz() -> Result<(), String> {
     if have {
         return Ok(());
     }
-    util::step("install cargo-fuzz");
-    util::run(Command::new("cargo").args(["install", "cargo-fuzz", "--locked"]))
+    process::step("install cargo-fuzz");
+    process::run(Command::new("cargo").args(["install", "cargo-fuzz", "--locked"]))
 }

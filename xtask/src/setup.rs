@@ -8,7 +8,8 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::util;
+use crate::process;
+use crate::xen::Arch;
 
 /// A Debian package and a file that shows it is installed.
 struct Package {
@@ -79,7 +80,7 @@ const PACKAGES: &[Package] = &[
 ];
 
 /// Rust targets the no_std builds need.
-const TARGETS: &[&str] = &["x86_64-unknown-none", "aarch64-unknown-none"];
+const TARGETS: [&str; 2] = [Arch::X86_64.bare_target(), Arch::Aarch64.bare_target()];
 
 /// Rust components the checks need.
 const COMPONENTS: &[&str] = &["rustfmt", "clippy"];
@@ -89,11 +90,11 @@ const COMPONENTS: &[&str] = &["rustfmt", "clippy"];
 pub(crate) const MSRV: &str = "1.81";
 
 fn installed_toolchains() -> String {
-    util::output(Command::new("rustup").args(["toolchain", "list"])).unwrap_or_default()
+    process::output(Command::new("rustup").args(["toolchain", "list"])).unwrap_or_default()
 }
 
 fn is_root() -> bool {
-    util::output(Command::new("id").arg("-u"))
+    process::output(Command::new("id").arg("-u"))
         .map(|s| s.trim() == "0")
         .unwrap_or(false)
 }
@@ -107,17 +108,18 @@ fn missing_packages() -> Vec<&'static str> {
 }
 
 fn installed_targets() -> String {
-    util::output(Command::new("rustup").args(["target", "list", "--installed"])).unwrap_or_default()
+    process::output(Command::new("rustup").args(["target", "list", "--installed"]))
+        .unwrap_or_default()
 }
 
 fn installed_components() -> String {
-    util::output(Command::new("rustup").args(["component", "list", "--installed"]))
+    process::output(Command::new("rustup").args(["component", "list", "--installed"]))
         .unwrap_or_default()
 }
 
 /// Installs (as root) or names (otherwise) everything that is missing.
 pub(crate) fn ensure() -> Result<(), String> {
-    util::step("setup");
+    process::step("setup");
     let pkgs = missing_packages();
     let installed = installed_targets();
     let targets: Vec<&str> = TARGETS
@@ -190,12 +192,7 @@ pub(crate) fn ensure() -> Result<(), String> {
         println!("setup: {line}");
         let mut cmd = Command::new(&c[0]);
         cmd.args(&c[1..]).env("DEBIAN_FRONTEND", "noninteractive");
-        util::run(&mut cmd).map_err(|e| format!("{e}\n(the command was: {line})"))?;
+        process::run(&mut cmd).map_err(|e| format!("{e}\n(the command was: {line})"))?;
     }
     Ok(())
-}
-
-/// `cargo xtask setup`.
-pub(crate) fn run(_args: &[String]) -> Result<(), String> {
-    ensure()
 }

@@ -37,20 +37,28 @@
 //! (`sched_yield`) does not help: CFS runs the just-woken client again.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
 use std::time::Instant;
 
-use crate::{dom0, guest, util};
+use super::{median, CProgram};
+use crate::linux_dom0::{self, Dom0, Scenario};
+use crate::xen::{Arch, XenVersion, Xenstored};
+use crate::{cargo, process, workspace};
 
-/// The C program, written into the target dir and compiled there.
-const XENSTORE_BENCH_C: &str = include_str!("xenstore_bench.c");
+/// The C side: libxenstore's `xs_write`/`xs_read`.
+const C_PROGRAM: CProgram = CProgram {
+    name: "xenstore_bench",
+    source: include_str!("xenstore_bench.c"),
+    what: "libxenstore",
+    flags: &[],
+    libs: &["xenstore"],
+};
 
 /// Seconds each measured run lasts.
 const SECS: f64 = 1.5;
 
 /// The Xen the benchmark boots.
-const XEN: &str = "4.17";
+const XEN: XenVersion = XenVersion::V4_17;
 
 /// The three programs of a round: program in dom0, arguments, result key.
 const RUNS: [(&str, &str, (&str, &str)); 3] = [
@@ -66,33 +74,43 @@ const POLICIES: [(&str, &str); 2] = [("", "other"), ("--sched-batch", "batch")];
 /// A result's key: implementation, mode, scheduling policy.
 type Key = (String, String, String);
 
-pub(crate) fn run(rounds: usize) -> Result<(), String> {
-    let root = util::workspace_root();
-    let dir = root.join("target").join("xtask-bench");
-    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let c_bin = build_c(&dir)?;
-    util::step("build the Rust xenstore benchmark (release, xen-store example xs_bench)");
-    let rust_bin = build_rust(&root)?;
+/// `xenstore seq|pipelined[ (SCHED_BATCH)]: ours/libxenstore = R`.
+pub(super) fn run(rounds: usize) -> Result<(), String> {
+    let c_bin = C_PROGRAM.build()?;
+    process::step("build the Rust xenstore benchmark (release, xen-store example xs_bench)");
+    let rust_bin = cargo::executable(
+        &workspace::root(),
+        &[
+            "build",
+            "--release",
+            "-p",
+            "xen-store",
+            "--example",
+            "xs_bench",
+            "--target",
+            Arch::X86_64.linux_target(),
+        ],
+        "xs_bench",
+    )?;
+    let dom0 = Dom0::build(&Scenario {
+        name: "dom0-bench",
+        xen: &[XEN],
+        programs: &[
+            (c_bin, PathBuf::from("/bench/xenstore_bench_c")),
+            (rust_bin, PathBuf::from("/bench/xs_bench")),
+        ],
+        payload: &payload(rounds, SECS),
+    })?;
+    let xen = XEN.as_str();
 
-    let (kver, bzimage) = dom0::find_kernel()?;
-    let vmlinux = dom0::vmlinux(&kver, &bzimage)?;
-    let modules = dom0::module_order(&kver)?;
-    let init = dom0::finish_script(dom0::setup_script(&kver, &modules), &payload(rounds, SECS));
-    let programs = [
-        (c_bin, PathBuf::from("/bench/xenstore_bench_c")),
-        (rust_bin, PathBuf::from("/bench/xs_bench")),
-    ];
-    let initrd = dom0::build_initramfs_with(&kver, "dom0-bench", &programs, &init, false)?;
-    let xen = guest::xen_image(XEN)?;
-
-    util::step(&format!(
-        "xenstore: Linux dom0 on Xen {XEN}, {rounds} interleaved rounds of {} runs of {SECS} s \
+    process::step(&format!(
+        "xenstore: Linux dom0 on Xen {xen}, {rounds} interleaved rounds of {} runs of {SECS} s \
          (3 programs, default policy and SCHED_BATCH)",
         RUNS.len() * POLICIES.len()
     ));
     let t = Instant::now();
-    let run = dom0::boot(&xen, &vmlinux, &initrd, false)?;
-    let lines: Vec<String> = run.lines.iter().map(|l| guest::strip_escapes(l)).collect();
+    let run = dom0.boot(XEN, Xenstored::C, false)?;
+    let lines = run.text();
     let parsed = parse(&lines);
     let problem = check(&lines, &parsed, rounds, run.timed_out);
     if let Some(p) = problem {
@@ -129,8 +147,7 @@ pub(crate) fn run(rounds: usize) -> Result<(), String> {
             .filter(|(key, ..)| (key.0.as_str(), key.1.as_str(), key.2.as_str()) == k)
             .map(|r| r.1)
             .collect();
-        v.sort_by(f64::total_cmp);
-        v[v.len() / 2]
+        median(&mut v)
     };
     for (_, sched) in POLICIES {
         let (c, seq, pipe) = (
@@ -232,11 +249,8 @@ fn parse(lines: &[String]) -> Parsed {
 
 /// Why the boot's results are unusable, if they are.
 fn check(lines: &[String], p: &Parsed, rounds: usize, timed_out: bool) -> Option<String> {
-    if let Some(l) = lines.iter().find_map(|l| {
-        let at = l.find("XENRS-DOM0-SETUP rc=")?;
-        (!l[at + 20..].starts_with("0 ")).then_some(&l[at..])
-    }) {
-        return Some(format!("dom0 setup step failed: {l}"));
+    if let Some(p) = linux_dom0::setup_problems(lines).into_iter().next() {
+        return Some(p);
     }
     if timed_out {
         return Some("timed out (dom0 hung)".into());
@@ -266,48 +280,6 @@ fn check(lines: &[String], p: &Parsed, rounds: usize, timed_out: bool) -> Option
         ));
     }
     None
-}
-
-fn build_c(dir: &Path) -> Result<PathBuf, String> {
-    let src = dir.join("xenstore_bench.c");
-    let bin = dir.join("xenstore_bench_c");
-    std::fs::write(&src, XENSTORE_BENCH_C).map_err(|e| format!("{}: {e}", src.display()))?;
-    util::step("build the C libxenstore benchmark (gcc -O2 -lxenstore)");
-    util::run(
-        Command::new("gcc")
-            .args(["-O2", "-Wall", "-o"])
-            .arg(&bin)
-            .arg(&src)
-            .arg("-lxenstore"),
-    )
-    .map_err(|e| format!("{e} (cargo xtask setup installs libxen-dev)"))?;
-    Ok(bin)
-}
-
-/// Builds `xen-store/examples/xs_bench.rs` and returns the executable's path.
-fn build_rust(root: &Path) -> Result<PathBuf, String> {
-    let out = util::output(Command::new(util::cargo_bin()).current_dir(root).args([
-        "build",
-        "--release",
-        "-p",
-        "xen-store",
-        "--example",
-        "xs_bench",
-        "--target",
-        "x86_64-unknown-linux-gnu",
-        "--message-format=json",
-    ]))?;
-    for line in out.lines() {
-        let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
-            continue;
-        };
-        if v["reason"] == "compiler-artifact" && v["target"]["name"] == "xs_bench" {
-            if let Some(exe) = v["executable"].as_str() {
-                return Ok(exe.into());
-            }
-        }
-    }
-    Err("cargo did not report the xs_bench executable".into())
 }
 
 #[cfg(test)]

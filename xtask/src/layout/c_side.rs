@@ -5,7 +5,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::util;
+use crate::process;
+pub(crate) use crate::xen::Arch;
 
 /// Xen's interface version the crate mirrors (`__XEN_LATEST_INTERFACE_VERSION__` of 4.17).
 pub(crate) const INTERFACE_VERSION: &str = "0x00040e00";
@@ -13,37 +14,8 @@ pub(crate) const INTERFACE_VERSION: &str = "0x00040e00";
 /// Where libxen-dev installs the public headers.
 pub(crate) const XEN_INCLUDE: &str = "/usr/include/xen";
 
-/// An architecture the proof covers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Arch {
-    X86_64,
-    Aarch64,
-}
-
+/// What the proof needs of an architecture beyond [`crate::xen::Arch`].
 impl Arch {
-    pub(crate) const ALL: [Arch; 2] = [Arch::X86_64, Arch::Aarch64];
-
-    pub(crate) fn name(self) -> &'static str {
-        match self {
-            Arch::X86_64 => "x86_64",
-            Arch::Aarch64 => "aarch64",
-        }
-    }
-
-    pub(crate) fn clang_target(self) -> &'static str {
-        match self {
-            Arch::X86_64 => "x86_64-linux-gnu",
-            Arch::Aarch64 => "aarch64-linux-gnu",
-        }
-    }
-
-    pub(crate) fn rust_target(self) -> &'static str {
-        match self {
-            Arch::X86_64 => "x86_64-unknown-none",
-            Arch::Aarch64 => "aarch64-unknown-none",
-        }
-    }
-
     /// The xen-abi arch module this architecture's own structs live in.
     pub(crate) fn rust_arch_module(self) -> &'static str {
         match self {
@@ -126,7 +98,7 @@ pub(crate) fn include_dir(scratch: &Path) -> Result<PathBuf, String> {
 /// clang's resource directory (its freestanding `stdint.h` lives there).
 pub(crate) fn clang_resource_dir() -> Result<String, String> {
     Ok(
-        util::output(Command::new("clang").arg("-print-resource-dir"))?
+        process::output(Command::new("clang").arg("-print-resource-dir"))?
             .trim()
             .to_string(),
     )

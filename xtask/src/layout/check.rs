@@ -8,7 +8,7 @@ use std::process::Command;
 
 use super::c_side::{self, Arch, CRecord, CSide};
 use super::rust_side::{self, RustConst, RustRecord, RustSide};
-use crate::util;
+use crate::{cargo, process, workspace};
 
 /// One generated layout check: a line of the check crate.
 struct Check {
@@ -25,12 +25,10 @@ struct ArchReport {
     const_mismatches: Vec<String>,
 }
 
-/// `cargo xtask layout [--keep]`.
-pub(crate) fn run(args: &[String]) -> Result<(), String> {
-    let keep = args.iter().any(|a| a == "--keep");
-    let root = util::workspace_root();
-    let scratch = root.join("target/xtask-layout");
-    std::fs::create_dir_all(&scratch).map_err(|e| format!("{}: {e}", scratch.display()))?;
+/// `cargo xtask layout [--keep]`: `keep` keeps the generated files.
+pub(crate) fn run(keep: bool) -> Result<(), String> {
+    let root = workspace::root();
+    let scratch = workspace::scratch("xtask-layout")?;
     if !Path::new(c_side::XEN_INCLUDE).join("xen.h").exists() {
         return Err(format!(
             "{}/xen.h is missing: install Debian's libxen-dev (`cargo xtask setup`)",
@@ -299,15 +297,15 @@ fn layout_checks(
 
     let dir = scratch.join("check").join(arch.name());
     write_crate(root, &dir, "xen-abi-layout-check", false, &src)?;
-    let out = Command::new(util::cargo_bin())
+    let out = Command::new(cargo::bin())
         .args([
             "check",
             "--offline",
             "--message-format=json",
             "--target",
-            arch.rust_target(),
+            arch.bare_target(),
         ])
-        .env("CARGO_TARGET_DIR", root.join("target/xtask-layout/target"))
+        .env("CARGO_TARGET_DIR", scratch.join("target"))
         .current_dir(&dir)
         .output()
         .map_err(|e| format!("cargo check of the layout crate: {e}"))?;
@@ -400,10 +398,10 @@ fn const_values(root: &Path, scratch: &Path, consts: &[RustConst]) -> Result<Vec
     src.push_str("}\n");
     let dir = scratch.join("consts");
     write_crate(root, &dir, "xen-abi-const-values", true, &src)?;
-    let out = util::output(
-        Command::new(util::cargo_bin())
+    let out = process::output(
+        Command::new(cargo::bin())
             .args(["run", "--quiet", "--offline"])
-            .env("CARGO_TARGET_DIR", root.join("target/xtask-layout/target"))
+            .env("CARGO_TARGET_DIR", scratch.join("target"))
             .current_dir(&dir),
     )
     .map_err(|e| format!("building the constant-value program: {e}"))?;
@@ -463,7 +461,7 @@ fn string_values(
     std::fs::write(&file, &src).map_err(|e| format!("{}: {e}", file.display()))?;
     let include = c_side::include_dir(scratch)?;
     let exe = dir.join("strings");
-    util::run(
+    process::run(
         Command::new("clang")
             .arg(format!("-I{}", include.display()))
             .arg("-D__XEN_TOOLS__")
@@ -471,7 +469,7 @@ fn string_values(
             .arg(&exe)
             .arg(&file),
     )?;
-    let text = util::output(&mut Command::new(&exe))?;
+    let text = process::output(&mut Command::new(&exe))?;
     for i in &idx {
         out.insert(*i, None);
     }
