@@ -75,7 +75,7 @@ fn requests_no_lost_wakeup() {
             })
         };
         for i in 0..2 {
-            if front.push(&i).unwrap() {
+            if front.push(&i).unwrap().needed() {
                 event.notify();
             }
         }
@@ -105,14 +105,14 @@ fn ping_pong_no_lost_wakeup() {
                         }
                     };
                     assert_eq!(req, i);
-                    if back.push(&(req + 100)).unwrap() {
+                    if back.push(&(req + 100)).unwrap().needed() {
                         to_front.notify();
                     }
                 }
             })
         };
         for i in 0..2u32 {
-            if front.push(&i).unwrap() {
+            if front.push(&i).unwrap().needed() {
                 to_back.notify();
             }
             let rsp = loop {
@@ -172,7 +172,7 @@ fn skipping_the_final_check_loses_a_wakeup() {
             })
         };
         for i in 0..2 {
-            if front.push(&i).unwrap() {
+            if front.push(&i).unwrap().needed() {
                 pending.store(true, SeqCst);
             }
         }

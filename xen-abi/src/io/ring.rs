@@ -35,14 +35,9 @@ use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
 
 use crate::io::{blkif, netif};
 
-pub(crate) mod shm;
 mod typed;
 
-pub use shm::SharedMem;
-
-/// The alignment [`SharedMem`] requires of its region (shared pages are
-/// page-aligned, so this only rejects mistakes).
-pub const SHARED_MEM_ALIGN: usize = 8;
+pub use super::shm::{SharedMem, SHARED_MEM_ALIGN};
 pub use typed::{entry_size, BackRing, Batch, FrontRing, ProdOverflow, RingFull};
 
 /// The frontend of a block ring (`blkif_front_ring`).
@@ -85,6 +80,50 @@ const _: () = {
             == size_of::<netif::CtrlSringEntry>()
     );
 };
+
+/// Whether the peer must now be sent an event (on the ring's event
+/// channel): the answer of every call that publishes to a shared ring
+/// ([`FrontRing::publish`], [`BackRing::push`], the byte rings' writes and
+/// reads, ...).
+///
+/// It cannot be dropped by accident: ignoring it is a lost wake-up, a peer
+/// asleep with work pending. Test it with [`needed`](Self::needed); several
+/// decisions combine with `|`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[must_use = "send the peer an event when `needed()` says so"]
+pub struct Notify(bool);
+
+impl Notify {
+    /// No event is needed.
+    pub const NOT_NEEDED: Self = Self(false);
+    /// An event is needed.
+    pub const NEEDED: Self = Self(true);
+
+    /// The decision `needed`.
+    pub const fn new(needed: bool) -> Self {
+        Self(needed)
+    }
+
+    /// True when the peer must be notified now.
+    #[must_use]
+    pub const fn needed(self) -> bool {
+        self.0
+    }
+}
+
+impl core::ops::BitOr for Notify {
+    type Output = Self;
+
+    fn bitor(self, rhs: Self) -> Self {
+        Self(self.0 | rhs.0)
+    }
+}
+
+impl core::ops::BitOrAssign for Notify {
+    fn bitor_assign(&mut self, rhs: Self) {
+        self.0 |= rhs.0;
+    }
+}
 
 /// A free-running ring index (`RING_IDX`, a C `unsigned int`).
 #[doc(alias = "RING_IDX")]
