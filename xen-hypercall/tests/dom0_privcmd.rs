@@ -11,9 +11,11 @@
 #![allow(clippy::std_instead_of_core)]
 
 use std::path::Path;
+use std::ptr::NonNull;
 
 use xen_abi::event_channel::ChannelState;
 use xen_abi::event_channel::EvtchnPort;
+use xen_abi::io::shm::{Ordering::Relaxed, SharedMem};
 use xen_abi::memory::{op as memop, resource, MachphysMfnList};
 use xen_abi::xen::{GuestHandle, HypercallOp};
 use xen_abi::DomId;
@@ -56,17 +58,21 @@ impl OwnPage {
         Self(p.cast())
     }
 
+    /// The page as shared memory: another mapping of the same frame may
+    /// write it.
+    fn mem(&self) -> SharedMem<'_> {
+        let p = NonNull::new(self.0).unwrap();
+        // SAFETY: our locked page stays mapped while `self` lives, and is
+        // only accessed through such handles (atomics).
+        unsafe { SharedMem::new(p, PAGE_SIZE) }.unwrap()
+    }
+
     fn write_u64(&self, off: usize, v: u64) {
-        assert!(off + 8 <= PAGE_SIZE && off % 8 == 0);
-        // SAFETY: in bounds and aligned; another mapping of the same frame
-        // may write it, hence volatile.
-        unsafe { self.0.add(off).cast::<u64>().write_volatile(v) }
+        self.mem().store_u64(off, v, Relaxed).unwrap();
     }
 
     fn read_u64(&self, off: usize) -> u64 {
-        assert!(off + 8 <= PAGE_SIZE && off % 8 == 0);
-        // SAFETY: as in `write_u64`.
-        unsafe { self.0.add(off).cast::<u64>().read_volatile() }
+        self.mem().load_u64(off, Relaxed).unwrap()
     }
 
     /// Its pseudo-physical frame, from `/proc/self/pagemap` (root only).
@@ -161,8 +167,9 @@ fn map_m2p(pc: &Privcmd) -> (ForeignMapping, u64) {
 fn own_mfn(pc: &Privcmd, page: &OwnPage) -> (u64, ForeignMapping) {
     let pfn = page.pfn();
     let (m2p, entries) = map_m2p(pc);
+    let table = m2p.shared_mem_read_only(..).unwrap();
     let candidates: Vec<u64> = (0..entries)
-        .filter(|&mfn| m2p.read_u64(mfn as usize * 8) == Ok(pfn))
+        .filter(|&mfn| table.load_u64(mfn as usize * 8, Relaxed) == Ok(pfn))
         .collect();
     assert!(!candidates.is_empty(), "pfn {pfn:#x} not in the M2P table");
     let marker = 0x5845_4e52_5321_0000 | (pfn & 0xffff);
@@ -173,7 +180,10 @@ fn own_mfn(pc: &Privcmd, page: &OwnPage) -> (u64, ForeignMapping) {
         .filter(|&mfn| {
             pc.map_foreign(DomId::SELF, &[mfn], Access::ReadOnly)
                 .ok()
-                .is_some_and(|m| m.read_u64(0) == Ok(marker))
+                .is_some_and(|m| {
+                    let mem = m.shared_mem_read_only(..).unwrap();
+                    mem.load_u64(0, Relaxed) == Ok(marker)
+                })
         })
         .collect();
     assert_eq!(
@@ -417,12 +427,14 @@ fn mmapbatch_maps_xen_m2p_read_only() {
         "pfn {pfn:#x} is mfn {mfn:#x}; M2P mapped in {} pages",
         m2p.pages()
     );
-    assert_eq!(m2p.read_u64(mfn as usize * 8), Ok(pfn));
+    let table = m2p.shared_mem_read_only(..).unwrap();
+    assert_eq!(table.load_u64(mfn as usize * 8, Relaxed), Ok(pfn));
     assert_eq!(m2p.access(), Access::ReadOnly);
-    assert_eq!(m2p.write_u64(0, 0), Err(AccessError::ReadOnly));
+    assert_eq!(m2p.shared_mem(..).unwrap_err(), AccessError::ReadOnly);
     let mut two = [0u8; 16];
-    m2p.read_into(mfn as usize * 8, &mut two[..8]).unwrap();
+    table.copy_out(mfn as usize * 8, &mut two[..8]).unwrap();
     assert_eq!(u64::from_le_bytes(two[..8].try_into().unwrap()), pfn);
+    assert_eq!(table.read::<u64>(mfn as usize * 8), Ok(pfn));
 }
 
 #[test]
@@ -435,10 +447,14 @@ fn mmapbatch_aliases_our_own_page() {
         .map_foreign(DomId::SELF, &[mfn], Access::ReadWrite)
         .unwrap();
     assert_eq!(alias.page_error(0), None);
-    alias.write_u64(64, 0x0123_4567_89ab_cdef).unwrap();
+    let mem = alias.shared_mem(..).unwrap();
+    mem.store_u64(64, 0x0123_4567_89ab_cdef, Relaxed).unwrap();
     assert_eq!(page.read_u64(64), 0x0123_4567_89ab_cdef);
     page.write_u64(128, 42);
-    assert_eq!(alias.read_u64(128), Ok(42));
+    assert_eq!(mem.load_u64(128, Relaxed), Ok(42));
+    // Atomic read-modify-writes reach the same frame through the alias.
+    assert_eq!(mem.fetch_or_u64(128, 1 << 40, Relaxed), Ok(42));
+    assert_eq!(page.read_u64(128), 42 | 1 << 40);
 }
 
 #[test]
@@ -456,10 +472,11 @@ fn mmapbatch_reports_per_frame_errors() {
     let err = mixed.page_error(1).expect("dom0's frame mapped as Xen's");
     println!("dom0 frame {mfn:#x} mapped as DOMID_XEN's: {err}");
     assert!(matches!(
-        mixed.read_u64(PAGE_SIZE),
+        mixed.shared_mem_read_only(PAGE_SIZE..),
         Err(AccessError::FrameNotMapped { page: 1, errno }) if errno == err
     ));
-    assert!(mixed.read_u64(0).is_ok());
+    let first = mixed.shared_mem_read_only(..PAGE_SIZE).unwrap();
+    assert!(first.load_u64(0, Relaxed).is_ok());
     // Xen shares the table read-only: a writable mapping fails per frame.
     let rw = pc
         .map_foreign(DomId::XEN, &[m2p0], Access::ReadWrite)
