@@ -108,7 +108,8 @@ impl Mode for ReadOnly {}
 /// control blocks, grant entries, foreign mappings) is reached through: a
 /// grant-mapped page, a page the guest granted away, or plain memory in
 /// tests. It never gives out a reference into the region. Several handles
-/// may cover the same memory.
+/// may cover the same memory; a handle is `Copy`, like the shared reference
+/// it stands for.
 ///
 /// `M` is [`ReadWrite`] (the default) or [`ReadOnly`].
 pub struct SharedMem<'a, M: Mode = ReadWrite> {
@@ -116,6 +117,14 @@ pub struct SharedMem<'a, M: Mode = ReadWrite> {
     len: usize,
     _region: PhantomData<(&'a UnsafeCell<[u8]>, fn() -> M)>,
 }
+
+// A handle is a shared view, like `&[AtomicU8]`: copies are more handles.
+impl<M: Mode> Clone for SharedMem<'_, M> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<M: Mode> Copy for SharedMem<'_, M> {}
 
 // SAFETY: the region is only accessed through atomics (see `new`'s contract),
 // so handles may move to and be used from any thread.
