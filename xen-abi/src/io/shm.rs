@@ -115,7 +115,8 @@ impl Mode for ReadOnly {}
 pub struct SharedMem<'a, M: Mode = ReadWrite> {
     ptr: NonNull<u8>,
     len: usize,
-    _region: PhantomData<(&'a UnsafeCell<[u8]>, fn() -> M)>,
+    _region: PhantomData<&'a UnsafeCell<[u8]>>,
+    _mode: PhantomData<fn() -> M>,
 }
 
 // A handle is a shared view, like `&[AtomicU8]`: copies are more handles.
@@ -177,6 +178,7 @@ impl<'a> SharedMem<'a, ReadWrite> {
             ptr,
             len,
             _region: PhantomData,
+            _mode: PhantomData,
         })
     }
 
@@ -213,6 +215,7 @@ impl<'a> SharedMem<'a, ReadOnly> {
             ptr,
             len,
             _region: PhantomData,
+            _mode: PhantomData,
         })
     }
 }
@@ -251,6 +254,7 @@ impl<'a, M: Mode> SharedMem<'a, M> {
             ptr: unsafe { NonNull::new_unchecked(self.ptr.as_ptr().add(off)) },
             len,
             _region: PhantomData,
+            _mode: PhantomData,
         })
     }
 
@@ -260,6 +264,7 @@ impl<'a, M: Mode> SharedMem<'a, M> {
             ptr: self.ptr,
             len: self.len,
             _region: PhantomData,
+            _mode: PhantomData,
         }
     }
 

@@ -20,7 +20,7 @@ use xen_abi::io::shm::{ReadOnly, SharedMem, SHARED_MEM_ALIGN};
 use xen_abi::xen::XenPfn;
 use xen_abi::DomId;
 
-use super::{ioc, Privcmd, IOC_NONE};
+use super::{ioc, Privcmd, PrivcmdError, IOC_NONE};
 use crate::memory::Resource;
 use crate::Errno;
 
@@ -198,11 +198,15 @@ impl fmt::Debug for ForeignMapping {
 
 impl ForeignMapping {
     /// A fresh privcmd mapping of `pages` pages for an ioctl to populate.
-    fn reserve(privcmd: &Privcmd, pages: usize, access: Access) -> Result<Self, Errno> {
+    fn reserve(privcmd: &Privcmd, pages: usize, access: Access) -> Result<Self, PrivcmdError> {
         if pages == 0 {
-            return Err(Errno::EINVAL);
+            return Err(PrivcmdError::InvalidArgument("a mapping of no pages"));
         }
-        let len = pages.checked_mul(PAGE_SIZE).ok_or(Errno::EINVAL)?;
+        let len = pages
+            .checked_mul(PAGE_SIZE)
+            .ok_or(PrivcmdError::InvalidArgument(
+                "a mapping larger than memory",
+            ))?;
         // SAFETY: a new shared mapping of the privcmd file; no existing memory
         // is affected. The kernel leaves it unpopulated until an ioctl fills it.
         let p = unsafe {
@@ -216,9 +220,12 @@ impl ForeignMapping {
             )
         };
         if p == libc::MAP_FAILED {
-            return Err(last_errno());
+            return Err(PrivcmdError::last_os("mmap of /dev/xen/privcmd"));
         }
-        let ptr = NonNull::new(p.cast::<u8>()).ok_or(Errno::ENOMEM)?;
+        let ptr = NonNull::new(p.cast::<u8>()).ok_or(PrivcmdError::Os {
+            call: "mmap of /dev/xen/privcmd",
+            source: std::io::Error::from_raw_os_error(libc::ENOMEM),
+        })?;
         Ok(Self {
             ptr,
             len,
@@ -388,14 +395,6 @@ impl Drop for ForeignMapping {
     }
 }
 
-fn last_errno() -> Errno {
-    Errno::new(
-        std::io::Error::last_os_error()
-            .raw_os_error()
-            .unwrap_or(libc::EIO),
-    )
-}
-
 impl Privcmd {
     /// Limits this file descriptor to hypercalls and mappings that target
     /// `domid` (`IOCTL_PRIVCMD_RESTRICT`). Irreversible: afterwards
@@ -404,10 +403,10 @@ impl Privcmd {
     /// too. Restricting again to the same domain succeeds; to another fails.
     ///
     /// # Errors
-    /// `EINVAL` if already restricted to another domain; `ENOTTY` from a
-    /// kernel without the ioctl.
+    /// The kernel's error: `EINVAL` if already restricted to another domain;
+    /// `ENOTTY` from a kernel without the ioctl.
     #[doc(alias = "IOCTL_PRIVCMD_RESTRICT")]
-    pub fn restrict(&self, domid: DomId) -> Result<(), Errno> {
+    pub fn restrict(&self, domid: DomId) -> Result<(), PrivcmdError> {
         let mut dom = domid;
         // SAFETY: IOCTL_PRIVCMD_RESTRICT reads one `domid_t`, which `dom` is.
         let r = unsafe {
@@ -418,7 +417,7 @@ impl Privcmd {
             )
         };
         if r < 0 {
-            Err(last_errno())
+            Err(PrivcmdError::last_os("ioctl(IOCTL_PRIVCMD_RESTRICT)"))
         } else {
             Ok(())
         }
@@ -432,8 +431,9 @@ impl Privcmd {
     /// unmapped and its reason is in [`ForeignMapping::page_error`].
     ///
     /// # Errors
-    /// `EINVAL` for no frames; the kernel's errno when the ioctl fails as a
-    /// whole (`EPERM` when restricted to another domain, `EFAULT`, ...).
+    /// [`PrivcmdError::InvalidArgument`] for no frames (or more than 2^32);
+    /// the kernel's error when the `mmap` or the ioctl fails as a whole
+    /// (`EPERM` when restricted to another domain, `EFAULT`, ...).
     #[doc(alias = "IOCTL_PRIVCMD_MMAPBATCH_V2")]
     #[doc(alias = "xenforeignmemory_map")]
     pub fn map_foreign(
@@ -441,11 +441,13 @@ impl Privcmd {
         dom: DomId,
         frames: &[XenPfn],
         access: Access,
-    ) -> Result<ForeignMapping, Errno> {
+    ) -> Result<ForeignMapping, PrivcmdError> {
+        let num = u32::try_from(frames.len())
+            .map_err(|_| PrivcmdError::InvalidArgument("more than 2^32 frames"))?;
         let mut map = ForeignMapping::reserve(self, frames.len(), access)?;
         let mut errs = std::vec![0i32; frames.len()];
         let mut arg = PrivcmdMmapBatchV2 {
-            num: u32::try_from(frames.len()).map_err(|_| Errno::EINVAL)?,
+            num,
             dom: dom.get(),
             _pad: 0,
             addr: map.ptr.as_ptr() as usize as u64,
@@ -465,8 +467,8 @@ impl Privcmd {
         // ENOENT as a whole means "some frames are paged out": the per-frame
         // codes say which; anything else fails the call.
         if r < 0 {
-            let e = last_errno();
-            if e != Errno::ENOENT {
+            let e = PrivcmdError::last_os("ioctl(IOCTL_PRIVCMD_MMAPBATCH_V2)");
+            if e.raw_os_error() != Some(libc::ENOENT) {
                 return Err(e);
             }
         }
@@ -480,10 +482,11 @@ impl Privcmd {
     /// no mapping).
     ///
     /// # Errors
-    /// Xen's errno: `EPERM` for the caller's own domain, `ESRCH` for no such
-    /// domain, `EINVAL`/`EOPNOTSUPP` for an unknown type or id.
+    /// The kernel's error, which passes Xen's up ([`PrivcmdError::errno`]):
+    /// `EPERM` for the caller's own domain, `ESRCH` for no such domain,
+    /// `EINVAL`/`EOPNOTSUPP` for an unknown type or id.
     #[doc(alias = "IOCTL_PRIVCMD_MMAP_RESOURCE")]
-    pub fn resource_size(&self, res: Resource) -> Result<u64, Errno> {
+    pub fn resource_size(&self, res: Resource) -> Result<u64, PrivcmdError> {
         let mut arg = PrivcmdMmapResource {
             dom: res.domid.get(),
             kind: u32::from(res.kind),
@@ -507,7 +510,7 @@ impl Privcmd {
         first: u32,
         pages: usize,
         access: Access,
-    ) -> Result<ForeignMapping, Errno> {
+    ) -> Result<ForeignMapping, PrivcmdError> {
         let map = ForeignMapping::reserve(self, pages, access)?;
         let mut arg = PrivcmdMmapResource {
             dom: res.domid.get(),
@@ -522,7 +525,7 @@ impl Privcmd {
         Ok(map)
     }
 
-    fn mmap_resource_ioctl(&self, arg: &mut PrivcmdMmapResource) -> Result<(), Errno> {
+    fn mmap_resource_ioctl(&self, arg: &mut PrivcmdMmapResource) -> Result<(), PrivcmdError> {
         // SAFETY: `arg` is a `privcmd_mmap_resource`; its address is 0 (a
         // size query) or our fresh privcmd mapping of exactly `num` pages.
         let r = unsafe {
@@ -533,7 +536,7 @@ impl Privcmd {
             )
         };
         if r < 0 {
-            Err(last_errno())
+            Err(PrivcmdError::last_os("ioctl(IOCTL_PRIVCMD_MMAP_RESOURCE)"))
         } else {
             Ok(())
         }
@@ -625,7 +628,7 @@ mod tests {
             Err(AccessError::OutOfBounds { .. })
         ));
         assert!(matches!(
-            map.shared_mem(8..4),
+            map.shared_mem((Bound::Included(8), Bound::Excluded(4))),
             Err(AccessError::OutOfBounds { .. })
         ));
         assert_eq!(map.failed_pages().collect::<Vec<_>>(), [(1, Errno::EINVAL)]);
