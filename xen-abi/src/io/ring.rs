@@ -175,6 +175,83 @@ assert_layout!(SringHeader, size = 64, align = 4, {
     pad: 20,
 });
 
+/// Declares a protocol's `struct name_sring` (C `DEFINE_RING_TYPES`): the
+/// [`SringHeader`] fields, then the one-slot `ring[1]` of `$entry`, with its
+/// layout asserted, `ENTRIES_PER_PAGE` (checked against the number given)
+/// and `header()`.
+///
+/// The invocation reads like the struct it declares, and the layout proof
+/// (`cargo xtask layout`) reads it as one: the first `doc(alias)` is the C
+/// name, and the fields are the ones written out below.
+macro_rules! sring {
+    (
+        $(#[$attr:meta])*
+        $vis:vis struct $name:ident([$entry:ty; 1]), size = $size:literal, align = $align:literal,
+        entries = $entries:literal;
+    ) => {
+        $(#[$attr])*
+        ///
+        /// The real ring continues past this one-slot declaration to the end
+        #[doc = concat!("of the shared page: [`", stringify!($name), "::ENTRIES_PER_PAGE`] = ", $entries)]
+        /// slots in 4 KiB, or [`ring_size`](crate::io::ring::ring_size) for
+        /// larger rings.
+        #[derive(
+            Clone,
+            Copy,
+            Debug,
+            PartialEq,
+            Eq,
+            ::zerocopy::FromBytes,
+            ::zerocopy::IntoBytes,
+            ::zerocopy::Immutable,
+            ::zerocopy::KnownLayout,
+        )]
+        #[repr(C)]
+        $vis struct $name {
+            /// Requests produced so far.
+            $vis req_prod: $crate::io::ring::RingIdx,
+            /// The backend wants an event when `req_prod` passes this.
+            $vis req_event: $crate::io::ring::RingIdx,
+            /// Responses produced so far.
+            $vis rsp_prod: $crate::io::ring::RingIdx,
+            /// The frontend wants an event when `rsp_prod` passes this.
+            $vis rsp_event: $crate::io::ring::RingIdx,
+            /// Private area (C union `pvt`; netif's `smartpoll_active` is
+            /// byte 0).
+            $vis pvt: [u8; 4],
+            /// Reserved (C `__pad`).
+            #[doc(alias = "__pad")]
+            $vis pad: [u8; 44],
+            /// The first slot (C `ring[1]`, variable-length).
+            $vis ring: [$entry; 1],
+        }
+        assert_layout!($name, size = $size, align = $align, {
+            req_prod: 0,
+            req_event: 4,
+            rsp_prod: 8,
+            rsp_event: 12,
+            pvt: 16,
+            pad: 20,
+            ring: 64,
+        });
+
+        impl $name {
+            #[doc = concat!("Slots of a one-page (4 KiB) ring: ", $entries, ".")]
+            pub const ENTRIES_PER_PAGE: u32 = $crate::io::ring::ring_size(
+                $crate::io::ring::PAGE_SIZE,
+                ::core::mem::size_of::<$entry>(),
+            );
+
+            /// A copy of the header fields.
+            pub fn header(&self) -> $crate::io::ring::SringHeader {
+                $crate::io::ring::read_prefix(::zerocopy::IntoBytes::as_bytes(self))
+            }
+        }
+        const _: () = assert!($name::ENTRIES_PER_PAGE == $entries);
+    };
+}
+pub(crate) use sring;
+
 /// The number of slots of a shared ring of `page_bytes` bytes whose slots
 /// (the `name_sring_entry` union) are `entry_bytes` long, as C's
 /// `__RING_SIZE`/`__CONST_RING_SIZE` compute it: the slots that fit after
