@@ -13,7 +13,7 @@
 //!
 //! Errors keep who said them: what the kernel refused comes back as a
 //! [`PrivcmdError`] carrying the OS's `std::io::Error`, what Xen refused as
-//! Xen's [`Errno`](crate::Errno).
+//! Xen's [`Errno`].
 //!
 //! Beyond hypercalls: [`Privcmd::restrict`] limits a descriptor to one
 //! domain; [`Privcmd::map_foreign`] (`IOCTL_PRIVCMD_MMAPBATCH_V2`) and
