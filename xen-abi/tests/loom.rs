@@ -186,3 +186,32 @@ fn skipping_the_final_check_loses_a_wakeup() {
         "loom did not find the lost wake-up"
     );
 }
+
+/// `SharedMem`'s 8- and 16-bit read-modify-writes work on the loom word
+/// that holds them: two threads setting bits of neighbouring bytes and
+/// claiming a 16-bit field lose no update in any interleaving.
+#[test]
+fn sub_word_accessors_lose_no_update() {
+    use loom::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed};
+    model(|| {
+        let page = Page::new();
+        let other = {
+            let page = page.clone();
+            thread::spawn(move || {
+                let mem = page.mem();
+                mem.fetch_or_u8(1, 0x80, AcqRel).unwrap();
+                mem.compare_exchange_u16(2, 0, 2, AcqRel, Acquire).unwrap()
+            })
+        };
+        let mem = page.mem();
+        mem.fetch_or_u8(0, 0x01, AcqRel).unwrap();
+        let mine = mem.compare_exchange_u16(2, 0, 1, AcqRel, Acquire).unwrap();
+        let theirs = other.join().unwrap();
+        assert!(mine.is_ok() != theirs.is_ok(), "exactly one claim wins");
+        let winner = if mine.is_ok() { 1 } else { 2 };
+        assert_eq!(mem.load_u16(2, Relaxed), Ok(winner));
+        assert_eq!(mem.load_u16(0, Relaxed), Ok(0x8001));
+        assert_eq!(mem.fetch_and_u8(1, 0x0f, Relaxed), Ok(0x80));
+        assert_eq!(mem.load_u32(0, Relaxed), Ok(u32::from(winner) << 16 | 1));
+    });
+}
