@@ -4,7 +4,8 @@
 //! sleeping. loom explores the interleavings and weak-memory outcomes of
 //! the real ring code (its atomics become loom's under `--cfg loom`); a
 //! consumer asleep with work pending and no event coming is reported by
-//! loom as a deadlock, i.e. a lost wake-up.
+//! loom as a deadlock, i.e. a lost wake-up. Also a model of `SharedMem`'s
+//! 8- and 16-bit read-modify-writes, which loom runs on 32-bit words.
 //!
 //! Run: `RUSTFLAGS="--cfg loom" cargo test -p xen-abi --release --test loom`
 //! (a step of `cargo xtask test`).
