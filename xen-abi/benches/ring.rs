@@ -87,7 +87,7 @@ fn run(window: u64, n: u64) -> (f64, f64) {
                     k += 1;
                 }
                 done += k;
-                if k > 0 && back.publish() {
+                if k > 0 && back.publish().needed() {
                     to_front.notify(&mut notes);
                 }
                 if done == n {
@@ -120,7 +120,7 @@ fn run(window: u64, n: u64) -> (f64, f64) {
                 sent += 1;
                 k += 1;
             }
-            if k > 0 && front.publish() {
+            if k > 0 && front.publish().needed() {
                 to_back.notify(&mut notes);
             }
             front.fetch_responses().expect("honest peer");

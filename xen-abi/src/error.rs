@@ -32,6 +32,22 @@ pub enum Error {
         /// The address that was given.
         addr: usize,
     },
+    /// An access to shared memory beyond the end of its region.
+    OutOfBounds {
+        /// Offset of the access in the region.
+        offset: usize,
+        /// Bytes accessed.
+        len: usize,
+        /// The region's size.
+        size: usize,
+    },
+    /// An access to shared memory at an offset not aligned for its width.
+    MisalignedOffset {
+        /// Offset of the access in the region.
+        offset: usize,
+        /// Alignment the access needs.
+        align: usize,
+    },
 }
 
 /// `Result` with this crate's [`Error`].
@@ -49,6 +65,13 @@ impl fmt::Display for Error {
             }
             Error::Misaligned { align, addr } => {
                 write!(f, "address {addr:#x} is not {align}-byte aligned")
+            }
+            Error::OutOfBounds { offset, len, size } => write!(
+                f,
+                "{len} bytes at offset {offset:#x} exceed the {size:#x}-byte region"
+            ),
+            Error::MisalignedOffset { offset, align } => {
+                write!(f, "offset {offset:#x} is not {align}-byte aligned")
             }
         }
     }

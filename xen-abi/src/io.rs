@@ -6,4 +6,5 @@ pub mod byte_ring;
 pub mod console;
 pub mod netif;
 pub mod ring;
+pub mod shm;
 pub mod xs_wire;

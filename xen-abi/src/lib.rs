@@ -10,10 +10,11 @@
 //! (`cargo xtask layout`).
 //!
 //! The crate is `no_std` and needs no allocator. The types need no unsafe
-//! code at all; the one fenced exception is the shared-memory accessor under
-//! [`io::ring`] (`SharedMem`), through which the typed rings
-//! ([`io::ring::FrontRing`], [`io::ring::BackRing`]) and the byte rings
-//! ([`io::byte_ring`]) touch memory another domain writes.
+//! code at all; the one fenced exception is [`io::shm::SharedMem`], the
+//! bounds-checked, atomic door to memory another domain (or Xen) writes:
+//! the typed rings ([`io::ring::FrontRing`], [`io::ring::BackRing`]), the
+//! byte rings ([`io::byte_ring`]) and every crate above this one (event
+//! bitmaps, grant entries, foreign mappings) go through it.
 //!
 //! ```
 //! use xen_abi::event_channel::{AllocUnbound, EvtchnPort};

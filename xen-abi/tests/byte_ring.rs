@@ -7,7 +7,9 @@ use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::thread;
 
-use xen_abi::io::byte_ring::{BadIndex, ConsoleBack, ConsoleFront, XenstoreBack, XenstoreFront};
+use xen_abi::io::byte_ring::{
+    BadIndex, ConsoleBack, ConsoleFront, Transfer, XenstoreBack, XenstoreFront,
+};
 use xen_abi::io::ring::{SharedMem, PAGE_SIZE};
 
 struct Page(Vec<u64>);
@@ -54,8 +56,8 @@ fn byte(i: u64) -> u8 {
 /// threads, checking every byte.
 fn stream(
     n: u64,
-    mut write: impl FnMut(&[u8]) -> Result<usize, BadIndex> + Send,
-    mut read: impl FnMut(&mut [u8]) -> Result<usize, BadIndex> + Send,
+    mut write: impl FnMut(&[u8]) -> Result<Transfer, BadIndex> + Send,
+    mut read: impl FnMut(&mut [u8]) -> Result<Transfer, BadIndex> + Send,
 ) {
     thread::scope(|s| {
         s.spawn(move || {
@@ -64,7 +66,7 @@ fn stream(
             while sent < n {
                 let k = chunk.min((n - sent) as usize);
                 let buf: Vec<u8> = (sent..sent + k as u64).map(byte).collect();
-                sent += write(&buf).unwrap() as u64;
+                sent += write(&buf).unwrap().len() as u64;
                 chunk = chunk % 1500 + 37;
                 thread::yield_now();
             }
@@ -72,7 +74,7 @@ fn stream(
         let mut got = 0u64;
         let mut buf = [0u8; 777];
         while got < n {
-            let k = read(&mut buf).unwrap();
+            let k = read(&mut buf).unwrap().len();
             for (i, b) in buf[..k].iter().enumerate() {
                 assert_eq!(*b, byte(got + i as u64), "byte {}", got + i as u64);
             }
@@ -128,13 +130,13 @@ fn full_and_empty() {
         ConsoleFront::attach(a).unwrap(),
         ConsoleBack::attach(b).unwrap(),
     );
-    assert_eq!(guest.write(&[7; 5000]), Ok(2048));
-    assert_eq!(guest.write(&[7; 1]), Ok(0));
+    assert_eq!(guest.write(&[7; 5000]).map(Transfer::len), Ok(2048));
+    assert_eq!(guest.write(&[7; 1]).map(Transfer::len), Ok(0));
     assert_eq!(guest.writable(), Ok(0));
     let mut buf = [0; 4096];
-    assert_eq!(backend.read(&mut buf), Ok(2048));
-    assert_eq!(backend.read(&mut buf), Ok(0));
-    assert_eq!(guest.read(&mut buf), Ok(0));
+    assert_eq!(backend.read(&mut buf).map(Transfer::len), Ok(2048));
+    assert_eq!(backend.read(&mut buf).map(Transfer::len), Ok(0));
+    assert_eq!(guest.read(&mut buf).map(Transfer::len), Ok(0));
 }
 
 #[test]
@@ -148,7 +150,7 @@ fn hostile_producer_index() {
     for bad in [1025, u32::MAX, 0x8000_0000] {
         rsp_prod.store(bad, Ordering::Relaxed);
         assert_eq!(
-            guest.read(&mut buf),
+            guest.read(&mut buf).map(Transfer::len),
             Err(BadIndex {
                 prod: bad,
                 cons: 0,
@@ -160,7 +162,7 @@ fn hostile_producer_index() {
     // The peer cannot move our consumer index either: it is ours.
     rsp_cons.store(500, Ordering::Relaxed);
     rsp_prod.store(1024, Ordering::Relaxed);
-    assert_eq!(guest.read(&mut buf), Ok(1024));
+    assert_eq!(guest.read(&mut buf).map(Transfer::len), Ok(1024));
     assert_eq!(rsp_cons.load(Ordering::Relaxed), 1024);
 }
 
@@ -170,7 +172,7 @@ fn hostile_consumer_index() {
     let out_cons = page.word(OUT_CONS);
     let (a, _) = page.pair();
     let mut guest = ConsoleFront::attach(a).unwrap();
-    assert_eq!(guest.write(b"abc"), Ok(3));
+    assert_eq!(guest.write(b"abc").map(Transfer::len), Ok(3));
     // Consumer ahead of the producer, or too far behind.
     for bad in [4, u32::MAX - 2046] {
         out_cons.store(bad, Ordering::Relaxed);
@@ -219,10 +221,10 @@ fn scribbling_peer() {
         let (mut ok, mut bad) = (0u32, 0u32);
         for _ in 0..100_000 {
             for r in [
-                xs.read(&mut buf).map(|n| n <= 1024),
-                xs.write(&buf[..1500]).map(|n| n <= 1024),
-                con.read(&mut buf).map(|n| n <= 1024),
-                con.write(&buf).map(|n| n <= 2048),
+                xs.read(&mut buf).map(|n| n.len() <= 1024),
+                xs.write(&buf[..1500]).map(|n| n.len() <= 1024),
+                con.read(&mut buf).map(|n| n.len() <= 1024),
+                con.write(&buf).map(|n| n.len() <= 2048),
             ] {
                 match r {
                     Ok(within) => {

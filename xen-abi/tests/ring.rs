@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use xen_abi::io::blkif::{Operation, Request, Response, Status};
 use xen_abi::io::netif::{TxRequest, TxResponse};
 use xen_abi::io::ring::{
-    BackRing, BlkifBackRing, BlkifFrontRing, FrontRing, NetifTxBackRing, NetifTxFrontRing,
+    BackRing, BlkifBackRing, BlkifFrontRing, FrontRing, NetifTxBackRing, NetifTxFrontRing, Notify,
     ProdOverflow, RingFull, SharedMem, PAGE_SIZE,
 };
 use zerocopy::{FromBytes, Immutable, IntoBytes};
@@ -117,7 +117,7 @@ fn blkif_run(start: u32, n: u64, batch: u32, pages: usize) -> (u32, u32) {
                     seen += 1;
                     any = true;
                 }
-                if any && back.publish() {
+                if any && back.publish().needed() {
                     to_front.notify();
                 }
                 if seen < n && !back.final_check_for_requests().unwrap() {
@@ -134,7 +134,7 @@ fn blkif_run(start: u32, n: u64, batch: u32, pages: usize) -> (u32, u32) {
                 sent += 1;
                 k += 1;
             }
-            if k > 0 && front.publish() {
+            if k > 0 && front.publish().needed() {
                 to_back.notify();
             }
             for rsp in front.responses().unwrap() {
@@ -242,7 +242,7 @@ fn odd_sized_entries_two_threads() {
             while seen < N {
                 if let Some(Three(b)) = back.pop_request().unwrap() {
                     assert_eq!(b, [seen as u8, (seen >> 8) as u8, 0xa5]);
-                    back.push(&b[0]).unwrap_or_default();
+                    let _ = back.push(&b[0]);
                     seen += 1;
                 }
             }
@@ -272,24 +272,24 @@ fn notify_decisions_follow_event_thresholds() {
     let mut back = BackRing::<u64, u64>::attach(bm, 0).unwrap();
     // req_event = 1 after init: the first request notifies, later ones
     // don't until the backend re-arms with its final check.
-    assert_eq!(front.push(&1), Ok(true));
-    assert_eq!(front.push(&2), Ok(false));
+    assert_eq!(front.push(&1).map(Notify::needed), Ok(true));
+    assert_eq!(front.push(&2).map(Notify::needed), Ok(false));
     assert_eq!(back.requests().unwrap().collect::<Vec<_>>(), [1, 2]);
     assert_eq!(back.final_check_for_requests(), Ok(false)); // req_event = 3
     front.produce(&3).unwrap();
     front.produce(&4).unwrap();
     // 3 lies in (2, 4].
-    assert!(front.publish());
+    assert!(front.publish().needed());
     // A final check with work pending does not re-arm.
     assert_eq!(back.final_check_for_requests(), Ok(true));
-    assert_eq!(front.push(&5), Ok(false));
+    assert_eq!(front.push(&5).map(Notify::needed), Ok(false));
     // The backend answers: the first response crosses rsp_event = 1.
     for _ in 0..3 {
         back.pop_request().unwrap().unwrap();
     }
     back.produce(&10).unwrap();
-    assert!(back.publish()); // rsp_event = 1 in (0, 1]
-    assert_eq!(back.push(&11), Ok(false));
+    assert!(back.publish().needed()); // rsp_event = 1 in (0, 1]
+    assert_eq!(back.push(&11).map(Notify::needed), Ok(false));
     assert_eq!(front.unconsumed_responses(), Ok(2));
     // Backend cannot answer more than it consumed.
     for v in [12, 13, 14] {
@@ -300,7 +300,7 @@ fn notify_decisions_follow_event_thresholds() {
     assert_eq!(front.responses().unwrap().len(), 2); // not consumed yet
     assert_eq!(front.responses().unwrap().collect::<Vec<_>>(), [10, 11]);
     assert_eq!(front.final_check_for_responses(), Ok(false)); // rsp_event = 3
-    assert!(back.publish());
+    assert!(back.publish().needed());
     assert_eq!(front.responses().unwrap().collect::<Vec<_>>(), [12, 13, 14]);
     assert_eq!(front.free_requests(), 256);
 }
@@ -315,7 +315,7 @@ fn full_ring_refuses() {
     }
     assert!(front.is_full());
     assert_eq!(front.produce(&blk_req(32)), Err(RingFull));
-    assert!(front.publish());
+    assert!(front.publish().needed());
 }
 
 #[test]
@@ -486,7 +486,7 @@ fn slot_rewritten_during_read_is_a_stable_copy() {
             let first = snap[0] <= snap[2];
             std::hint::black_box(());
             assert_eq!(first, snap[0] <= snap[2]);
-            back.push(&snap[1]).unwrap_or_default();
+            let _ = back.push(&snap[1]);
             let _ = front.pop_response().unwrap();
         }
         stop.store(true, Ordering::Relaxed);

@@ -7,7 +7,13 @@
 //! must not fault: every buffer is bounced through memory mmap'd from
 //! `/dev/xen/hypercall` (which the kernel keeps resident and lets Xen access),
 //! falling back to locked anonymous memory only when that node is absent, as
-//! libxencall does.
+//! libxencall does. Like libxencall, a [`Privcmd`] keeps a small cache of
+//! such buffers, so a hypercall costs no `mmap`/`munmap` (or `mlock`) once
+//! warm, at any nesting depth of [`Hypercall::with_buffer`].
+//!
+//! Errors keep who said them: what the kernel refused comes back as a
+//! [`PrivcmdError`] carrying the OS's `std::io::Error`, what Xen refused as
+//! Xen's [`Errno`].
 //!
 //! Beyond hypercalls: [`Privcmd::restrict`] limits a descriptor to one
 //! domain; [`Privcmd::map_foreign`] (`IOCTL_PRIVCMD_MMAPBATCH_V2`) and
@@ -15,13 +21,16 @@
 //! domain's memory into an owned [`ForeignMapping`]; [`sysfs::detect`] reads
 //! `/sys/hypervisor`.
 
+use core::cell::Cell;
 use core::fmt;
 use std::fs::{File, OpenOptions};
 use std::io;
 use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
+use std::vec::Vec;
 
-use crate::Hypercall;
+use crate::{Errno, Hypercall};
 
 mod foreign;
 pub mod sysfs;
@@ -111,12 +120,101 @@ impl core::error::Error for OpenError {
     }
 }
 
-/// An open `/dev/xen/privcmd`, with its hypercall-buffer source.
+/// A privcmd request the OS refused, or one refused before any system call.
+///
+/// The kernel's answer is kept as it came, a [`std::io::Error`], not
+/// reinterpreted: `ENOMEM` from `mmap` is not Xen running out of memory.
+/// Several privcmd ioctls do pass Xen's own error up as their errno (a failed
+/// `XENMEM_acquire_resource`, say); Xen's errno values are Linux's, so
+/// [`errno`](Self::errno) reads either as an [`Errno`] when a caller wants
+/// to compare with a hypercall's answer.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum PrivcmdError {
+    /// The request was invalid before reaching the kernel (no frames, more
+    /// than the ioctl can carry, a size that overflows).
+    InvalidArgument(&'static str),
+    /// The system call `call` (`ioctl(IOCTL_PRIVCMD_*)`, `mmap`, `mlock`)
+    /// failed with `source`.
+    Os {
+        /// The system call, for messages.
+        call: &'static str,
+        /// What the kernel said.
+        source: io::Error,
+    },
+}
+
+impl PrivcmdError {
+    /// The error of the system call just made, from `errno`.
+    pub(crate) fn last_os(call: &'static str) -> Self {
+        PrivcmdError::Os {
+            call,
+            source: io::Error::last_os_error(),
+        }
+    }
+
+    /// The raw OS errno, if the kernel refused.
+    pub fn raw_os_error(&self) -> Option<i32> {
+        match self {
+            PrivcmdError::Os { source, .. } => source.raw_os_error(),
+            PrivcmdError::InvalidArgument(_) => None,
+        }
+    }
+
+    /// The errno as an [`Errno`]: the kernel's (Xen's values are Linux's,
+    /// and privcmd passes Xen's own up unchanged), `EINVAL` for an invalid
+    /// argument, `EIO` for an OS error without an errno.
+    pub fn errno(&self) -> Errno {
+        match self {
+            PrivcmdError::InvalidArgument(_) => Errno::EINVAL,
+            PrivcmdError::Os { .. } => Errno::new(self.raw_os_error().unwrap_or(libc::EIO)),
+        }
+    }
+}
+
+impl fmt::Display for PrivcmdError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PrivcmdError::InvalidArgument(what) => write!(f, "invalid privcmd request: {what}"),
+            PrivcmdError::Os { call, source } => write!(f, "{call} failed: {source}"),
+        }
+    }
+}
+
+impl core::error::Error for PrivcmdError {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        match self {
+            PrivcmdError::Os { source, .. } => Some(source),
+            PrivcmdError::InvalidArgument(_) => None,
+        }
+    }
+}
+
+impl From<PrivcmdError> for io::Error {
+    fn from(e: PrivcmdError) -> Self {
+        match e {
+            PrivcmdError::Os { source, .. } => source,
+            PrivcmdError::InvalidArgument(what) => {
+                io::Error::new(io::ErrorKind::InvalidInput, what)
+            }
+        }
+    }
+}
+
+/// Buffers up to this size are cached for reuse.
+const CACHED_BUF_MAX: usize = 4 * 4096;
+/// At most this many buffers are cached (one per nesting level in use, in
+/// practice: libxencall keeps four).
+const CACHED_BUFS: usize = 4;
+
+/// An open `/dev/xen/privcmd`, with its hypercall-buffer source and cache.
 #[derive(Debug)]
 pub struct Privcmd {
     privcmd: File,
     /// `/dev/xen/hypercall`, or `None` to use locked anonymous memory.
     bufdev: Option<File>,
+    /// Free hypercall buffers, kept mapped (and locked) for the next call.
+    cache: Mutex<Vec<HypercallBuf>>,
 }
 
 impl Privcmd {
@@ -145,7 +243,11 @@ impl Privcmd {
             Err(e) if e.kind() == io::ErrorKind::NotFound => None,
             Err(e) => return Err(OpenError::new(hypercall, e)),
         };
-        Ok(Self { privcmd, bufdev })
+        Ok(Self {
+            privcmd,
+            bufdev,
+            cache: Mutex::new(Vec::new()),
+        })
     }
 
     /// True when buffers come from `/dev/xen/hypercall` (false: the locked
@@ -158,14 +260,56 @@ impl Privcmd {
     pub fn file(&self) -> &File {
         &self.privcmd
     }
+
+    /// A hypercall buffer of at least `bytes` bytes: a cached one if one is
+    /// large enough, else a fresh mapping.
+    fn take_buffer(&self, bytes: usize) -> io::Result<HypercallBuf> {
+        let mut cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(i) = cache.iter().position(|b| b.len >= bytes) {
+            return Ok(cache.swap_remove(i));
+        }
+        drop(cache);
+        HypercallBuf::new(self.bufdev.as_ref(), bytes)
+    }
+
+    /// Returns a buffer to the cache (or unmaps it, if large or the cache
+    /// is full).
+    fn give_buffer(&self, buf: HypercallBuf) {
+        if buf.len > CACHED_BUF_MAX {
+            return;
+        }
+        let mut cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
+        if cache.len() < CACHED_BUFS {
+            cache.push(buf);
+        }
+    }
+
+    /// Number of hypercall buffers cached (for tests and diagnostics).
+    pub fn cached_buffers(&self) -> usize {
+        self.cache
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
+    }
+}
+
+std::thread_local! {
+    /// While this thread runs the closure of a [`Hypercall::with_buffer`]
+    /// whose buffer could not be had: the OS's errno. privcmd hypercalls
+    /// made meanwhile fail with it instead of handing Xen a bad address.
+    static BUFFER_FAILURE: Cell<i32> = const { Cell::new(0) };
 }
 
 /// A page-granular mapping Xen may access during a hypercall.
+#[derive(Debug)]
 struct HypercallBuf {
     ptr: *mut u8,
     len: usize,
     locked: bool,
 }
+
+// SAFETY: the mapping is owned by this value and not tied to a thread.
+unsafe impl Send for HypercallBuf {}
 
 impl HypercallBuf {
     fn new(dev: Option<&File>, bytes: usize) -> io::Result<Self> {
@@ -227,6 +371,10 @@ impl Drop for HypercallBuf {
 // copies it back afterwards.
 unsafe impl Hypercall for Privcmd {
     unsafe fn hypercall5(&self, op: u32, args: [u64; 5]) -> isize {
+        let failed = BUFFER_FAILURE.with(Cell::get);
+        if failed != 0 {
+            return -(failed as isize);
+        }
         let mut call = PrivcmdHypercall {
             op: u64::from(op),
             arg: args,
@@ -250,16 +398,35 @@ unsafe impl Hypercall for Privcmd {
         }
     }
 
+    /// Bounces `buf` through a cached hypercall buffer (mapping one only
+    /// when the cache has none large enough).
+    ///
+    /// If no hypercall-safe memory can be had, `f` still runs (the trait
+    /// returns what `f` does), with address 0, and every privcmd hypercall
+    /// this thread makes inside it fails with the OS's error (`-ENOMEM`,
+    /// say) without reaching Xen: the caller sees the real cause, not the
+    /// `EFAULT` a bad address would earn.
     fn with_buffer<R>(&self, buf: &mut [u8], f: impl FnOnce(u64) -> R) -> R {
-        let mut hbuf = match HypercallBuf::new(self.bufdev.as_ref(), buf.len()) {
+        let mut hbuf = match self.take_buffer(buf.len()) {
             Ok(b) => b,
-            // No hypercall-safe memory: hand Xen an address it cannot use, so
-            // the hypercall fails with EFAULT rather than touching the heap.
-            Err(_) => return f(0),
+            Err(e) => {
+                let errno = e.raw_os_error().unwrap_or(libc::ENOMEM);
+                let outer = BUFFER_FAILURE.with(|c| c.replace(errno));
+                // Restores the outer state even if `f` unwinds.
+                struct Restore(i32);
+                impl Drop for Restore {
+                    fn drop(&mut self) {
+                        BUFFER_FAILURE.with(|c| c.set(self.0));
+                    }
+                }
+                let _restore = Restore(outer);
+                return f(0);
+            }
         };
         hbuf.bytes()[..buf.len()].copy_from_slice(buf);
         let r = f(hbuf.ptr as usize as u64);
         buf.copy_from_slice(&hbuf.bytes()[..buf.len()]);
+        self.give_buffer(hbuf);
         r
     }
 }
@@ -274,6 +441,85 @@ mod tests {
         // _IOC(_IOC_NONE, 'P', 0, sizeof(struct privcmd_hypercall) == 48)
         assert_eq!(core::mem::size_of::<PrivcmdHypercall>(), 48);
         assert_eq!(IOCTL_PRIVCMD_HYPERCALL, 0x0030_5000);
+    }
+
+    /// `/dev/null` as privcmd: every ioctl fails with `ENOTTY`.
+    fn null_privcmd(hypercall: &str) -> Privcmd {
+        Privcmd::open_paths(Path::new("/dev/null"), Path::new(hypercall)).unwrap()
+    }
+
+    #[test]
+    fn locked_buffers_are_cached_and_bounce_contents() {
+        let pc = null_privcmd("/nonexistent/hypercall");
+        assert!(!pc.uses_hypercall_device());
+        let mut a = [7u8; 100];
+        let (outer, inner) = pc.with_buffer(&mut a, |outer| {
+            let mut b = [9u8; 4097];
+            let inner = pc.with_buffer(&mut b, |inner| {
+                // SAFETY: `inner` is the live bounce buffer of `b`.
+                unsafe { *(inner as usize as *mut u8) = 1 };
+                inner
+            });
+            assert_eq!(b[0], 1, "written back");
+            (outer, inner)
+        });
+        assert_eq!(a, [7; 100]);
+        assert_ne!(outer, inner);
+        assert_eq!(pc.cached_buffers(), 2);
+        // The cached buffers serve the next calls, at any nesting depth.
+        let again = pc.with_buffer(&mut [0u8; 4097], |x| x);
+        assert_eq!(again, inner);
+        assert_eq!(pc.cached_buffers(), 2);
+        // Large buffers are not kept.
+        pc.with_buffer(&mut std::vec![0u8; CACHED_BUF_MAX + 1], |_| ());
+        assert_eq!(pc.cached_buffers(), 2);
+    }
+
+    #[test]
+    fn failed_buffer_fails_hypercalls_with_the_os_error() {
+        // `/dev/null` cannot be mapped: every buffer fails with ENODEV.
+        let pc = null_privcmd("/dev/null");
+        assert!(pc.uses_hypercall_device());
+        // SAFETY: the ioctl on /dev/null never reaches Xen.
+        let plain = unsafe { pc.hypercall5(17, [0; 5]) };
+        assert_eq!(plain, -(libc::ENOTTY as isize));
+        let mut buf = [0u8; 8];
+        let (addr, inside, nested) = pc.with_buffer(&mut buf, |addr| {
+            // SAFETY: refused before any ioctl.
+            let inside = unsafe { pc.hypercall5(17, [0, addr, 0, 0, 0]) };
+            let nested = pc.with_buffer(&mut [0u8; 8], |a| {
+                // SAFETY: as above.
+                unsafe { pc.hypercall5(17, [0, a, 0, 0, 0]) }
+            });
+            (addr, inside, nested)
+        });
+        assert_eq!(addr, 0);
+        assert_eq!(inside, -(libc::ENODEV as isize));
+        assert_eq!(nested, -(libc::ENODEV as isize));
+        // Outside the scope, hypercalls are issued again.
+        // SAFETY: as above.
+        let after = unsafe { pc.hypercall5(17, [0; 5]) };
+        assert_eq!(after, -(libc::ENOTTY as isize));
+        assert_eq!(pc.cached_buffers(), 0);
+    }
+
+    #[test]
+    fn privcmd_errors_keep_the_os_error() {
+        let e = null_privcmd("/nonexistent")
+            .restrict(xen_abi::DomId::DOM0)
+            .unwrap_err();
+        assert_eq!(e.raw_os_error(), Some(libc::ENOTTY));
+        assert_eq!(e.errno(), Errno::new(libc::ENOTTY));
+        let s = e.to_string();
+        assert!(s.contains("IOCTL_PRIVCMD_RESTRICT"), "{s}");
+        assert!(core::error::Error::source(&e).is_some());
+        let io: io::Error = e.into();
+        assert_eq!(io.raw_os_error(), Some(libc::ENOTTY));
+        let none = null_privcmd("/nonexistent")
+            .map_foreign(xen_abi::DomId::DOM0, &[], foreign::Access::ReadOnly)
+            .unwrap_err();
+        assert!(matches!(none, PrivcmdError::InvalidArgument(_)));
+        assert_eq!((none.raw_os_error(), none.errno()), (None, Errno::EINVAL));
     }
 
     #[test]

@@ -76,19 +76,21 @@ impl<'a, H: RingHooks> RingClient<'a, H> {
     fn pump(&self, inner: &mut Inner<'a>) -> Result<bool> {
         inner.session.check()?;
         let mut buf = [0u8; 1024];
-        let n = match inner.ring.read(&mut buf) {
-            Ok(n) => n,
+        let got = match inner.ring.read(&mut buf) {
+            Ok(t) => t,
             Err(b) => {
                 let e = Error::BadRingIndex(b);
                 inner.session.fail(&e);
                 return Err(e);
             }
         };
-        if n == 0 {
+        if got.is_empty() {
             return Ok(false);
         }
-        self.hooks.notify();
-        inner.session.feed(&buf[..n])?;
+        if got.notify().needed() {
+            self.hooks.notify();
+        }
+        inner.session.feed(&buf[..got.len()])?;
         Ok(true)
     }
 
@@ -111,16 +113,18 @@ impl<'a, H: RingHooks> RingClient<'a, H> {
         let mut at = 0;
         while at < bytes.len() {
             match inner.ring.write(&bytes[at..]) {
-                Ok(0) => {
+                Ok(t) if t.is_empty() => {
                     // Full: drain replies (xenstored may be blocked on
                     // them), then wait for room.
                     if !self.pump(&mut inner)? {
                         self.hooks.wait();
                     }
                 }
-                Ok(n) => {
-                    at += n;
-                    self.hooks.notify();
+                Ok(t) => {
+                    at += t.len();
+                    if t.notify().needed() {
+                        self.hooks.notify();
+                    }
                 }
                 Err(b) => {
                     let e = Error::BadRingIndex(b);

@@ -125,13 +125,15 @@ pub fn console_write(hc: &impl Hypercall, mut bytes: &[u8]) {
     let mut idle = 0;
     while !bytes.is_empty() && idle < 1000 {
         match ring.write(bytes) {
-            Ok(0) => {
+            Ok(t) if t.is_empty() => {
                 idle += 1;
                 let _ = sched::yield_now(hc);
             }
-            Ok(n) => {
-                bytes = &bytes[n..];
-                let _ = event_channel::send(hc, *port);
+            Ok(t) => {
+                bytes = &bytes[t.len()..];
+                if t.notify().needed() {
+                    let _ = event_channel::send(hc, *port);
+                }
             }
             Err(_) => return,
         }

@@ -5,9 +5,11 @@
 //! it makes, whatever the platform); the harness fails a run whose checks do
 //! not add up to the plan.
 
-use core::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+use core::mem::offset_of;
+use core::ptr::NonNull;
 
-use xen_abi::xen::SharedInfo;
+use xen_abi::io::shm::{Ordering, SharedMem};
+use xen_abi::xen::{SharedInfo, VcpuInfo, VcpuTimeInfo};
 use xen_hypercall::Hypercall;
 
 use crate::{println, Tester};
@@ -64,82 +66,80 @@ struct Page([u8; 4096]);
 #[unsafe(no_mangle)]
 static mut SHARED_INFO_PAGE: Page = Page([0; 4096]);
 
-/// The shared_info page, touched only through atomics (Xen writes it).
+/// The shared_info page (Xen writes it), touched only through [`SharedMem`].
 #[derive(Debug, Clone, Copy)]
-pub struct SharedInfoPage(*mut u8);
+pub struct SharedInfoPage(SharedMem<'static>);
+
+/// Byte offset of the 64-bit word of a 2-level bitmap holding `port`, and
+/// the port's bit in it.
+fn bit_of(bitmap: usize, port: u32) -> (usize, u64) {
+    (bitmap + (port as usize / 64) * 8, 1 << (port % 64))
+}
+
+const PENDING: usize = offset_of!(SharedInfo, evtchn_pending);
+const MASK: usize = offset_of!(SharedInfo, evtchn_mask);
+const VCPU0: usize = offset_of!(SharedInfo, vcpu_info);
 
 impl SharedInfoPage {
-    fn word(&self, offset: usize) -> &AtomicU64 {
-        // SAFETY: `offset` is an 8-aligned offset inside the mapped page,
-        // which stays mapped for the kernel's lifetime; Xen accesses it
-        // atomically too.
-        unsafe { AtomicU64::from_ptr(self.0.add(offset).cast()) }
+    /// The whole page.
+    pub fn mem(&self) -> SharedMem<'static> {
+        self.0
     }
 
-    fn byte(&self, offset: usize) -> &AtomicU8 {
-        // SAFETY: as `word`, for a byte inside the page.
-        unsafe { AtomicU8::from_ptr(self.0.add(offset)) }
-    }
-
-    fn pending_offset(port: u32) -> usize {
-        core::mem::offset_of!(SharedInfo, evtchn_pending) + (port as usize / 64) * 8
-    }
-
-    fn mask_offset(port: u32) -> usize {
-        core::mem::offset_of!(SharedInfo, evtchn_mask) + (port as usize / 64) * 8
+    /// Whether bit `port` of the bitmap at `bitmap` is set (an offset past
+    /// the page reads as clear).
+    fn test(&self, bitmap: usize, port: u32) -> bool {
+        let (off, bit) = bit_of(bitmap, port);
+        self.0
+            .load_u64(off, Ordering::SeqCst)
+            .is_ok_and(|w| w & bit != 0)
     }
 
     /// Is `port` pending (2-level ABI)?
     pub fn pending(&self, port: u32) -> bool {
-        self.word(Self::pending_offset(port)).load(Ordering::SeqCst) & (1 << (port % 64)) != 0
+        self.test(PENDING, port)
     }
 
     /// Clears `port`'s pending bit.
     pub fn clear_pending(&self, port: u32) {
-        self.word(Self::pending_offset(port))
-            .fetch_and(!(1 << (port % 64)), Ordering::SeqCst);
+        let (off, bit) = bit_of(PENDING, port);
+        let _ = self.0.fetch_and_u64(off, !bit, Ordering::SeqCst);
     }
 
     /// Is `port` masked?
     pub fn masked(&self, port: u32) -> bool {
-        self.word(Self::mask_offset(port)).load(Ordering::SeqCst) & (1 << (port % 64)) != 0
+        self.test(MASK, port)
     }
 
     /// Masks `port`.
     pub fn mask(&self, port: u32) {
-        self.word(Self::mask_offset(port))
-            .fetch_or(1 << (port % 64), Ordering::SeqCst);
+        let (off, bit) = bit_of(MASK, port);
+        let _ = self.0.fetch_or_u64(off, bit, Ordering::SeqCst);
     }
 
-    /// vCPU 0's `evtchn_upcall_mask`.
-    pub fn upcall_mask(&self) -> &AtomicU8 {
-        self.byte(
-            core::mem::offset_of!(SharedInfo, vcpu_info)
-                + core::mem::offset_of!(xen_abi::xen::VcpuInfo, evtchn_upcall_mask),
-        )
+    /// Sets vCPU 0's `evtchn_upcall_mask`.
+    pub fn set_upcall_mask(&self, masked: bool) {
+        let off = VCPU0 + offset_of!(VcpuInfo, evtchn_upcall_mask);
+        let _ = self.0.store_u8(off, u8::from(masked), Ordering::SeqCst);
     }
 
     /// vCPU 0's `evtchn_upcall_pending`.
-    pub fn upcall_pending(&self) -> &AtomicU8 {
-        self.byte(
-            core::mem::offset_of!(SharedInfo, vcpu_info)
-                + core::mem::offset_of!(xen_abi::xen::VcpuInfo, evtchn_upcall_pending),
-        )
+    pub fn upcall_pending(&self) -> bool {
+        let off = VCPU0 + offset_of!(VcpuInfo, evtchn_upcall_pending);
+        self.0.load_u8(off, Ordering::SeqCst).is_ok_and(|b| b != 0)
     }
 
     /// `wc_version` (wall-clock version counter).
     pub fn wc_version(&self) -> u32 {
-        let off = core::mem::offset_of!(SharedInfo, wc_version);
-        (self.word(off & !7).load(Ordering::SeqCst) >> ((off % 8) * 8)) as u32
+        let off = offset_of!(SharedInfo, wc_version);
+        self.0.load_u32(off, Ordering::SeqCst).unwrap_or(0)
     }
 
     /// vCPU 0's `vcpu_time_info.system_time` (ns since boot, as of the last
     /// update).
     pub fn system_time(&self) -> u64 {
-        let off = core::mem::offset_of!(SharedInfo, vcpu_info)
-            + core::mem::offset_of!(xen_abi::xen::VcpuInfo, time)
-            + core::mem::offset_of!(xen_abi::xen::VcpuTimeInfo, system_time);
-        self.word(off).load(Ordering::SeqCst)
+        let off = VCPU0 + offset_of!(VcpuInfo, time) + offset_of!(VcpuTimeInfo, system_time);
+        self.0.load_u64(off, Ordering::SeqCst).unwrap_or(0)
     }
 }
 
@@ -168,11 +168,17 @@ fn map_shared_info(hc: &impl Hypercall, platform: Platform) -> Result<SharedInfo
             })
         }
     };
-    if ret == 0 {
-        Ok(SharedInfoPage(va))
-    } else {
-        Err(ret)
+    if ret != 0 {
+        return Err(ret);
     }
+    let va = NonNull::new(va).ok_or(ret)?;
+    // SAFETY: our page-aligned static page, now Xen's shared_info frame,
+    // stays mapped for the kernel's lifetime and is only reached through
+    // this handle (atomics); Xen writes it concurrently, which `SharedMem`
+    // tolerates.
+    unsafe { SharedMem::new(va, 4096) }
+        .map(SharedInfoPage)
+        .map_err(|_| ret)
 }
 
 /// Runs every check; true when all passed.
@@ -207,7 +213,7 @@ pub fn run(hc: &impl Hypercall, platform: Platform) -> bool {
     let shared = shared.ok();
     if let Some(s) = &shared {
         // No upcall handler is installed: keep events from being delivered.
-        s.upcall_mask().store(1, Ordering::SeqCst);
+        s.set_upcall_mask(true);
     }
     let cx = Ctx {
         hc,

@@ -40,14 +40,14 @@ fuzz_target!(|data: &[u8]| {
     while let Some(op) = ops.next() {
         let len = usize::from(ops.next().unwrap_or(0)) * 16;
         let r = match op % 9 {
-            0 => xf.write(&buf[..len]).map(|n| n <= 1024),
-            1 => xf.read(&mut buf[..len]).map(|n| n <= 1024),
-            2 => xb.write(&buf[..len]).map(|n| n <= 1024),
-            3 => xb.read(&mut buf[..len]).map(|n| n <= 1024),
-            4 => cf.write(&buf[..len]).map(|n| n <= 2048),
-            5 => cf.read(&mut buf[..len]).map(|n| n <= 1024),
-            6 => cb.write(&buf[..len]).map(|n| n <= 1024),
-            7 => cb.read(&mut buf[..len]).map(|n| n <= 2048),
+            0 => xf.write(&buf[..len]).map(|n| n.len() <= 1024),
+            1 => xf.read(&mut buf[..len]).map(|n| n.len() <= 1024),
+            2 => xb.write(&buf[..len]).map(|n| n.len() <= 1024),
+            3 => xb.read(&mut buf[..len]).map(|n| n.len() <= 1024),
+            4 => cf.write(&buf[..len]).map(|n| n.len() <= 2048),
+            5 => cf.read(&mut buf[..len]).map(|n| n.len() <= 1024),
+            6 => cb.write(&buf[..len]).map(|n| n.len() <= 1024),
+            7 => cb.read(&mut buf[..len]).map(|n| n.len() <= 2048),
             _ => {
                 let idx = 512 + usize::from(ops.next().unwrap_or(0)) % 262;
                 let v = u32::from_le_bytes([

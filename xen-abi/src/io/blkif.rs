@@ -13,7 +13,7 @@ use core::fmt;
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
 
 use crate::grant_table::GrantRef;
-use crate::io::ring::{self, RingIdx, PAGE_SIZE};
+use crate::io::ring::{self, PAGE_SIZE};
 
 /// A virtual device handle (`blkif_vdev_t`).
 #[doc(alias = "blkif_vdev_t")]
@@ -458,52 +458,12 @@ impl SringEntry {
     }
 }
 
-/// The shared block ring as C declares it (`struct blkif_sring`): the
-/// [`ring::SringHeader`] fields, then `ring[1]`.
-///
-/// The real ring continues past this one-slot declaration to the end of the
-/// shared page: [`Sring::ENTRIES_PER_PAGE`] slots in a 4 KiB page, or
-/// [`ring::ring_size`] for larger rings.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout)]
-#[repr(C)]
-#[doc(alias = "blkif_sring")]
-#[doc(alias = "blkif_sring_t")]
-pub struct Sring {
-    /// Requests produced so far.
-    pub req_prod: RingIdx,
-    /// The backend wants an event when `req_prod` passes this.
-    pub req_event: RingIdx,
-    /// Responses produced so far.
-    pub rsp_prod: RingIdx,
-    /// The frontend wants an event when `rsp_prod` passes this.
-    pub rsp_event: RingIdx,
-    /// Private area (C union `pvt`).
-    pub pvt: [u8; 4],
-    /// Reserved (C `__pad`).
-    #[doc(alias = "__pad")]
-    pub pad: [u8; 44],
-    /// The first slot (C `ring[1]`, variable-length).
-    pub ring: [SringEntry; 1],
-}
-assert_layout!(Sring, size = 176, align = 8, {
-    req_prod: 0,
-    req_event: 4,
-    rsp_prod: 8,
-    rsp_event: 12,
-    pvt: 16,
-    pad: 20,
-    ring: 64,
-});
-
-impl Sring {
-    /// Slots of a one-page (4 KiB) block ring: 32.
-    pub const ENTRIES_PER_PAGE: u32 =
-        ring::ring_size(PAGE_SIZE, core::mem::size_of::<SringEntry>());
-
-    /// A copy of the header fields.
-    pub fn header(&self) -> ring::SringHeader {
-        ring::read_prefix(self.as_bytes())
-    }
+ring::sring! {
+    /// The shared block ring as C declares it (`struct blkif_sring`): the
+    /// [`ring::SringHeader`] fields, then `ring[1]`.
+    #[doc(alias = "blkif_sring")]
+    #[doc(alias = "blkif_sring_t")]
+    pub struct Sring([SringEntry; 1]), size = 176, align = 8, entries = 32;
 }
 
 #[cfg(test)]

@@ -23,16 +23,18 @@
 //!
 //! ```
 //! use xen_abi::io::byte_ring::{XenstoreBack, XenstoreFront};
-//! use xen_abi::io::ring::SharedMem;
+//! use xen_abi::io::shm::SharedMem;
 //! # fn main() -> Result<(), Box<dyn core::error::Error>> {
 //! let mut page = vec![0u64; 512];
 //! let ptr = core::ptr::NonNull::from(&mut page[..]).cast::<u8>();
 //! // SAFETY: `page` outlives both handles and is only accessed through them.
 //! let (a, b) = unsafe { (SharedMem::new(ptr, 4096)?, SharedMem::new(ptr, 4096)?) };
 //! let (mut guest, mut store) = (XenstoreFront::attach(a)?, XenstoreBack::attach(b)?);
-//! assert_eq!(guest.write(b"hello")?, 5);
+//! let sent = guest.write(b"hello")?;
+//! assert_eq!(sent.len(), 5);
+//! assert!(sent.notify().needed()); // then send xenstored an event
 //! let mut buf = [0; 16];
-//! assert_eq!(store.read(&mut buf)?, 5);
+//! assert_eq!(store.read(&mut buf)?.len(), 5);
 //! assert_eq!(&buf[..5], b"hello");
 //! # Ok(()) }
 //! ```
@@ -41,7 +43,8 @@ use core::fmt;
 use core::mem::{offset_of, size_of};
 
 use super::console::Interface;
-use super::ring::shm::{Ordering, SharedMem};
+use super::ring::Notify;
+use super::shm::{Ordering, SharedMem};
 use super::xs_wire::DomainInterface;
 use crate::{Error, Result};
 
@@ -72,6 +75,35 @@ impl fmt::Display for BadIndex {
 }
 
 impl core::error::Error for BadIndex {}
+
+/// What one byte-ring [`read`](XenstoreFront::read) or
+/// [`write`](XenstoreFront::write) moved: the number of bytes, and with it
+/// the obligation to notify the peer when anything moved (it may be waiting
+/// for data, or for room).
+///
+/// It cannot be dropped by accident, not even through `?`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[must_use = "use `len()`, and notify the peer when `notify()` says so"]
+pub struct Transfer(usize);
+
+impl Transfer {
+    /// The number of bytes moved (0: the ring was full, or empty).
+    #[must_use]
+    pub const fn len(self) -> usize {
+        self.0
+    }
+
+    /// True when nothing moved.
+    #[must_use]
+    pub const fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// Whether the peer must now be sent an event: whenever anything moved.
+    pub const fn notify(self) -> Notify {
+        Notify::new(self.0 != 0)
+    }
+}
 
 /// Where one direction's ring lives in its page.
 #[derive(Clone, Copy, Debug)]
@@ -136,8 +168,8 @@ impl<'a> Duplex<'a> {
                 actual: mem.len(),
             });
         }
-        let tx_prod = mem.load_u32(tx.prod, Ordering::Relaxed);
-        let rx_cons = mem.load_u32(rx.cons, Ordering::Relaxed);
+        let tx_prod = mem.load32(tx.prod, Ordering::Relaxed);
+        let rx_cons = mem.load32(rx.cons, Ordering::Relaxed);
         Ok(Self {
             mem,
             tx,
@@ -149,7 +181,7 @@ impl<'a> Duplex<'a> {
 
     fn readable(&self) -> Result<(RingIdx, u32), BadIndex> {
         // Acquire: the bytes are read after the index.
-        let prod = self.mem.load_u32(self.rx.prod, Ordering::Acquire);
+        let prod = self.mem.load32(self.rx.prod, Ordering::Acquire);
         let avail = prod.wrapping_sub(self.rx_cons);
         if avail > self.rx.size {
             return Err(BadIndex {
@@ -163,7 +195,7 @@ impl<'a> Duplex<'a> {
 
     fn writable(&self) -> Result<u32, BadIndex> {
         // Acquire: our bytes are written after the peer's reads finished.
-        let cons = self.mem.load_u32(self.tx.cons, Ordering::Acquire);
+        let cons = self.mem.load32(self.tx.cons, Ordering::Acquire);
         let used = self.tx_prod.wrapping_sub(cons);
         if used > self.tx.size {
             return Err(BadIndex {
@@ -175,42 +207,42 @@ impl<'a> Duplex<'a> {
         Ok(self.tx.size - used)
     }
 
-    fn read(&mut self, buf: &mut [u8]) -> Result<usize, BadIndex> {
+    fn read(&mut self, buf: &mut [u8]) -> Result<Transfer, BadIndex> {
         let (_, avail) = self.readable()?;
         let n = buf.len().min(avail as usize);
         if n == 0 {
-            return Ok(0);
+            return Ok(Transfer(0));
         }
         let size = self.rx.size as usize;
         let start = self.rx_cons as usize & (size - 1);
         let first = n.min(size - start);
         let (a, b) = buf[..n].split_at_mut(first);
-        self.mem.copy_out(self.rx.data + start, a);
-        self.mem.copy_out(self.rx.data, b);
+        self.mem.copy_out_masked(self.rx.data + start, a);
+        self.mem.copy_out_masked(self.rx.data, b);
         self.rx_cons = self.rx_cons.wrapping_add(n as u32);
         // Release: the bytes were copied before the peer may reuse them.
         self.mem
-            .store_u32(self.rx.cons, self.rx_cons, Ordering::Release);
-        Ok(n)
+            .store32(self.rx.cons, self.rx_cons, Ordering::Release);
+        Ok(Transfer(n))
     }
 
-    fn write(&mut self, buf: &[u8]) -> Result<usize, BadIndex> {
+    fn write(&mut self, buf: &[u8]) -> Result<Transfer, BadIndex> {
         let free = self.writable()?;
         let n = buf.len().min(free as usize);
         if n == 0 {
-            return Ok(0);
+            return Ok(Transfer(0));
         }
         let size = self.tx.size as usize;
         let start = self.tx_prod as usize & (size - 1);
         let first = n.min(size - start);
         let (a, b) = buf[..n].split_at(first);
-        self.mem.copy_in(self.tx.data + start, a);
-        self.mem.copy_in(self.tx.data, b);
+        self.mem.copy_in_masked(self.tx.data + start, a);
+        self.mem.copy_in_masked(self.tx.data, b);
         self.tx_prod = self.tx_prod.wrapping_add(n as u32);
         // Release: the peer sees the bytes before the index.
         self.mem
-            .store_u32(self.tx.prod, self.tx_prod, Ordering::Release);
-        Ok(n)
+            .store32(self.tx.prod, self.tx_prod, Ordering::Release);
+        Ok(Transfer(n))
     }
 }
 
@@ -235,24 +267,25 @@ macro_rules! byte_ring_end {
             }
 
             #[doc = concat!("Copies as much of `buf` as fits into the `", $txname, "` ring;")]
-            /// returns the number of bytes written (0 when the ring is full).
-            /// Notify the peer when it is not 0.
+            /// returns the number of bytes written (0 when the ring is full)
+            /// and whether to notify the peer (whenever it is not 0).
             ///
             /// # Errors
             ///
             /// [`BadIndex`] if the peer's consumer index is inconsistent.
-            pub fn write(&mut self, buf: &[u8]) -> Result<usize, BadIndex> {
+            pub fn write(&mut self, buf: &[u8]) -> Result<Transfer, BadIndex> {
                 self.0.write(buf)
             }
 
             #[doc = concat!("Copies up to `buf.len()` bytes out of the `", $rxname, "` ring;")]
-            /// returns the number of bytes read (0 when the ring is empty).
-            /// Notify the peer when it is not 0 (room was freed).
+            /// returns the number of bytes read (0 when the ring is empty)
+            /// and whether to notify the peer (whenever it is not 0: room
+            /// was freed).
             ///
             /// # Errors
             ///
             /// [`BadIndex`] if the peer's producer index is inconsistent.
-            pub fn read(&mut self, buf: &mut [u8]) -> Result<usize, BadIndex> {
+            pub fn read(&mut self, buf: &mut [u8]) -> Result<Transfer, BadIndex> {
                 self.0.read(buf)
             }
 

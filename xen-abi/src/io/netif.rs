@@ -18,7 +18,7 @@ use core::fmt;
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
 
 use crate::grant_table::GrantRef;
-use crate::io::ring::{self, RingIdx, PAGE_SIZE};
+use crate::io::ring;
 
 /// The minimum number of slots (requests plus extra infos) a backend must
 /// accept for one packet.
@@ -376,51 +376,12 @@ impl CtrlSringEntry {
     }
 }
 
-/// The shared control ring as C declares it (`struct xen_netif_ctrl_sring`):
-/// the [`ring::SringHeader`] fields, then `ring[1]`.
-///
-/// The real ring continues to the end of the shared page:
-/// [`CtrlSring::ENTRIES_PER_PAGE`] slots in 4 KiB.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout)]
-#[repr(C)]
-#[doc(alias = "xen_netif_ctrl_sring")]
-#[doc(alias = "xen_netif_ctrl_sring_t")]
-pub struct CtrlSring {
-    /// Requests produced so far.
-    pub req_prod: RingIdx,
-    /// The backend wants an event when `req_prod` passes this.
-    pub req_event: RingIdx,
-    /// Responses produced so far.
-    pub rsp_prod: RingIdx,
-    /// The frontend wants an event when `rsp_prod` passes this.
-    pub rsp_event: RingIdx,
-    /// Private area (C union `pvt`).
-    pub pvt: [u8; 4],
-    /// Reserved (C `__pad`).
-    #[doc(alias = "__pad")]
-    pub pad: [u8; 44],
-    /// The first slot (C `ring[1]`, variable-length).
-    pub ring: [CtrlSringEntry; 1],
-}
-assert_layout!(CtrlSring, size = 80, align = 4, {
-    req_prod: 0,
-    req_event: 4,
-    rsp_prod: 8,
-    rsp_event: 12,
-    pvt: 16,
-    pad: 20,
-    ring: 64,
-});
-
-impl CtrlSring {
-    /// Slots of a one-page (4 KiB) control ring: 128.
-    pub const ENTRIES_PER_PAGE: u32 =
-        ring::ring_size(PAGE_SIZE, core::mem::size_of::<CtrlSringEntry>());
-
-    /// A copy of the header fields.
-    pub fn header(&self) -> ring::SringHeader {
-        ring::read_prefix(self.as_bytes())
-    }
+ring::sring! {
+    /// The shared control ring as C declares it (`struct xen_netif_ctrl_sring`):
+    /// the [`ring::SringHeader`] fields, then `ring[1]`.
+    #[doc(alias = "xen_netif_ctrl_sring")]
+    #[doc(alias = "xen_netif_ctrl_sring_t")]
+    pub struct CtrlSring([CtrlSringEntry; 1]), size = 80, align = 4, entries = 128;
 }
 
 // ---------------------------------------------------------------------------
@@ -936,51 +897,12 @@ impl TxSringEntry {
     }
 }
 
-/// The shared transmit ring as C declares it (`struct netif_tx_sring`): the
-/// [`ring::SringHeader`] fields, then `ring[1]`.
-///
-/// The real ring continues to the end of the shared page:
-/// [`TxSring::ENTRIES_PER_PAGE`] slots in 4 KiB.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout)]
-#[repr(C)]
-#[doc(alias = "netif_tx_sring")]
-#[doc(alias = "netif_tx_sring_t")]
-pub struct TxSring {
-    /// Requests produced so far.
-    pub req_prod: RingIdx,
-    /// The backend wants an event when `req_prod` passes this.
-    pub req_event: RingIdx,
-    /// Responses produced so far.
-    pub rsp_prod: RingIdx,
-    /// The frontend wants an event when `rsp_prod` passes this.
-    pub rsp_event: RingIdx,
-    /// Private area (C union `pvt`; netif's `smartpoll_active` is byte 0).
-    pub pvt: [u8; 4],
-    /// Reserved (C `__pad`).
-    #[doc(alias = "__pad")]
-    pub pad: [u8; 44],
-    /// The first slot (C `ring[1]`, variable-length).
-    pub ring: [TxSringEntry; 1],
-}
-assert_layout!(TxSring, size = 76, align = 4, {
-    req_prod: 0,
-    req_event: 4,
-    rsp_prod: 8,
-    rsp_event: 12,
-    pvt: 16,
-    pad: 20,
-    ring: 64,
-});
-
-impl TxSring {
-    /// Slots of a one-page (4 KiB) transmit ring: 256.
-    pub const ENTRIES_PER_PAGE: u32 =
-        ring::ring_size(PAGE_SIZE, core::mem::size_of::<TxSringEntry>());
-
-    /// A copy of the header fields.
-    pub fn header(&self) -> ring::SringHeader {
-        ring::read_prefix(self.as_bytes())
-    }
+ring::sring! {
+    /// The shared transmit ring as C declares it (`struct netif_tx_sring`): the
+    /// [`ring::SringHeader`] fields, then `ring[1]`.
+    #[doc(alias = "netif_tx_sring")]
+    #[doc(alias = "netif_tx_sring_t")]
+    pub struct TxSring([TxSringEntry; 1]), size = 76, align = 4, entries = 256;
 }
 
 /// One slot of the receive ring (`union netif_rx_sring_entry`): an
@@ -1032,51 +954,12 @@ impl RxSringEntry {
     }
 }
 
-/// The shared receive ring as C declares it (`struct netif_rx_sring`): the
-/// [`ring::SringHeader`] fields, then `ring[1]`.
-///
-/// The real ring continues to the end of the shared page:
-/// [`RxSring::ENTRIES_PER_PAGE`] slots in 4 KiB.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout)]
-#[repr(C)]
-#[doc(alias = "netif_rx_sring")]
-#[doc(alias = "netif_rx_sring_t")]
-pub struct RxSring {
-    /// Requests produced so far.
-    pub req_prod: RingIdx,
-    /// The backend wants an event when `req_prod` passes this.
-    pub req_event: RingIdx,
-    /// Responses produced so far.
-    pub rsp_prod: RingIdx,
-    /// The frontend wants an event when `rsp_prod` passes this.
-    pub rsp_event: RingIdx,
-    /// Private area (C union `pvt`; netif's `smartpoll_active` is byte 0).
-    pub pvt: [u8; 4],
-    /// Reserved (C `__pad`).
-    #[doc(alias = "__pad")]
-    pub pad: [u8; 44],
-    /// The first slot (C `ring[1]`, variable-length).
-    pub ring: [RxSringEntry; 1],
-}
-assert_layout!(RxSring, size = 72, align = 4, {
-    req_prod: 0,
-    req_event: 4,
-    rsp_prod: 8,
-    rsp_event: 12,
-    pvt: 16,
-    pad: 20,
-    ring: 64,
-});
-
-impl RxSring {
-    /// Slots of a one-page (4 KiB) receive ring: 256.
-    pub const ENTRIES_PER_PAGE: u32 =
-        ring::ring_size(PAGE_SIZE, core::mem::size_of::<RxSringEntry>());
-
-    /// A copy of the header fields.
-    pub fn header(&self) -> ring::SringHeader {
-        ring::read_prefix(self.as_bytes())
-    }
+ring::sring! {
+    /// The shared receive ring as C declares it (`struct netif_rx_sring`): the
+    /// [`ring::SringHeader`] fields, then `ring[1]`.
+    #[doc(alias = "netif_rx_sring")]
+    #[doc(alias = "netif_rx_sring_t")]
+    pub struct RxSring([RxSringEntry; 1]), size = 72, align = 4, entries = 256;
 }
 
 #[cfg(test)]

@@ -35,14 +35,9 @@ use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
 
 use crate::io::{blkif, netif};
 
-pub(crate) mod shm;
 mod typed;
 
-pub use shm::SharedMem;
-
-/// The alignment [`SharedMem`] requires of its region (shared pages are
-/// page-aligned, so this only rejects mistakes).
-pub const SHARED_MEM_ALIGN: usize = 8;
+pub use super::shm::{SharedMem, SHARED_MEM_ALIGN};
 pub use typed::{entry_size, BackRing, Batch, FrontRing, ProdOverflow, RingFull};
 
 /// The frontend of a block ring (`blkif_front_ring`).
@@ -85,6 +80,50 @@ const _: () = {
             == size_of::<netif::CtrlSringEntry>()
     );
 };
+
+/// Whether the peer must now be sent an event (on the ring's event
+/// channel): the answer of every call that publishes to a shared ring
+/// ([`FrontRing::publish`], [`BackRing::push`], the byte rings' writes and
+/// reads, ...).
+///
+/// It cannot be dropped by accident: ignoring it is a lost wake-up, a peer
+/// asleep with work pending. Test it with [`needed`](Self::needed); several
+/// decisions combine with `|`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[must_use = "send the peer an event when `needed()` says so"]
+pub struct Notify(bool);
+
+impl Notify {
+    /// No event is needed.
+    pub const NOT_NEEDED: Self = Self(false);
+    /// An event is needed.
+    pub const NEEDED: Self = Self(true);
+
+    /// The decision `needed`.
+    pub const fn new(needed: bool) -> Self {
+        Self(needed)
+    }
+
+    /// True when the peer must be notified now.
+    #[must_use]
+    pub const fn needed(self) -> bool {
+        self.0
+    }
+}
+
+impl core::ops::BitOr for Notify {
+    type Output = Self;
+
+    fn bitor(self, rhs: Self) -> Self {
+        Self(self.0 | rhs.0)
+    }
+}
+
+impl core::ops::BitOrAssign for Notify {
+    fn bitor_assign(&mut self, rhs: Self) {
+        self.0 |= rhs.0;
+    }
+}
 
 /// A free-running ring index (`RING_IDX`, a C `unsigned int`).
 #[doc(alias = "RING_IDX")]
@@ -135,6 +174,83 @@ assert_layout!(SringHeader, size = 64, align = 4, {
     pvt: 16,
     pad: 20,
 });
+
+/// Declares a protocol's `struct name_sring` (C `DEFINE_RING_TYPES`): the
+/// [`SringHeader`] fields, then the one-slot `ring[1]` of `$entry`, with its
+/// layout asserted, `ENTRIES_PER_PAGE` (checked against the number given)
+/// and `header()`.
+///
+/// The invocation reads like the struct it declares, and the layout proof
+/// (`cargo xtask layout`) reads it as one: the first `doc(alias)` is the C
+/// name, and the fields are the ones written out below.
+macro_rules! sring {
+    (
+        $(#[$attr:meta])*
+        $vis:vis struct $name:ident([$entry:ty; 1]), size = $size:literal, align = $align:literal,
+        entries = $entries:literal;
+    ) => {
+        $(#[$attr])*
+        ///
+        /// The real ring continues past this one-slot declaration to the end
+        #[doc = concat!("of the shared page: [`", stringify!($name), "::ENTRIES_PER_PAGE`] = ", $entries)]
+        /// slots in 4 KiB, or [`ring_size`](crate::io::ring::ring_size) for
+        /// larger rings.
+        #[derive(
+            Clone,
+            Copy,
+            Debug,
+            PartialEq,
+            Eq,
+            ::zerocopy::FromBytes,
+            ::zerocopy::IntoBytes,
+            ::zerocopy::Immutable,
+            ::zerocopy::KnownLayout,
+        )]
+        #[repr(C)]
+        $vis struct $name {
+            /// Requests produced so far.
+            $vis req_prod: $crate::io::ring::RingIdx,
+            /// The backend wants an event when `req_prod` passes this.
+            $vis req_event: $crate::io::ring::RingIdx,
+            /// Responses produced so far.
+            $vis rsp_prod: $crate::io::ring::RingIdx,
+            /// The frontend wants an event when `rsp_prod` passes this.
+            $vis rsp_event: $crate::io::ring::RingIdx,
+            /// Private area (C union `pvt`; netif's `smartpoll_active` is
+            /// byte 0).
+            $vis pvt: [u8; 4],
+            /// Reserved (C `__pad`).
+            #[doc(alias = "__pad")]
+            $vis pad: [u8; 44],
+            /// The first slot (C `ring[1]`, variable-length).
+            $vis ring: [$entry; 1],
+        }
+        assert_layout!($name, size = $size, align = $align, {
+            req_prod: 0,
+            req_event: 4,
+            rsp_prod: 8,
+            rsp_event: 12,
+            pvt: 16,
+            pad: 20,
+            ring: 64,
+        });
+
+        impl $name {
+            #[doc = concat!("Slots of a one-page (4 KiB) ring: ", $entries, ".")]
+            pub const ENTRIES_PER_PAGE: u32 = $crate::io::ring::ring_size(
+                $crate::io::ring::PAGE_SIZE,
+                ::core::mem::size_of::<$entry>(),
+            );
+
+            /// A copy of the header fields.
+            pub fn header(&self) -> $crate::io::ring::SringHeader {
+                $crate::io::ring::read_prefix(::zerocopy::IntoBytes::as_bytes(self))
+            }
+        }
+        const _: () = assert!($name::ENTRIES_PER_PAGE == $entries);
+    };
+}
+pub(crate) use sring;
 
 /// The number of slots of a shared ring of `page_bytes` bytes whose slots
 /// (the `name_sring_entry` union) are `entry_bytes` long, as C's

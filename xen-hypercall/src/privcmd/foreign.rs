@@ -6,18 +6,21 @@
 //!
 //! Both ioctls populate a mapping of the privcmd file made just for them: the
 //! kernel refuses any other range. The memory belongs to another domain,
-//! which may write it at any time, so it is only touched through volatile
-//! accessors and never handed out as a Rust reference.
+//! which may write it at any time, so it is only touched through xen-abi's
+//! [`SharedMem`] (atomic accesses, bounds-checked) and never handed out as a
+//! Rust reference.
 
 use core::fmt;
+use core::ops::{Bound, RangeBounds};
 use core::ptr::NonNull;
 use std::os::fd::AsRawFd;
 use std::vec::Vec;
 
+use xen_abi::io::shm::{ReadOnly, SharedMem, SHARED_MEM_ALIGN};
 use xen_abi::xen::XenPfn;
 use xen_abi::DomId;
 
-use super::{ioc, Privcmd, IOC_NONE};
+use super::{ioc, Privcmd, PrivcmdError, IOC_NONE};
 use crate::memory::Resource;
 use crate::Errno;
 
@@ -102,7 +105,7 @@ impl Access {
     }
 }
 
-/// Why an access to a [`ForeignMapping`] was refused.
+/// Why a [`SharedMem`] handle on a [`ForeignMapping`] was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum AccessError {
@@ -115,14 +118,14 @@ pub enum AccessError {
         /// The mapping's length.
         mapping_len: usize,
     },
-    /// The offset is not aligned for the access width.
+    /// The range does not start at a multiple of [`SHARED_MEM_ALIGN`].
     Misaligned {
         /// The requested offset.
         offset: usize,
         /// The alignment the access needs.
         align: usize,
     },
-    /// The page holding the offset failed to map (touching it would raise
+    /// A page in the range failed to map (touching it would raise
     /// `SIGBUS`).
     FrameNotMapped {
         /// Index of the page in the mapping.
@@ -130,7 +133,7 @@ pub enum AccessError {
         /// Xen's (or the kernel's) reason.
         errno: Errno,
     },
-    /// A write to a read-only mapping.
+    /// A read-write handle on a read-only mapping.
     ReadOnly,
 }
 
@@ -161,9 +164,12 @@ impl core::error::Error for AccessError {}
 /// Memory of another domain (or of Xen), mapped through privcmd; unmapped
 /// when dropped.
 ///
-/// Pages whose frame failed to map are remembered: accessors refuse them
-/// instead of faulting. Every access is volatile, since the owner may change
+/// Pages whose frame failed to map are remembered: [`shared_mem`]
+/// refuses them instead of faulting. Every access goes through a
+/// [`SharedMem`] handle (atomic, bounds-checked), since the owner may change
 /// the memory at any time.
+///
+/// [`shared_mem`]: ForeignMapping::shared_mem
 pub struct ForeignMapping {
     ptr: NonNull<u8>,
     len: usize,
@@ -175,6 +181,9 @@ pub struct ForeignMapping {
 // SAFETY: the mapping is plain memory owned by this value; nothing in it is
 // tied to the creating thread.
 unsafe impl Send for ForeignMapping {}
+// SAFETY: `&ForeignMapping` reaches the memory only through `SharedMem`
+// handles, whose every access is atomic; the rest is immutable.
+unsafe impl Sync for ForeignMapping {}
 
 impl fmt::Debug for ForeignMapping {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -189,11 +198,15 @@ impl fmt::Debug for ForeignMapping {
 
 impl ForeignMapping {
     /// A fresh privcmd mapping of `pages` pages for an ioctl to populate.
-    fn reserve(privcmd: &Privcmd, pages: usize, access: Access) -> Result<Self, Errno> {
+    fn reserve(privcmd: &Privcmd, pages: usize, access: Access) -> Result<Self, PrivcmdError> {
         if pages == 0 {
-            return Err(Errno::EINVAL);
+            return Err(PrivcmdError::InvalidArgument("a mapping of no pages"));
         }
-        let len = pages.checked_mul(PAGE_SIZE).ok_or(Errno::EINVAL)?;
+        let len = pages
+            .checked_mul(PAGE_SIZE)
+            .ok_or(PrivcmdError::InvalidArgument(
+                "a mapping larger than memory",
+            ))?;
         // SAFETY: a new shared mapping of the privcmd file; no existing memory
         // is affected. The kernel leaves it unpopulated until an ioctl fills it.
         let p = unsafe {
@@ -207,9 +220,12 @@ impl ForeignMapping {
             )
         };
         if p == libc::MAP_FAILED {
-            return Err(last_errno());
+            return Err(PrivcmdError::last_os("mmap of /dev/xen/privcmd"));
         }
-        let ptr = NonNull::new(p.cast::<u8>()).ok_or(Errno::ENOMEM)?;
+        let ptr = NonNull::new(p.cast::<u8>()).ok_or(PrivcmdError::Os {
+            call: "mmap of /dev/xen/privcmd",
+            source: std::io::Error::from_raw_os_error(libc::ENOMEM),
+        })?;
         Ok(Self {
             ptr,
             len,
@@ -256,8 +272,8 @@ impl ForeignMapping {
             .filter_map(|(i, e)| e.map(|e| (i, e)))
     }
 
-    /// Checks `offset..offset + len` for an access of alignment `align`.
-    fn check(&self, offset: usize, len: usize, align: usize) -> Result<(), AccessError> {
+    /// Checks `offset..offset + len` for a handle starting at `offset`.
+    fn check(&self, offset: usize, len: usize) -> Result<(), AccessError> {
         let end = offset.checked_add(len).filter(|&e| e <= self.len);
         if end.is_none() {
             return Err(AccessError::OutOfBounds {
@@ -266,8 +282,11 @@ impl ForeignMapping {
                 mapping_len: self.len,
             });
         }
-        if offset % align != 0 {
-            return Err(AccessError::Misaligned { offset, align });
+        if offset % SHARED_MEM_ALIGN != 0 {
+            return Err(AccessError::Misaligned {
+                offset,
+                align: SHARED_MEM_ALIGN,
+            });
         }
         if len == 0 {
             return Ok(());
@@ -279,78 +298,92 @@ impl ForeignMapping {
         }
     }
 
-    /// Copies `out.len()` bytes from `offset` (volatile reads).
-    ///
-    /// # Errors
-    /// [`AccessError`] for a range outside the mapping or on an unmapped page.
-    pub fn read_into(&self, offset: usize, out: &mut [u8]) -> Result<(), AccessError> {
-        self.check(offset, out.len(), 1)?;
-        for (i, b) in out.iter_mut().enumerate() {
-            // SAFETY: `check` proved `offset + i` lies in a mapped page of this
-            // mapping, which lives as long as `self`.
-            *b = unsafe { self.ptr.as_ptr().add(offset + i).read_volatile() };
-        }
-        Ok(())
-    }
-
-    /// Reads the naturally aligned `u64` at `offset` (one volatile load).
-    ///
-    /// # Errors
-    /// [`AccessError`] for a misaligned offset, a range outside the mapping
-    /// or an unmapped page.
-    pub fn read_u64(&self, offset: usize) -> Result<u64, AccessError> {
-        self.check(offset, 8, 8)?;
-        // SAFETY: `check` proved the aligned 8 bytes lie in a mapped page.
-        Ok(unsafe { self.ptr.as_ptr().add(offset).cast::<u64>().read_volatile() })
-    }
-
-    /// Reads the naturally aligned `u32` at `offset` (one volatile load).
-    ///
-    /// # Errors
-    /// As [`ForeignMapping::read_u64`].
-    pub fn read_u32(&self, offset: usize) -> Result<u32, AccessError> {
-        self.check(offset, 4, 4)?;
-        // SAFETY: `check` proved the aligned 4 bytes lie in a mapped page.
-        Ok(unsafe { self.ptr.as_ptr().add(offset).cast::<u32>().read_volatile() })
-    }
-
-    /// Copies `data` to `offset` (volatile writes).
-    ///
-    /// # Errors
-    /// [`AccessError::ReadOnly`] for a read-only mapping, else as
-    /// [`ForeignMapping::read_into`].
-    pub fn write_from(&self, offset: usize, data: &[u8]) -> Result<(), AccessError> {
-        if self.access != Access::ReadWrite {
-            return Err(AccessError::ReadOnly);
-        }
-        self.check(offset, data.len(), 1)?;
-        for (i, b) in data.iter().enumerate() {
-            // SAFETY: `check` proved `offset + i` lies in a mapped page of a
-            // writable mapping.
-            unsafe { self.ptr.as_ptr().add(offset + i).write_volatile(*b) };
-        }
-        Ok(())
-    }
-
-    /// Writes the naturally aligned `u64` at `offset` (one volatile store).
-    ///
-    /// # Errors
-    /// As [`ForeignMapping::write_from`], plus misalignment.
-    pub fn write_u64(&self, offset: usize, value: u64) -> Result<(), AccessError> {
-        if self.access != Access::ReadWrite {
-            return Err(AccessError::ReadOnly);
-        }
-        self.check(offset, 8, 8)?;
-        // SAFETY: `check` proved the aligned 8 bytes lie in a mapped page of a
-        // writable mapping.
-        unsafe {
-            self.ptr
-                .as_ptr()
-                .add(offset)
-                .cast::<u64>()
-                .write_volatile(value)
+    /// The bytes of `range` as an `(offset, len)` pair, checked.
+    fn span(&self, range: impl RangeBounds<usize>) -> Result<(usize, usize), AccessError> {
+        let start = match range.start_bound() {
+            Bound::Included(&s) => s,
+            Bound::Excluded(&s) => s.saturating_add(1),
+            Bound::Unbounded => 0,
         };
-        Ok(())
+        let end = match range.end_bound() {
+            Bound::Included(&e) => e.saturating_add(1),
+            Bound::Excluded(&e) => e,
+            Bound::Unbounded => self.len,
+        };
+        let len = end.checked_sub(start).ok_or(AccessError::OutOfBounds {
+            offset: start,
+            len: 0,
+            mapping_len: self.len,
+        })?;
+        self.check(start, len)?;
+        Ok((start, len))
+    }
+
+    /// The bytes `range` of a read-write mapping (`..` for all of it) as
+    /// [`SharedMem`]: the one way to load, store, copy and do atomic
+    /// read-modify-writes on the other domain's memory. Offsets in the handle
+    /// count from the start of `range`.
+    ///
+    /// ```no_run
+    /// # use xen_hypercall::privcmd::{Access, Privcmd};
+    /// # use xen_abi::{io::shm::Ordering, DomId};
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let pc = Privcmd::open()?;
+    /// let map = pc.map_foreign(DomId::new(1)?, &[0x1234], Access::ReadWrite)?;
+    /// let mem = map.shared_mem(..)?;
+    /// mem.fetch_or_u64(0, 1, Ordering::SeqCst)?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// [`AccessError::ReadOnly`] for a read-only mapping (use
+    /// [`shared_mem_read_only`](Self::shared_mem_read_only));
+    /// [`AccessError::OutOfBounds`] for a range beyond the mapping;
+    /// [`AccessError::Misaligned`] unless the range starts at a multiple of
+    /// [`SHARED_MEM_ALIGN`]; [`AccessError::FrameNotMapped`] if a page in
+    /// the range failed to map (touching it would raise `SIGBUS`).
+    pub fn shared_mem(&self, range: impl RangeBounds<usize>) -> Result<SharedMem<'_>, AccessError> {
+        if self.access != Access::ReadWrite {
+            return Err(AccessError::ReadOnly);
+        }
+        let (off, len) = self.span(range)?;
+        // SAFETY: `span` proved [off, off + len) lies in pages of this
+        // mapping that are populated, and `off` is SHARED_MEM_ALIGN-aligned
+        // (the mapping is page-aligned); the mapping is readable and writable
+        // (ReadWrite) and stays mapped while `self` is borrowed (Drop unmaps
+        // it). This type touches it only through such handles, all atomic.
+        let mem = unsafe { SharedMem::new(self.at(off), len) };
+        mem.map_err(|_| AccessError::Misaligned {
+            offset: off,
+            align: SHARED_MEM_ALIGN,
+        })
+    }
+
+    /// The bytes `range` of the mapping (read-only or read-write; `..` for
+    /// all of it) as a read-only [`SharedMem`]: loads and copies only.
+    ///
+    /// # Errors
+    /// As [`shared_mem`](Self::shared_mem), without
+    /// [`AccessError::ReadOnly`].
+    pub fn shared_mem_read_only(
+        &self,
+        range: impl RangeBounds<usize>,
+    ) -> Result<SharedMem<'_, ReadOnly>, AccessError> {
+        let (off, len) = self.span(range)?;
+        // SAFETY: as in `shared_mem`; every mapping is at least readable.
+        let mem = unsafe { SharedMem::new_read_only(self.at(off), len) };
+        mem.map_err(|_| AccessError::Misaligned {
+            offset: off,
+            align: SHARED_MEM_ALIGN,
+        })
+    }
+
+    /// The address `off` bytes into the mapping (`off <= len`).
+    fn at(&self, off: usize) -> NonNull<u8> {
+        debug_assert!(off <= self.len);
+        // SAFETY: `off` lies within (or one past) our mapping, so the
+        // address is in bounds and, like the base, not null.
+        unsafe { NonNull::new_unchecked(self.ptr.as_ptr().add(off)) }
     }
 }
 
@@ -362,14 +395,6 @@ impl Drop for ForeignMapping {
     }
 }
 
-fn last_errno() -> Errno {
-    Errno::new(
-        std::io::Error::last_os_error()
-            .raw_os_error()
-            .unwrap_or(libc::EIO),
-    )
-}
-
 impl Privcmd {
     /// Limits this file descriptor to hypercalls and mappings that target
     /// `domid` (`IOCTL_PRIVCMD_RESTRICT`). Irreversible: afterwards
@@ -378,10 +403,10 @@ impl Privcmd {
     /// too. Restricting again to the same domain succeeds; to another fails.
     ///
     /// # Errors
-    /// `EINVAL` if already restricted to another domain; `ENOTTY` from a
-    /// kernel without the ioctl.
+    /// The kernel's error: `EINVAL` if already restricted to another domain;
+    /// `ENOTTY` from a kernel without the ioctl.
     #[doc(alias = "IOCTL_PRIVCMD_RESTRICT")]
-    pub fn restrict(&self, domid: DomId) -> Result<(), Errno> {
+    pub fn restrict(&self, domid: DomId) -> Result<(), PrivcmdError> {
         let mut dom = domid;
         // SAFETY: IOCTL_PRIVCMD_RESTRICT reads one `domid_t`, which `dom` is.
         let r = unsafe {
@@ -392,7 +417,7 @@ impl Privcmd {
             )
         };
         if r < 0 {
-            Err(last_errno())
+            Err(PrivcmdError::last_os("ioctl(IOCTL_PRIVCMD_RESTRICT)"))
         } else {
             Ok(())
         }
@@ -406,8 +431,9 @@ impl Privcmd {
     /// unmapped and its reason is in [`ForeignMapping::page_error`].
     ///
     /// # Errors
-    /// `EINVAL` for no frames; the kernel's errno when the ioctl fails as a
-    /// whole (`EPERM` when restricted to another domain, `EFAULT`, ...).
+    /// [`PrivcmdError::InvalidArgument`] for no frames (or more than 2^32);
+    /// the kernel's error when the `mmap` or the ioctl fails as a whole
+    /// (`EPERM` when restricted to another domain, `EFAULT`, ...).
     #[doc(alias = "IOCTL_PRIVCMD_MMAPBATCH_V2")]
     #[doc(alias = "xenforeignmemory_map")]
     pub fn map_foreign(
@@ -415,11 +441,13 @@ impl Privcmd {
         dom: DomId,
         frames: &[XenPfn],
         access: Access,
-    ) -> Result<ForeignMapping, Errno> {
+    ) -> Result<ForeignMapping, PrivcmdError> {
+        let num = u32::try_from(frames.len())
+            .map_err(|_| PrivcmdError::InvalidArgument("more than 2^32 frames"))?;
         let mut map = ForeignMapping::reserve(self, frames.len(), access)?;
         let mut errs = std::vec![0i32; frames.len()];
         let mut arg = PrivcmdMmapBatchV2 {
-            num: u32::try_from(frames.len()).map_err(|_| Errno::EINVAL)?,
+            num,
             dom: dom.get(),
             _pad: 0,
             addr: map.ptr.as_ptr() as usize as u64,
@@ -439,8 +467,8 @@ impl Privcmd {
         // ENOENT as a whole means "some frames are paged out": the per-frame
         // codes say which; anything else fails the call.
         if r < 0 {
-            let e = last_errno();
-            if e != Errno::ENOENT {
+            let e = PrivcmdError::last_os("ioctl(IOCTL_PRIVCMD_MMAPBATCH_V2)");
+            if e.raw_os_error() != Some(libc::ENOENT) {
                 return Err(e);
             }
         }
@@ -454,10 +482,11 @@ impl Privcmd {
     /// no mapping).
     ///
     /// # Errors
-    /// Xen's errno: `EPERM` for the caller's own domain, `ESRCH` for no such
-    /// domain, `EINVAL`/`EOPNOTSUPP` for an unknown type or id.
+    /// The kernel's error, which passes Xen's up ([`PrivcmdError::errno`]):
+    /// `EPERM` for the caller's own domain, `ESRCH` for no such domain,
+    /// `EINVAL`/`EOPNOTSUPP` for an unknown type or id.
     #[doc(alias = "IOCTL_PRIVCMD_MMAP_RESOURCE")]
-    pub fn resource_size(&self, res: Resource) -> Result<u64, Errno> {
+    pub fn resource_size(&self, res: Resource) -> Result<u64, PrivcmdError> {
         let mut arg = PrivcmdMmapResource {
             dom: res.domid.get(),
             kind: u32::from(res.kind),
@@ -481,7 +510,7 @@ impl Privcmd {
         first: u32,
         pages: usize,
         access: Access,
-    ) -> Result<ForeignMapping, Errno> {
+    ) -> Result<ForeignMapping, PrivcmdError> {
         let map = ForeignMapping::reserve(self, pages, access)?;
         let mut arg = PrivcmdMmapResource {
             dom: res.domid.get(),
@@ -496,7 +525,7 @@ impl Privcmd {
         Ok(map)
     }
 
-    fn mmap_resource_ioctl(&self, arg: &mut PrivcmdMmapResource) -> Result<(), Errno> {
+    fn mmap_resource_ioctl(&self, arg: &mut PrivcmdMmapResource) -> Result<(), PrivcmdError> {
         // SAFETY: `arg` is a `privcmd_mmap_resource`; its address is 0 (a
         // size query) or our fresh privcmd mapping of exactly `num` pages.
         let r = unsafe {
@@ -507,7 +536,7 @@ impl Privcmd {
             )
         };
         if r < 0 {
-            Err(last_errno())
+            Err(PrivcmdError::last_os("ioctl(IOCTL_PRIVCMD_MMAP_RESOURCE)"))
         } else {
             Ok(())
         }
@@ -544,7 +573,8 @@ mod tests {
     }
 
     #[test]
-    fn accessors_check_bounds_alignment_and_failed_pages() {
+    fn shared_mem_checks_bounds_alignment_failed_pages_and_access() {
+        use xen_abi::io::shm::Ordering::Relaxed;
         // An anonymous stand-in for a two-page mapping whose second page
         // failed to map.
         // SAFETY: a fresh private anonymous mapping.
@@ -565,40 +595,47 @@ mod tests {
             access: Access::ReadWrite,
             errors: std::vec![None, Some(Errno::EINVAL)],
         };
-        map.write_u64(8, 0x1122_3344_5566_7788).unwrap();
-        assert_eq!(map.read_u64(8), Ok(0x1122_3344_5566_7788));
-        assert_eq!(map.read_u32(12), Ok(0x1122_3344));
+        let page0 = map.shared_mem(..PAGE_SIZE).unwrap();
+        page0.store_u64(8, 0x1122_3344_5566_7788, Relaxed).unwrap();
+        assert_eq!(page0.load_u64(8, Relaxed), Ok(0x1122_3344_5566_7788));
+        assert_eq!(page0.load_u32(12, Relaxed), Ok(0x1122_3344));
+        let tail = map.shared_mem_read_only(8..16).unwrap();
+        assert_eq!(tail.read::<u64>(0), Ok(0x1122_3344_5566_7788));
         assert_eq!(
-            map.read_u64(4),
-            Err(AccessError::Misaligned {
+            map.shared_mem(4..8).unwrap_err(),
+            AccessError::Misaligned {
                 offset: 4,
-                align: 8
-            })
+                align: SHARED_MEM_ALIGN
+            }
         );
         assert_eq!(
-            map.read_u64(PAGE_SIZE),
-            Err(AccessError::FrameNotMapped {
+            map.shared_mem(..).unwrap_err(),
+            AccessError::FrameNotMapped {
                 page: 1,
                 errno: Errno::EINVAL
-            })
+            }
         );
-        let mut buf = [0u8; 16];
         assert!(matches!(
-            map.read_into(PAGE_SIZE - 8, &mut buf),
+            map.shared_mem_read_only(PAGE_SIZE - 8..=PAGE_SIZE),
             Err(AccessError::FrameNotMapped { page: 1, .. })
         ));
         assert!(matches!(
-            map.read_into(2 * PAGE_SIZE - 8, &mut buf),
+            map.shared_mem(PAGE_SIZE..3 * PAGE_SIZE),
             Err(AccessError::OutOfBounds { .. })
         ));
         assert!(matches!(
-            map.read_into(usize::MAX, &mut buf),
+            map.shared_mem(usize::MAX..),
+            Err(AccessError::OutOfBounds { .. })
+        ));
+        assert!(matches!(
+            map.shared_mem((Bound::Included(8), Bound::Excluded(4))),
             Err(AccessError::OutOfBounds { .. })
         ));
         assert_eq!(map.failed_pages().collect::<Vec<_>>(), [(1, Errno::EINVAL)]);
         let mut ro = map;
         ro.access = Access::ReadOnly;
-        assert_eq!(ro.write_u64(0, 1), Err(AccessError::ReadOnly));
+        assert_eq!(ro.shared_mem(..8).unwrap_err(), AccessError::ReadOnly);
+        assert!(ro.shared_mem_read_only(..8).is_ok());
         drop(ro); // unmaps the stand-in
     }
 }

@@ -168,6 +168,39 @@ impl Parse for BitflagsBody {
     }
 }
 
+/// The head of a `sring!` invocation (xen-abi's `io::ring::sring`, which
+/// declares a protocol's `struct name_sring`): outer attributes (the doc
+/// aliases name the C struct), then `vis struct Name(...)`.
+struct SringHead {
+    attrs: Vec<syn::Attribute>,
+    name: syn::Ident,
+}
+
+impl Parse for SringHead {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let attrs = input.call(syn::Attribute::parse_outer)?;
+        let _vis: syn::Visibility = input.parse()?;
+        let _: syn::Token![struct] = input.parse()?;
+        let name: syn::Ident = input.parse()?;
+        // The entry type, size, alignment and slot count: not fields.
+        let _: proc_macro2::TokenStream = input.parse()?;
+        Ok(SringHead { attrs, name })
+    }
+}
+
+/// The fields `sring!` declares, in order, with their field-level doc
+/// aliases (the macro's body in xen-abi's `io/ring.rs`; the layout check
+/// compiles `offset_of!` for each, so a drift fails loudly).
+const SRING_FIELDS: &[(&str, &[&str])] = &[
+    ("req_prod", &[]),
+    ("req_event", &[]),
+    ("rsp_prod", &[]),
+    ("rsp_event", &[]),
+    ("pvt", &[]),
+    ("pad", &["__pad"]),
+    ("ring", &[]),
+];
+
 struct Walker<'a> {
     out: &'a mut RustSide,
     file: String,
@@ -276,6 +309,36 @@ impl Walker<'_> {
                                 let path = format!("{module}::{}::{}", body.name, ident);
                                 self.push_const(path, ident, attrs, None, ident.span());
                             }
+                        }
+                    }
+                }
+                syn::Item::Macro(m)
+                    if m.mac
+                        .path
+                        .segments
+                        .last()
+                        .is_some_and(|s| s.ident == "sring") =>
+                {
+                    if let Ok(head) = m.mac.parse_body::<SringHead>() {
+                        if let Some(c_name) = doc_aliases(&head.attrs).into_iter().next() {
+                            let fields = SRING_FIELDS
+                                .iter()
+                                .map(|(name, aliases)| RustField {
+                                    name: name.to_string(),
+                                    c_names: std::iter::once(name)
+                                        .chain(aliases.iter())
+                                        .map(|n| n.to_string())
+                                        .collect(),
+                                    is_pad: false,
+                                })
+                                .collect();
+                            let location = self.location(head.name.span());
+                            self.out.records.push(RustRecord {
+                                path: format!("{module}::{}", head.name),
+                                c_name,
+                                fields,
+                                location,
+                            });
                         }
                     }
                 }

@@ -2,8 +2,9 @@
 //! Self-tests: vCPU operations (`VCPUOP_*`), the PV MMU hypercalls and
 //! multicalls.
 
-use core::ptr;
+use core::ptr::NonNull;
 
+use xen_abi::io::shm::{Ordering, SharedMem};
 use xen_abi::vcpu::{RunState, RunstateInfo, SingleshotFlags};
 use xen_abi::xen::{
     DomId, HypercallOp, MmuUpdate, MmuUpdateCmd, MmuextCmd, MmuextOp, UvmFlags, VcpuInfo,
@@ -13,9 +14,9 @@ use xen_abi::Errno;
 use xen_hypercall::mmu::{self, Incomplete};
 use xen_hypercall::multicall::Multicall;
 use xen_hypercall::{vcpu, Hypercall};
-use zerocopy::FromBytes;
+use zerocopy::{FromBytes, IntoBytes};
 
-use super::memory::{fill, frame_of, peek, pv_pfn, TestPage, PTE_RW};
+use super::memory::{fill, frame_of, page_mem, peek, pv_pfn, TestPage, PTE_RW};
 use super::{Ctx, Platform};
 use crate::{page_addr, Tester};
 
@@ -35,13 +36,23 @@ static mut MMU_PAGE_B: TestPage = TestPage::new();
 /// Where Xen maps the machine-to-physical table for 64-bit PV guests.
 const M2P_BASE: u64 = 0xffff_8000_0000_0000;
 
-/// A copy of a `T` at `va` (volatile reads: Xen writes it).
-fn snapshot<T: FromBytes>(va: u64) -> T {
-    let mut buf = [0u8; 4096];
-    for (i, b) in buf.iter_mut().enumerate().take(core::mem::size_of::<T>()) {
-        *b = peek(va, i);
-    }
-    T::read_from_prefix(&buf).map_or_else(|_| T::new_zeroed(), |(v, _)| v)
+/// A copy of a `T` at the start of test page `va` (Xen writes it).
+fn snapshot<T: FromBytes + IntoBytes>(va: u64) -> T {
+    page_mem(va).read(0).unwrap_or_else(|_| T::new_zeroed())
+}
+
+/// Entry `mfn` of the machine-to-physical table Xen maps read-only for PV
+/// guests at `M2P_BASE` (`u64::MAX` if unreadable).
+fn m2p_entry(mfn: u64) -> u64 {
+    let Some(p) = NonNull::new((M2P_BASE + mfn * 8) as *mut u8) else {
+        return u64::MAX;
+    };
+    // SAFETY: Xen keeps the M2P mapped read-only at M2P_BASE for as long as
+    // we run, and writes it only atomically.
+    let entry = unsafe { SharedMem::new_read_only(p, 8) };
+    entry
+        .and_then(|e| e.load_u64(0, Ordering::Relaxed))
+        .unwrap_or(u64::MAX)
 }
 
 /// Runs the group.
@@ -237,8 +248,7 @@ fn mmu_checks<H: Hypercall>(t: &mut Tester, cx: &Ctx<'_, H>) {
             let mut req = [MmuUpdate::new(MmuUpdateCmd::MACHPHYS_UPDATE, ma << 12, pfn)];
             // SAFETY: sets A's M2P entry to the value it already has.
             let r = unsafe { mmu::mmu_update(hc, &mut req, DomId::SELF) };
-            // SAFETY: Xen maps the M2P read-only for PV guests at M2P_BASE.
-            let m2p = unsafe { ptr::read_volatile((M2P_BASE as *const u64).add(ma as usize)) };
+            let m2p = m2p_entry(ma);
             t.check(
                 "mmu: mmu_update(MACHPHYS_UPDATE)",
                 r == Ok(1) && m2p == pfn,

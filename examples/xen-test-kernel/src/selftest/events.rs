@@ -7,9 +7,12 @@
 //! pending bits.
 
 use core::fmt::{self, Debug};
-use core::sync::atomic::{AtomicU32, Ordering};
+use core::mem::offset_of;
+use core::ptr::NonNull;
+use core::sync::atomic::AtomicU32;
 
 use xen_abi::event_channel::{fifo, ChannelState, EvtchnPort, FifoControlBlock, Status};
+use xen_abi::io::shm::{Ordering, SharedMem};
 use xen_abi::xen::{DomId, Gfn, Virq};
 use xen_abi::Errno;
 use xen_hypercall::event_channel as evtchn;
@@ -352,6 +355,13 @@ const ZERO: AtomicU32 = AtomicU32::new(0);
 static CONTROL_PAGE: Page = Page([ZERO; 1024]);
 static EVENT_ARRAY: Page = Page([ZERO; 1024]);
 
+/// One of the pages handed to Xen, as shared memory.
+fn page_mem(page: &'static Page) -> SharedMem<'static> {
+    // SAFETY: a static, page-aligned page of atomics: always mapped, and
+    // only ever accessed atomically (here, through the handle, and by Xen).
+    unsafe { SharedMem::new(NonNull::from(page).cast(), 4096) }.expect("a page-aligned page")
+}
+
 /// The frame Xen knows one of our pages by: its gfn on PVH, and on PV
 /// (not translated, so Xen's "gfn" is the machine frame) its mfn.
 fn gfn_of(platform: Platform, page: &Page) -> Gfn {
@@ -406,17 +416,23 @@ fn fifo_checks<H: Hypercall>(t: &mut Tester, cx: &Ctx<'_, H>, a: EvtchnPort) {
     // queueing it at the default priority (behind the timer VIRQ, pending
     // since the switch). With a on queue 3, sending to a makes it the head
     // of queue 3.
-    let word = |p: EvtchnPort| EVENT_ARRAY.0[p.get() as usize % 1024].load(Ordering::SeqCst);
+    let (words, blk) = (page_mem(&EVENT_ARRAY), page_mem(&CONTROL_PAGE));
+    let word = |p: EvtchnPort| {
+        let off = p.get() as usize % 1024 * 4;
+        words.load_u32(off, Ordering::SeqCst).unwrap_or(0)
+    };
     let head = |q: u32| {
-        let off = core::mem::offset_of!(FifoControlBlock, head) / 4 + q as usize;
-        CONTROL_PAGE.0[off].load(Ordering::SeqCst)
+        let off = offset_of!(FifoControlBlock, head) + q as usize * 4;
+        blk.load_u32(off, Ordering::SeqCst).unwrap_or(0)
     };
     let b = evtchn::bind_interdomain(hc, me, a);
     let prio = evtchn::set_priority(hc, a, 3);
     let b = b.unwrap_or(BOGUS);
     let sent = evtchn::send(hc, b);
     let (wa, wb) = (word(a), word(b));
-    let ready = CONTROL_PAGE.0[0].load(Ordering::SeqCst);
+    let ready = blk
+        .load_u32(offset_of!(FifoControlBlock, ready), Ordering::SeqCst)
+        .unwrap_or(0);
     let queued = 1 << fifo::PENDING | 1 << fifo::LINKED;
     let dflt = fifo::PRIORITY_DEFAULT;
     t.check(

@@ -2,20 +2,21 @@
 //! Self-tests: grant tables (`GNTTABOP_*`), including a grant to ourselves
 //! that Xen copies from.
 
-use core::ptr;
-use core::sync::atomic::{fence, Ordering};
+use core::mem::offset_of;
 
 use xen_abi::grant_table::{
     CacheFlush, CacheFlushOp, CopyPtr, GntCopyFlags, GntMapFlags, GrantCopy, GrantEntryFlags,
-    GrantHandle, GrantRef, GrantStatus, MapGrantRef, SwapGrantRef, Transfer, UnmapGrantRef,
+    GrantEntryV1, GrantHandle, GrantRef, GrantStatus, MapGrantRef, SwapGrantRef, Transfer,
+    UnmapGrantRef,
 };
+use xen_abi::io::shm::Ordering;
 use xen_abi::memory::map_space;
 use xen_abi::xen::{DomId, UvmFlags};
 use xen_abi::Errno;
 use xen_hypercall::grant_table::{self as gnttab, GrantError};
 use xen_hypercall::{memory, mmu, Hypercall};
 
-use super::memory::{fill, frame_of, peek, TestPage, PTE_RW};
+use super::memory::{fill, frame_of, page_mem, peek, TestPage, PTE_RW};
 use super::{Ctx, Platform};
 use crate::{page_addr, Tester};
 
@@ -35,30 +36,43 @@ static mut STATUS_PAGE: TestPage = TestPage::new();
 /// The reference of our self-grant (past the reserved ones).
 const SELF_REF: u32 = 10;
 
-/// Writes v1 entry `r` of the mapped table: domid and frame, then flags.
+/// Byte offset of v1 entry `r` in the mapped table frame.
+fn entry_at(r: u32) -> usize {
+    r as usize * core::mem::size_of::<GrantEntryV1>()
+}
+
+/// Writes v1 entry `r` of the mapped table: domid and frame, then flags
+/// with release ordering (Xen must see a valid entry once the flags say so).
 fn write_entry(table: u64, r: u32, flags: GrantEntryFlags, domid: DomId, frame: u32) {
-    let e = (table + u64::from(r) * 8) as *mut u8;
-    // SAFETY: `e` is entry `r` of our mapped grant-table frame (512 v1
-    // entries); Xen reads it, so writes are volatile, flags last.
-    unsafe {
-        ptr::write_volatile(e.add(2).cast::<u16>(), domid.get());
-        ptr::write_volatile(e.add(4).cast::<u32>(), frame);
-        fence(Ordering::SeqCst);
-        ptr::write_volatile(e.cast::<u16>(), flags.bits());
-    }
+    let (t, e) = (page_mem(table), entry_at(r));
+    let _ = t.store_u16(
+        e + offset_of!(GrantEntryV1, domid),
+        domid.get(),
+        Ordering::Relaxed,
+    );
+    let _ = t.store_u32(
+        e + offset_of!(GrantEntryV1, frame),
+        frame,
+        Ordering::Relaxed,
+    );
+    let _ = t.store_u16(
+        e + offset_of!(GrantEntryV1, flags),
+        flags.bits(),
+        Ordering::Release,
+    );
 }
 
 /// Reads v1 entry `r`'s (flags, domid, frame).
 fn read_entry(table: u64, r: u32) -> (u16, u16, u32) {
-    let e = (table + u64::from(r) * 8) as *const u8;
-    // SAFETY: as in `write_entry`.
-    unsafe {
-        (
-            ptr::read_volatile(e.cast::<u16>()),
-            ptr::read_volatile(e.add(2).cast::<u16>()),
-            ptr::read_volatile(e.add(4).cast::<u32>()),
-        )
-    }
+    let (t, e) = (page_mem(table), entry_at(r));
+    let flags = t.load_u16(e + offset_of!(GrantEntryV1, flags), Ordering::Acquire);
+    let domid = t.load_u16(e + offset_of!(GrantEntryV1, domid), Ordering::Relaxed);
+    let frame = t.load_u32(e + offset_of!(GrantEntryV1, frame), Ordering::Relaxed);
+    (
+        flags.unwrap_or(u16::MAX),
+        domid.unwrap_or(u16::MAX),
+        frame.unwrap_or(u32::MAX),
+    )
 }
 
 /// Runs the group.
@@ -142,9 +156,9 @@ pub fn run<H: Hypercall>(t: &mut Tester, cx: &Ctx<'_, H>) {
     // 5. A grant to ourselves, copied by Xen.
     let src = page_addr!(SOURCE_PAGE);
     let dst = page_addr!(DEST_PAGE);
+    let source = page_mem(src);
     for i in 0..4096 {
-        // SAFETY: our dedicated source page.
-        unsafe { ptr::write_volatile((src as *mut u8).add(i), (i * 7) as u8) };
+        let _ = source.store_u8(i, (i * 7) as u8, Ordering::Relaxed);
     }
     fill(dst, 0);
     let src_frame = frame_of(cx.platform, src);

@@ -2,8 +2,9 @@
 //! Self-tests: memory (`XENMEM_*`), plus the page helpers the grant and CPU
 //! groups share.
 
-use core::ptr;
+use core::ptr::{self, NonNull};
 
+use xen_abi::io::shm::{Ordering, SharedMem};
 use xen_abi::memory::{resource, MemFlags};
 use xen_abi::xen::{DomId, UvmFlags};
 use xen_abi::Errno;
@@ -44,18 +45,24 @@ macro_rules! page_addr {
     };
 }
 
-/// Fills a test page with `byte` (volatile: Xen may read it).
+/// One of our dedicated test pages (`page_addr!`), which Xen may read or
+/// write, as shared memory.
+pub(crate) fn page_mem(va: u64) -> SharedMem<'static> {
+    let p = NonNull::new(va as *mut u8).expect("a test page");
+    // SAFETY: `va` is one of our static, page-aligned test pages: mapped for
+    // the kernel's lifetime, and only reached through such handles (atomic
+    // accesses) or by Xen.
+    unsafe { SharedMem::new(p, 4096) }.expect("a page-aligned test page")
+}
+
+/// Fills a test page with `byte` (Xen may read it).
 pub(crate) fn fill(va: u64, byte: u8) {
-    for i in 0..4096 {
-        // SAFETY: `va` is one of our dedicated, mapped test pages.
-        unsafe { ptr::write_volatile((va as *mut u8).add(i), byte) };
-    }
+    let _ = page_mem(va).fill(0, 4096, byte);
 }
 
 /// Reads byte `i` of a test page.
 pub(crate) fn peek(va: u64, i: usize) -> u8 {
-    // SAFETY: `va` is one of our dedicated, mapped test pages.
-    unsafe { ptr::read_volatile((va as *const u8).add(i)) }
+    page_mem(va).load_u8(i, Ordering::Relaxed).unwrap_or(0)
 }
 
 /// The PV P2M entry of pseudo-physical frame `pfn`.
@@ -151,7 +158,7 @@ pub fn run<H: Hypercall>(t: &mut Tester, cx: &Ctx<'_, H>) {
         (Platform::Pv { .. }, Some(s)) => {
             let off = core::mem::offset_of!(xen_abi::xen::SharedInfo, arch)
                 + core::mem::offset_of!(xen_abi::arch::x86::ArchSharedInfo, max_pfn);
-            s.word(off).store(cur, core::sync::atomic::Ordering::SeqCst);
+            let _ = s.mem().store_u64(off, cur, Ordering::SeqCst);
             let gpfn = memory::maximum_gpfn(hc, DomId::SELF);
             t.check(
                 "memory: maximum_gpfn",

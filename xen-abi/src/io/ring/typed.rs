@@ -7,8 +7,8 @@ use core::marker::PhantomData;
 
 use zerocopy::{FromBytes, Immutable, IntoBytes};
 
-use super::shm::{full_fence, Ordering, SharedMem};
-use super::{ring_size, RingIdx, SRING_HEADER_SIZE};
+use super::{ring_size, Notify, RingIdx, SRING_HEADER_SIZE};
+use crate::io::shm::{full_fence, Ordering, SharedMem};
 use crate::{Error, Result};
 
 // Byte offsets of the SringHeader fields.
@@ -128,13 +128,13 @@ impl<'a> Geometry<'a> {
     /// Publishes `new` as the producer index at `prod` and decides whether
     /// the peer asked for an event (`RING_PUSH_*_AND_CHECK_NOTIFY`).
     #[inline(always)]
-    fn publish(&self, prod: usize, event: usize, old: RingIdx, new: RingIdx) -> bool {
+    fn publish(&self, prod: usize, event: usize, old: RingIdx, new: RingIdx) -> Notify {
         // wmb: the slots are visible before the index.
-        self.mem.store_u32(prod, new, Ordering::Release);
+        self.mem.store32(prod, new, Ordering::Release);
         // mb: the peer sees the index before we read its event threshold.
         full_fence();
-        let ev = self.mem.load_u32(event, Ordering::Relaxed);
-        new.wrapping_sub(ev) < new.wrapping_sub(old)
+        let ev = self.mem.load32(event, Ordering::Relaxed);
+        Notify::new(new.wrapping_sub(ev) < new.wrapping_sub(old))
     }
 
     /// Reads the peer's producer index at `prod` once (acquire: the slots
@@ -148,7 +148,7 @@ impl<'a> Geometry<'a> {
         cons: RingIdx,
         limit: u32,
     ) -> Result<RingIdx, ProdOverflow> {
-        let p = self.mem.load_u32(prod, Ordering::Acquire);
+        let p = self.mem.load32(prod, Ordering::Acquire);
         let avail = p.wrapping_sub(base);
         if avail > limit || avail < cons.wrapping_sub(base) {
             return Err(ProdOverflow {
@@ -173,7 +173,7 @@ impl<'a> Geometry<'a> {
             return Ok(true);
         }
         self.mem
-            .store_u32(event, cons.wrapping_add(1), Ordering::Relaxed);
+            .store32(event, cons.wrapping_add(1), Ordering::Relaxed);
         // mb: the peer sees the new threshold before we re-read its index.
         full_fence();
         Ok(pending()? > 0)
@@ -250,10 +250,10 @@ impl<T: FromBytes + IntoBytes> ExactSizeIterator for Batch<'_, '_, T> {}
 /// let mut front = FrontRing::<u64, u32>::init(a)?;
 /// let mut back = BackRing::<u64, u32>::attach(b, 0)?;
 /// front.produce(&7)?;
-/// assert!(front.publish()); // the backend asked for an event
+/// assert!(front.publish().needed()); // the backend asked for an event
 /// let req = back.pop_request()?.unwrap();
 /// back.produce(&(req as u32 * 2))?;
-/// assert!(back.publish());
+/// assert!(back.publish().needed());
 /// assert_eq!(front.pop_response()?, Some(14));
 /// # Ok(()) }
 /// ```
@@ -310,12 +310,14 @@ where
     /// [`Error::BadLength`] if not even one slot fits in `mem`.
     pub fn init_at(mem: SharedMem<'a>, start: RingIdx) -> Result<Self> {
         let geo = Geometry::new::<Req, Rsp>(mem)?;
-        geo.mem.copy_in(0, &[0; SRING_HEADER_SIZE]);
+        // 4-byte stores throughout: the peer polls the 4-byte indices, and
+        // each field is only ever accessed with one width.
+        geo.mem.copy_in_words::<4>(0, &[0; SRING_HEADER_SIZE]);
         let m = &geo.mem;
-        m.store_u32(REQ_PROD, start, Ordering::Relaxed);
-        m.store_u32(RSP_PROD, start, Ordering::Relaxed);
-        m.store_u32(REQ_EVENT, start.wrapping_add(1), Ordering::Relaxed);
-        m.store_u32(RSP_EVENT, start.wrapping_add(1), Ordering::Relaxed);
+        m.store32(REQ_PROD, start, Ordering::Relaxed);
+        m.store32(RSP_PROD, start, Ordering::Relaxed);
+        m.store32(REQ_EVENT, start.wrapping_add(1), Ordering::Relaxed);
+        m.store32(RSP_EVENT, start.wrapping_add(1), Ordering::Relaxed);
         Ok(Self::with(geo, start))
     }
 
@@ -392,12 +394,11 @@ where
     }
 
     /// Publishes the produced requests and returns whether the backend must
-    /// be notified (C `RING_PUSH_REQUESTS_AND_CHECK_NOTIFY`): true when
-    /// `req_event` lies in the newly published range.
+    /// be notified (C `RING_PUSH_REQUESTS_AND_CHECK_NOTIFY`):
+    /// [`Notify::needed`] when `req_event` lies in the newly published range.
     #[doc(alias = "RING_PUSH_REQUESTS_AND_CHECK_NOTIFY")]
-    #[must_use = "notify the backend when this is true"]
     #[inline]
-    pub fn publish(&mut self) -> bool {
+    pub fn publish(&mut self) -> Notify {
         let (old, new) = (self.req_prod, self.req_prod_pvt);
         self.req_prod = new;
         self.geo.publish(REQ_PROD, REQ_EVENT, old, new)
@@ -410,7 +411,7 @@ where
     /// [`RingFull`] when all slots hold outstanding requests (nothing is
     /// published then).
     #[inline]
-    pub fn push(&mut self, req: &Req) -> Result<bool, RingFull> {
+    pub fn push(&mut self, req: &Req) -> Result<Notify, RingFull> {
         self.produce(req)?;
         Ok(self.publish())
     }
@@ -712,9 +713,8 @@ where
     /// Publishes the produced responses and returns whether the frontend
     /// must be notified (C `RING_PUSH_RESPONSES_AND_CHECK_NOTIFY`).
     #[doc(alias = "RING_PUSH_RESPONSES_AND_CHECK_NOTIFY")]
-    #[must_use = "notify the frontend when this is true"]
     #[inline]
-    pub fn publish(&mut self) -> bool {
+    pub fn publish(&mut self) -> Notify {
         let (old, new) = (self.rsp_prod, self.rsp_prod_pvt);
         self.rsp_prod = new;
         self.geo.publish(RSP_PROD, RSP_EVENT, old, new)
@@ -726,7 +726,7 @@ where
     ///
     /// [`RingFull`] when every consumed request is already answered.
     #[inline]
-    pub fn push(&mut self, rsp: &Rsp) -> Result<bool, RingFull> {
+    pub fn push(&mut self, rsp: &Rsp) -> Result<Notify, RingFull> {
         self.produce(rsp)?;
         Ok(self.publish())
     }
