@@ -14,12 +14,13 @@
 //! except a `XS_WRITE`'s value and a `XS_READ` reply, which are raw bytes.
 //!
 //! ```
+//! use xen_abi::io::xs_wire::{ReqId, TxId};
 //! use xen_store::wire::{Framer, Request};
-//! let bytes = Request::Read { path: "/vm" }.encode(7, 0)?;
+//! let bytes = Request::Read { path: "/vm" }.encode(ReqId::new(7), TxId::NONE)?;
 //! let mut f = Framer::new();
 //! f.push(&bytes);
 //! let msg = f.next_message()?.unwrap();
-//! assert_eq!(msg.header.req_id, 7);
+//! assert_eq!(msg.header.req_id, ReqId::new(7));
 //! assert_eq!(Request::decode(&msg)?, Request::Read { path: "/vm" });
 //! # Ok::<(), xen_store::Error>(())
 //! ```
@@ -27,7 +28,7 @@
 use alloc::vec::Vec;
 use core::mem::size_of;
 
-use xen_abi::io::xs_wire::{self, MsgHeader, MsgType};
+use xen_abi::io::xs_wire::{self, MsgHeader, MsgType, ReqId, TxId};
 use xen_abi::{DomId, Errno};
 use zerocopy::{FromBytes, IntoBytes};
 
@@ -38,28 +39,6 @@ pub use xen_abi::io::xs_wire::PAYLOAD_MAX;
 
 /// Size of a message header.
 pub const HEADER_LEN: usize = size_of::<MsgHeader>();
-
-/// `XS_GET_FEATURE` (23): read a domain's (or the global) xenstore feature
-/// bits.
-///
-/// The 4.17 `xs_wire.h` xen-abi mirrors stops at `XS_DIRECTORY_PART`; this
-/// and the next three numbers come from `docs/misc/xenstore.txt` (features
-/// since Xen 4.18, quota since later releases). A xenstored that lacks
-/// them answers `ENOSYS`.
-#[doc(alias = "XS_GET_FEATURE")]
-pub const GET_FEATURE: MsgType = MsgType::new(23);
-/// `XS_SET_FEATURE` (24): set a domain's xenstore feature bits (see
-/// [`GET_FEATURE`] for where the number comes from).
-#[doc(alias = "XS_SET_FEATURE")]
-pub const SET_FEATURE: MsgType = MsgType::new(24);
-/// `XS_GET_QUOTA` (25): list quota names, or read a global or per-domain
-/// quota (see [`GET_FEATURE`] for where the number comes from).
-#[doc(alias = "XS_GET_QUOTA")]
-pub const GET_QUOTA: MsgType = MsgType::new(25);
-/// `XS_SET_QUOTA` (26): set a global or per-domain quota (see
-/// [`GET_FEATURE`] for where the number comes from).
-#[doc(alias = "XS_SET_QUOTA")]
-pub const SET_QUOTA: MsgType = MsgType::new(26);
 
 /// One message: header and payload (owned).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -87,8 +66,8 @@ impl Message {
 /// [`Error::PayloadTooLong`].
 pub fn encode_message(
     kind: MsgType,
-    req_id: u32,
-    tx_id: u32,
+    req_id: ReqId,
+    tx_id: TxId,
     strings: &[&[u8]],
     tail: &[u8],
 ) -> Result<Vec<u8>> {
@@ -445,10 +424,10 @@ impl Request<'_> {
             Request::Resume { .. } => MsgType::RESUME,
             Request::SetTarget { .. } => MsgType::SET_TARGET,
             Request::ResetWatches => MsgType::RESET_WATCHES,
-            Request::GetFeature { .. } => GET_FEATURE,
-            Request::SetFeature { .. } => SET_FEATURE,
-            Request::GetQuota { .. } => GET_QUOTA,
-            Request::SetQuota { .. } => SET_QUOTA,
+            Request::GetFeature { .. } => MsgType::GET_FEATURE,
+            Request::SetFeature { .. } => MsgType::SET_FEATURE,
+            Request::GetQuota { .. } => MsgType::GET_QUOTA,
+            Request::SetQuota { .. } => MsgType::SET_QUOTA,
         }
     }
 
@@ -458,7 +437,7 @@ impl Request<'_> {
     ///
     /// [`Error::InvalidPath`], [`Error::EmbeddedNul`],
     /// [`Error::PayloadTooLong`].
-    pub fn encode(&self, req_id: u32, tx_id: u32) -> Result<Vec<u8>> {
+    pub fn encode(&self, req_id: ReqId, tx_id: TxId) -> Result<Vec<u8>> {
         let kind = self.kind();
         let enc =
             |strings: &[&[u8]], tail: &[u8]| encode_message(kind, req_id, tx_id, strings, tail);
@@ -742,21 +721,21 @@ impl<'a> Request<'a> {
                 },
                 _ => return Err(Error::Malformed("XS_SET_PERMS")),
             },
-            GET_FEATURE => match s.as_slice() {
+            MsgType::GET_FEATURE => match s.as_slice() {
                 [] => Request::GetFeature { domid: None },
                 [d] => Request::GetFeature {
                     domid: Some(domid(d)?),
                 },
                 _ => return Err(Error::Malformed("XS_GET_FEATURE")),
             },
-            SET_FEATURE => match s.as_slice() {
+            MsgType::SET_FEATURE => match s.as_slice() {
                 [d, v] => Request::SetFeature {
                     domid: domid(d)?,
                     features: u32_of(v, "feature bits")?,
                 },
                 _ => return Err(Error::Malformed("XS_SET_FEATURE")),
             },
-            GET_QUOTA => match s.as_slice() {
+            MsgType::GET_QUOTA => match s.as_slice() {
                 [] => Request::GetQuota {
                     domid: None,
                     quota: None,
@@ -771,7 +750,7 @@ impl<'a> Request<'a> {
                 },
                 _ => return Err(Error::Malformed("XS_GET_QUOTA")),
             },
-            SET_QUOTA => match s.as_slice() {
+            MsgType::SET_QUOTA => match s.as_slice() {
                 [q, v] => Request::SetQuota {
                     domid: None,
                     quota: utf8(q, "quota name")?,
@@ -830,7 +809,7 @@ impl Response<'_> {
     /// [`Error::PayloadTooLong`], [`Error::EmbeddedNul`] (a string with a
     /// nul), [`Error::Malformed`] for an errno outside the `xsd_errors`
     /// table.
-    pub fn encode(&self, kind: MsgType, req_id: u32, tx_id: u32) -> Result<Vec<u8>> {
+    pub fn encode(&self, kind: MsgType, req_id: ReqId, tx_id: TxId) -> Result<Vec<u8>> {
         let enc =
             |k, strings: &[&[u8]], tail: &[u8]| encode_message(k, req_id, tx_id, strings, tail);
         match self {
@@ -892,8 +871,8 @@ impl Response<'_> {
 pub fn encode_watch_event(path: &str, token: &[u8]) -> Result<Vec<u8>> {
     encode_message(
         MsgType::WATCH_EVENT,
-        0,
-        0,
+        ReqId::new(0),
+        TxId::NONE,
         &[no_nul(path.as_bytes())?, no_nul(token)?],
         &[],
     )
@@ -1072,6 +1051,9 @@ mod tests {
     use crate::path::Access;
     use alloc::vec;
 
+    const R1: ReqId = ReqId::new(1);
+    const R3: ReqId = ReqId::new(3);
+
     fn framed(bytes: &[u8]) -> Message {
         let mut f = Framer::new();
         f.push(bytes);
@@ -1167,9 +1149,9 @@ mod tests {
             },
         ];
         for (i, r) in reqs.iter().enumerate() {
-            let m = framed(&r.encode(i as u32, 42).unwrap());
+            let m = framed(&r.encode(ReqId::new(i as u32), TxId::new(42)).unwrap());
             assert_eq!(m.header.kind, r.kind());
-            assert_eq!((m.header.req_id, m.header.tx_id), (i as u32, 42));
+            assert_eq!((m.header.req_id, m.header.tx_id), (ReqId::new(i as u32), TxId::new(42)));
             assert_eq!(&Request::decode(&m).unwrap(), r);
         }
         // Exact bytes for a few, from xenstore.txt.
@@ -1178,24 +1160,24 @@ mod tests {
                 path: "/a",
                 offset: 12,
             }
-            .encode(1, 0)
+            .encode(R1, TxId::NONE)
             .unwrap(),
         );
         assert_eq!(m.payload, b"/a\x0012\0");
-        let m = framed(&Request::TransactionStart.encode(1, 0).unwrap());
+        let m = framed(&Request::TransactionStart.encode(R1, TxId::NONE).unwrap());
         assert_eq!(m.payload, b"\0");
         let m = framed(
             &Request::Write {
                 path: "/a",
                 value: b"xy",
             }
-            .encode(1, 0)
+            .encode(R1, TxId::NONE)
             .unwrap(),
         );
         assert_eq!(m.payload, b"/a\0xy");
         let m = framed(
             &Request::SetPerms { path: "/a", perms }
-                .encode(1, 0)
+                .encode(R1, TxId::NONE)
                 .unwrap(),
         );
         assert_eq!(m.payload, b"/a\0n0\0r5\0");
@@ -1204,7 +1186,7 @@ mod tests {
     #[test]
     fn bad_requests_are_refused() {
         assert_eq!(
-            Request::Read { path: "/a/" }.encode(1, 0),
+            Request::Read { path: "/a/" }.encode(R1, TxId::NONE),
             Err(Error::InvalidPath(crate::PathError::EmptyComponent))
         );
         assert_eq!(
@@ -1212,7 +1194,7 @@ mod tests {
                 path: "/a",
                 token: b"a\0b"
             }
-            .encode(1, 0),
+            .encode(R1, TxId::NONE),
             Err(Error::EmbeddedNul)
         );
         let big = vec![b'x'; PAYLOAD_MAX];
@@ -1221,21 +1203,21 @@ mod tests {
                 path: "/a",
                 value: &big
             }
-            .encode(1, 0),
+            .encode(R1, TxId::NONE),
             Err(Error::PayloadTooLong(PAYLOAD_MAX + 3))
         );
         assert!(Request::Write {
             path: "/a",
             value: &big[3..]
         }
-        .encode(1, 0)
+        .encode(R1, TxId::NONE)
         .is_ok());
         assert_eq!(
             Request::SetPerms {
                 path: "/a",
                 perms: vec![]
             }
-            .encode(1, 0),
+            .encode(R1, TxId::NONE),
             Err(Error::InvalidPerms)
         );
         // Server side.
@@ -1307,25 +1289,25 @@ mod tests {
     #[test]
     fn replies_round_trip() {
         let t = MsgType::READ;
-        let m = framed(&Response::Bytes(b"val").encode(t, 3, 0).unwrap());
+        let m = framed(&Response::Bytes(b"val").encode(t, R3, TxId::NONE).unwrap());
         check_reply(&m, t).unwrap();
         assert_eq!(m.payload, b"val");
-        let m = framed(&Response::Ok.encode(MsgType::WRITE, 3, 0).unwrap());
+        let m = framed(&Response::Ok.encode(MsgType::WRITE, R3, TxId::NONE).unwrap());
         decode_ok(&m.payload).unwrap();
-        let m = framed(&Response::Str("/local/domain/3").encode(t, 3, 0).unwrap());
+        let m = framed(&Response::Str("/local/domain/3").encode(t, R3, TxId::NONE).unwrap());
         assert_eq!(decode_str(&m.payload).unwrap(), "/local/domain/3");
-        let m = framed(&Response::List(&["a", "b"]).encode(t, 3, 0).unwrap());
+        let m = framed(&Response::List(&["a", "b"]).encode(t, R3, TxId::NONE).unwrap());
         assert_eq!(decode_list(&m.payload).unwrap(), ["a", "b"]);
         assert_eq!(decode_list(b"").unwrap(), [] as [&str; 0]);
         let perms = [
             Perm::new(Access::Both, d(0)),
             Perm::new(Access::Write, d(9)),
         ];
-        let m = framed(&Response::Perms(&perms).encode(t, 3, 0).unwrap());
+        let m = framed(&Response::Perms(&perms).encode(t, R3, TxId::NONE).unwrap());
         assert_eq!(decode_perms(&m.payload).unwrap(), perms);
-        let m = framed(&Response::Number(77).encode(t, 3, 0).unwrap());
+        let m = framed(&Response::Number(77).encode(t, R3, TxId::NONE).unwrap());
         assert_eq!(decode_number(&m.payload).unwrap(), 77);
-        let m = framed(&Response::Bool(true).encode(t, 3, 0).unwrap());
+        let m = framed(&Response::Bool(true).encode(t, R3, TxId::NONE).unwrap());
         assert!(decode_bool(&m.payload).unwrap());
         let m = framed(
             &Response::DirectoryPart {
@@ -1333,7 +1315,7 @@ mod tests {
                 children: &["x", "yy"],
                 last: false,
             }
-            .encode(MsgType::DIRECTORY_PART, 3, 0)
+            .encode(MsgType::DIRECTORY_PART, R3, TxId::NONE)
             .unwrap(),
         );
         let p = decode_directory_part(&m.payload).unwrap();
@@ -1343,10 +1325,10 @@ mod tests {
         assert_eq!((p.children, p.last), (vec!["z"], true));
         let p = decode_directory_part(b"5\0\0").unwrap();
         assert!(p.children.is_empty() && p.last);
-        let m = framed(&Response::Error(Errno::EACCES).encode(t, 3, 0).unwrap());
+        let m = framed(&Response::Error(Errno::EACCES).encode(t, R3, TxId::NONE).unwrap());
         assert_eq!(m.header.kind, MsgType::ERROR);
         assert_eq!(check_reply(&m, t), Err(Error::Xenstore(Errno::EACCES)));
-        assert!(Response::Error(Errno::EXDEV).encode(t, 3, 0).is_err());
+        assert!(Response::Error(Errno::EXDEV).encode(t, R3, TxId::NONE).is_err());
         let m = framed(&encode_watch_event("/a/b", b"tok").unwrap());
         let e = decode_watch_event(&m.payload).unwrap();
         assert_eq!((e.path, e.token), ("/a/b", b"tok".as_slice()));
@@ -1357,8 +1339,8 @@ mod tests {
         let msg = |kind, p: &[u8]| Message {
             header: MsgHeader {
                 kind,
-                req_id: 1,
-                tx_id: 0,
+                req_id: R1,
+                tx_id: TxId::NONE,
                 len: p.len() as u32,
             },
             payload: p.to_vec(),
@@ -1398,8 +1380,8 @@ mod tests {
 
     #[test]
     fn framer_handles_pieces_and_refuses_oversize() {
-        let a = Request::Read { path: "/a" }.encode(1, 0).unwrap();
-        let b = Request::Read { path: "/bb" }.encode(2, 0).unwrap();
+        let a = Request::Read { path: "/a" }.encode(R1, TxId::NONE).unwrap();
+        let b = Request::Read { path: "/bb" }.encode(ReqId::new(2), TxId::NONE).unwrap();
         let mut all = a.clone();
         all.extend_from_slice(&b);
         let mut f = Framer::new();
@@ -1407,14 +1389,14 @@ mod tests {
             assert!(f.wanted() > 0);
             f.push(core::slice::from_ref(byte));
             if let Some(m) = f.next_message().unwrap() {
-                assert!(m.header.req_id == 1 || m.header.req_id == 2);
+                assert!(m.header.req_id == R1 || m.header.req_id == ReqId::new(2));
             }
         }
         assert_eq!(f.buffered(), 0);
         let h = MsgHeader {
             kind: MsgType::READ,
-            req_id: 1,
-            tx_id: 0,
+            req_id: R1,
+            tx_id: TxId::NONE,
             len: PAYLOAD_MAX as u32 + 1,
         };
         f.push(h.as_bytes());
@@ -1430,11 +1412,11 @@ mod tests {
         let big = 3 * PAYLOAD_MAX;
         let h = MsgHeader {
             kind: MsgType::DIRECTORY,
-            req_id: 9,
-            tx_id: 0,
+            req_id: ReqId::new(9),
+            tx_id: TxId::NONE,
             len: big as u32,
         };
-        let after = Request::Read { path: "/after" }.encode(10, 0).unwrap();
+        let after = Request::Read { path: "/after" }.encode(ReqId::new(10), TxId::NONE).unwrap();
         let mut stream = h.as_bytes().to_vec();
         stream.extend_from_slice(&alloc::vec![b'z'; big]);
         stream.extend_from_slice(&after);
@@ -1462,7 +1444,7 @@ mod tests {
             let m = got.expect("the message after the skipped one");
             assert_eq!(
                 (m.header.req_id, m.payload.as_slice()),
-                (10, &b"/after\0"[..])
+                (ReqId::new(10), &b"/after\0"[..])
             );
         }
     }
