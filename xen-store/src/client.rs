@@ -379,10 +379,7 @@ impl<T: Transport> Client<T> {
     /// # Errors
     ///
     /// `f`'s error; the commit's error; [`Error::TooManyRetries`].
-    pub fn transaction<R>(
-        &self,
-        mut f: impl FnMut(&Transaction<'_, T>) -> Result<R>,
-    ) -> Result<R> {
+    pub fn transaction<R>(&self, mut f: impl FnMut(&Transaction<'_, T>) -> Result<R>) -> Result<R> {
         for _ in 0..TX_RETRIES {
             let tx = self.transaction_start()?;
             match f(&tx) {

@@ -308,7 +308,11 @@ mod tests {
         s.feed(&Response::Ok.encode(MsgType::WRITE, d, TxId::NONE).unwrap())
             .unwrap();
         assert!(s.take(a).is_none());
-        let e = s.feed(&Response::Ok.encode(MsgType::WRITE, ReqId::new(999), TxId::NONE).unwrap());
+        let e = s.feed(
+            &Response::Ok
+                .encode(MsgType::WRITE, ReqId::new(999), TxId::NONE)
+                .unwrap(),
+        );
         assert_eq!(e, Err(Error::UnknownReqId(ReqId::new(999))));
         assert_eq!(
             s.take(a).unwrap(),

@@ -1151,7 +1151,10 @@ mod tests {
         for (i, r) in reqs.iter().enumerate() {
             let m = framed(&r.encode(ReqId::new(i as u32), TxId::new(42)).unwrap());
             assert_eq!(m.header.kind, r.kind());
-            assert_eq!((m.header.req_id, m.header.tx_id), (ReqId::new(i as u32), TxId::new(42)));
+            assert_eq!(
+                (m.header.req_id, m.header.tx_id),
+                (ReqId::new(i as u32), TxId::new(42))
+            );
             assert_eq!(&Request::decode(&m).unwrap(), r);
         }
         // Exact bytes for a few, from xenstore.txt.
@@ -1294,9 +1297,17 @@ mod tests {
         assert_eq!(m.payload, b"val");
         let m = framed(&Response::Ok.encode(MsgType::WRITE, R3, TxId::NONE).unwrap());
         decode_ok(&m.payload).unwrap();
-        let m = framed(&Response::Str("/local/domain/3").encode(t, R3, TxId::NONE).unwrap());
+        let m = framed(
+            &Response::Str("/local/domain/3")
+                .encode(t, R3, TxId::NONE)
+                .unwrap(),
+        );
         assert_eq!(decode_str(&m.payload).unwrap(), "/local/domain/3");
-        let m = framed(&Response::List(&["a", "b"]).encode(t, R3, TxId::NONE).unwrap());
+        let m = framed(
+            &Response::List(&["a", "b"])
+                .encode(t, R3, TxId::NONE)
+                .unwrap(),
+        );
         assert_eq!(decode_list(&m.payload).unwrap(), ["a", "b"]);
         assert_eq!(decode_list(b"").unwrap(), [] as [&str; 0]);
         let perms = [
@@ -1325,10 +1336,16 @@ mod tests {
         assert_eq!((p.children, p.last), (vec!["z"], true));
         let p = decode_directory_part(b"5\0\0").unwrap();
         assert!(p.children.is_empty() && p.last);
-        let m = framed(&Response::Error(Errno::EACCES).encode(t, R3, TxId::NONE).unwrap());
+        let m = framed(
+            &Response::Error(Errno::EACCES)
+                .encode(t, R3, TxId::NONE)
+                .unwrap(),
+        );
         assert_eq!(m.header.kind, MsgType::ERROR);
         assert_eq!(check_reply(&m, t), Err(Error::Xenstore(Errno::EACCES)));
-        assert!(Response::Error(Errno::EXDEV).encode(t, R3, TxId::NONE).is_err());
+        assert!(Response::Error(Errno::EXDEV)
+            .encode(t, R3, TxId::NONE)
+            .is_err());
         let m = framed(&encode_watch_event("/a/b", b"tok").unwrap());
         let e = decode_watch_event(&m.payload).unwrap();
         assert_eq!((e.path, e.token), ("/a/b", b"tok".as_slice()));
@@ -1381,7 +1398,9 @@ mod tests {
     #[test]
     fn framer_handles_pieces_and_refuses_oversize() {
         let a = Request::Read { path: "/a" }.encode(R1, TxId::NONE).unwrap();
-        let b = Request::Read { path: "/bb" }.encode(ReqId::new(2), TxId::NONE).unwrap();
+        let b = Request::Read { path: "/bb" }
+            .encode(ReqId::new(2), TxId::NONE)
+            .unwrap();
         let mut all = a.clone();
         all.extend_from_slice(&b);
         let mut f = Framer::new();
@@ -1416,7 +1435,9 @@ mod tests {
             tx_id: TxId::NONE,
             len: big as u32,
         };
-        let after = Request::Read { path: "/after" }.encode(ReqId::new(10), TxId::NONE).unwrap();
+        let after = Request::Read { path: "/after" }
+            .encode(ReqId::new(10), TxId::NONE)
+            .unwrap();
         let mut stream = h.as_bytes().to_vec();
         stream.extend_from_slice(&alloc::vec![b'z'; big]);
         stream.extend_from_slice(&after);

@@ -13,9 +13,9 @@ mod common;
 use std::collections::BTreeSet;
 use std::path::Path;
 
+use xen_abi::io::xs_wire::TxId;
 use xen_abi::{DomId, Errno};
 use xen_store::wire::Request;
-use xen_abi::io::xs_wire::TxId;
 use xen_store::{Access, Endpoint, Error, Perm, Store, Xenstore, DEFAULT_SOCKET, XENBUS_DEVICE};
 
 fn socket() -> Xenstore {
@@ -284,7 +284,8 @@ fn pipelined_requests_with_distinct_ids() {
         let w: Vec<_> = paths
             .iter()
             .map(|p| {
-                xs.submit(TxId::NONE,
+                xs.submit(
+                    TxId::NONE,
                     &Request::Write {
                         path: p,
                         value: p.as_bytes(),

@@ -128,7 +128,8 @@ fn pipelined_requests_get_their_own_replies() {
     let writes: Vec<_> = paths
         .iter()
         .map(|p| {
-            xs.submit(TxId::NONE,
+            xs.submit(
+                TxId::NONE,
                 &Request::Write {
                     path: p,
                     value: p.as_bytes(),
@@ -241,7 +242,9 @@ fn batched_requests_go_in_one_write_and_get_their_own_replies() {
 #[test]
 fn a_refused_request_sends_none_of_its_batch() {
     let xs = serve(MiniStore::new());
-    let earlier = xs.submit(TxId::NONE, &Request::Read { path: "/x" }).unwrap();
+    let earlier = xs
+        .submit(TxId::NONE, &Request::Read { path: "/x" })
+        .unwrap();
     let big = [0u8; 5000];
     let batches = [
         (
@@ -299,7 +302,8 @@ fn connection_dropping_mid_batch_fails_the_rest_of_it() {
     });
     let paths: Vec<String> = (0..8).map(|i| format!("/d/{i}")).collect();
     let pending = xs
-        .submit_batch(TxId::NONE,
+        .submit_batch(
+            TxId::NONE,
             paths.iter().map(|p| Request::Write {
                 path: p,
                 value: b"v",
@@ -468,8 +472,12 @@ fn oversized_reply_fails_its_request_and_the_connection_lives_on() {
         thread::sleep(Duration::from_millis(200));
     });
     let xs = Xenstore::from_stream(a).unwrap();
-    let first = xs.submit(TxId::NONE, &Request::Read { path: "/big" }).unwrap();
-    let second = xs.submit(TxId::NONE, &Request::Read { path: "/small" }).unwrap();
+    let first = xs
+        .submit(TxId::NONE, &Request::Read { path: "/big" })
+        .unwrap();
+    let second = xs
+        .submit(TxId::NONE, &Request::Read { path: "/small" })
+        .unwrap();
     assert_eq!(xs.wait(first).err(), Some(Error::PayloadTooLong(5000)));
     assert_eq!(xs.wait(second).unwrap().payload, b"fine");
     assert_eq!(xs.in_flight(), 0);
@@ -525,8 +533,12 @@ fn connection_dropping_mid_message_fails_every_pending_request() {
         let _ = s.write_all(&r[..20]);
         // Dropped here: EOF in the middle of the payload.
     });
-    let a = xs.submit(TxId::NONE, &Request::Read { path: "/a" }).unwrap();
-    let b = xs.submit(TxId::NONE, &Request::Read { path: "/b" }).unwrap();
+    let a = xs
+        .submit(TxId::NONE, &Request::Read { path: "/a" })
+        .unwrap();
+    let b = xs
+        .submit(TxId::NONE, &Request::Read { path: "/b" })
+        .unwrap();
     thread::scope(|s| {
         let h = s.spawn(|| xs.wait(b));
         assert_eq!(xs.wait(a), Err(Error::Broken(BrokenReason::Disconnected)));

@@ -147,7 +147,9 @@ fn broken_ring_index_from_the_peer_is_a_typed_error() {
     let rsp_prod = p.as_mut_ptr().cast::<u8>().wrapping_add(2060).cast::<u32>();
     let (front, _back) = handles(&mut p);
     let xs = RingClient::new(front, Yield).unwrap();
-    let p = xs.submit(TxId::NONE, &Request::Read { path: "/x" }).unwrap();
+    let p = xs
+        .submit(TxId::NONE, &Request::Read { path: "/x" })
+        .unwrap();
     // SAFETY: rsp_prod is an aligned u32 inside the live page, accessed only
     // atomically (as SharedMem does).
     let prod = unsafe { AtomicU32::from_ptr(rsp_prod) };
@@ -196,13 +198,19 @@ fn ring_client_has_abort_watch_guards_and_retry() {
         {
             let w = xs.watch("/r/w", "tok").unwrap();
             assert_eq!(w.next_event().unwrap().path, "/r/w");
-            assert!(matches!(xs.watch("/r/w", "tok"), Err(Error::DuplicateToken)));
+            assert!(matches!(
+                xs.watch("/r/w", "tok"),
+                Err(Error::DuplicateToken)
+            ));
             xs.write("/r/w/x", b"").unwrap();
             assert_eq!(w.queued(), 1);
         }
         let w = xs.watch("/r/w", "tok").unwrap();
         let ws = [w, xs.watch("/r/v", "v").unwrap()];
-        let first = [xs.next_event_of(&ws).unwrap(), xs.next_event_of(&ws).unwrap()];
+        let first = [
+            xs.next_event_of(&ws).unwrap(),
+            xs.next_event_of(&ws).unwrap(),
+        ];
         assert_eq!(
             first.map(|e| e.token),
             [String::from("tok"), String::from("v")]
