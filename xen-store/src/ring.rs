@@ -116,23 +116,7 @@ impl<'a, H: RingHooks> Client<RingTransport<'a, H>> {
     }
 }
 
-/// Formats a token for a numbered watch (`"w<n>"`), for callers without
-/// `format!`.
+/// A token for a numbered watch (`"w<n>"`).
 pub fn token(n: u32) -> String {
-    let mut s = String::from("w");
-    let mut digits = [0u8; 10];
-    let mut i = digits.len();
-    let mut n = n;
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    for d in &digits[i..] {
-        s.push(char::from(*d));
-    }
-    s
+    alloc::format!("w{n}")
 }

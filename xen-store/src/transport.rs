@@ -29,6 +29,9 @@ use crate::wire::{HEADER_LEN, PAYLOAD_MAX};
 /// The client serialises writes (one writer at a time, whole messages in
 /// order) and reads (one reader at a time); a read and a write may run at
 /// once on a shared std client.
+///
+/// No method may call back into the client that owns the transport (a
+/// single-threaded no_std client panics if a read re-enters it).
 pub trait Transport: core::fmt::Debug {
     /// Writes a prefix of `bytes` (one or more whole messages, or the rest
     /// of one) and returns its length; 0 means no room now.

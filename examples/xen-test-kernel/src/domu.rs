@@ -244,8 +244,8 @@ fn checks<H: RingHooks>(r: &mut Tester, xs: &RingClient<'_, H>) {
     eq(
         r,
         "read it back by absolute path",
-        &xs.read(&format!("{home}/{hello}")),
-        &b"hello from a domU".to_vec(),
+        &xs.read_string(&format!("{home}/{hello}")),
+        &String::from("hello from a domU"),
     );
     r.check_ok("mkdir under our home", &xs.mkdir("data/xenrs/dir"));
     let mut listed = xs.directory("data/xenrs");
@@ -266,10 +266,13 @@ fn checks<H: RingHooks>(r: &mut Tester, xs: &RingClient<'_, H>) {
     eq(
         r,
         "get_perms shows them",
-        &xs.get_perms(hello),
-        &Vec::from(mine),
+        &xs.get_perms(hello).map(|p| p == mine),
+        &true,
     );
 
+    // (The report, every check's line and detail, must fit in one node:
+    // xenstored caps an unprivileged domain's at 2048 bytes; keep details
+    // short.)
     // Several requests in flight on the ring, distinct ids, replies
     // matched; then a value twice the ring's size, streamed in pieces.
     let paths: Vec<String> = (0..16).map(|i| format!("data/xenrs/p{i}")).collect();
@@ -296,7 +299,7 @@ fn checks<H: RingHooks>(r: &mut Tester, xs: &RingClient<'_, H>) {
     })();
     eq(
         r,
-        "16 writes, then a batch of 16 reads, in flight at once",
+        "16 writes then a batch of 16 reads in flight",
         &pipelined,
         &true,
     );
@@ -388,10 +391,10 @@ fn checks<H: RingHooks>(r: &mut Tester, xs: &RingClient<'_, H>) {
         tx.write("data/xenrs/tx-aborted", b"1")?;
         tx.abort()
     });
-    r.check_ok("write in a transaction, then abort it", &aborted);
+    r.check_ok("abort a transaction", &aborted);
     refused(
         r,
-        "an aborted transaction leaves nothing",
+        "an aborted write is gone",
         &xs.read("data/xenrs/tx-aborted"),
         Errno::ENOENT,
     );
@@ -414,14 +417,9 @@ fn checks<H: RingHooks>(r: &mut Tester, xs: &RingClient<'_, H>) {
         let again = xs.watch(&ours, "mine")?;
         let second = again.next_event()?;
         again.unwatch()?;
-        Ok((first.path, second.path))
+        Ok(first.path == ours && second.path == ours)
     });
-    eq(
-        r,
-        "a dropped watch frees its token",
-        &mine,
-        &(ours.clone(), ours.clone()),
-    );
+    eq(r, "a dropped watch frees its token", &mine, &true);
 
     // Watches: xenstored only tells us about nodes we may read.
     let shared = xs.watch(SHARED, "shared");
