@@ -261,3 +261,27 @@ impl From<std::io::Error> for Error {
         }
     }
 }
+
+#[cfg(all(test, feature = "std"))]
+mod tests {
+    use super::*;
+    use core::error::Error as _;
+    use std::string::ToString;
+
+    #[test]
+    fn io_errors_keep_the_os_error() {
+        let e = Error::from(std::io::Error::from_raw_os_error(32));
+        let Error::Io(io) = &e else {
+            panic!("{e:?}");
+        };
+        assert_eq!(io.raw_os_error(), Some(32));
+        assert_eq!(io.kind(), std::io::ErrorKind::BrokenPipe);
+        let source = e.source().expect("the io::Error is the source");
+        assert!(source.is::<std::io::Error>());
+        assert_eq!(e.clone(), e);
+        assert_ne!(e, Error::from(std::io::Error::from_raw_os_error(5)));
+        assert!(e.to_string().starts_with("xenstore transport: "));
+        let eof = std::io::Error::from(std::io::ErrorKind::UnexpectedEof);
+        assert_eq!(Error::from(eof), Error::Disconnected);
+    }
+}

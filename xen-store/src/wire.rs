@@ -4,7 +4,7 @@
 //!
 //! - Client: [`Request::encode`] builds a message; the `decode_*` functions
 //!   read the payload of its reply (after [`check_reply`] turned an
-//!   `XS_ERROR` into [`Error::Xenstore`]).
+//!   `XS_ERROR` into [`Error::Xenstore`](crate::Error::Xenstore)).
 //! - Server (a Rust xenstored, a VMM emulating xenstore): [`Request::decode`]
 //!   parses and validates a request; [`Response::encode`] and
 //!   [`encode_watch_event`] build what goes back.
