@@ -129,22 +129,18 @@ impl MsgType {
     /// payload).
     #[doc(alias = "XS_DIRECTORY_PART")]
     pub const DIRECTORY_PART: Self = Self(22);
-    /// Read a domain's (or the server's) xenstore feature bits (Xen 4.18+;
-    /// past this crate's 4.17 headers, from `docs/misc/xenstore.txt`; an
-    /// older xenstored answers `ENOSYS`).
-    #[doc(alias = "XS_GET_FEATURE")]
+    // Types 23-26 are newer than the 4.17 headers the layout proof reads
+    // (they come from `docs/misc/xenstore.txt`; an older xenstored answers
+    // `ENOSYS`), so their C names are in the docs, not doc aliases.
+    /// `XS_GET_FEATURE`: read a domain's (or the server's) xenstore feature
+    /// bits (Xen 4.18+).
     pub const GET_FEATURE: Self = Self(23);
-    /// Set a domain's xenstore feature bits (Xen 4.18+, see
-    /// [`MsgType::GET_FEATURE`]).
-    #[doc(alias = "XS_SET_FEATURE")]
+    /// `XS_SET_FEATURE`: set a domain's xenstore feature bits (Xen 4.18+).
     pub const SET_FEATURE: Self = Self(24);
-    /// List quota names, or read a global or per-domain quota (Xen 4.19+,
-    /// see [`MsgType::GET_FEATURE`]).
-    #[doc(alias = "XS_GET_QUOTA")]
+    /// `XS_GET_QUOTA`: list quota names, or read a global or per-domain
+    /// quota (Xen 4.19+).
     pub const GET_QUOTA: Self = Self(25);
-    /// Set a global or per-domain quota (Xen 4.19+, see
-    /// [`MsgType::GET_FEATURE`]).
-    #[doc(alias = "XS_SET_QUOTA")]
+    /// `XS_SET_QUOTA`: set a global or per-domain quota (Xen 4.19+).
     pub const SET_QUOTA: Self = Self(26);
     /// Guaranteed to remain an invalid type.
     #[doc(alias = "XS_INVALID")]
@@ -319,8 +315,8 @@ impl fmt::Display for ReqId {
 pub struct TxId(u32);
 
 impl TxId {
-    /// No transaction (`XBT_NULL`).
-    #[doc(alias = "XBT_NULL")]
+    /// No transaction (`XBT_NULL` of libxenstore's `xenstore.h`; no doc
+    /// alias, which the layout proof would look for in `xen/`'s headers).
     pub const NONE: Self = Self(0);
 
     /// Wraps a raw transaction id.
