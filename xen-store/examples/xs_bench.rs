@@ -39,6 +39,7 @@ mod bench {
     use core::time::Duration;
     use std::time::Instant;
 
+    use xen_abi::io::xs_wire::TxId;
     use xen_store::wire::Request;
     use xen_store::{Store, Xenstore};
 
@@ -79,7 +80,7 @@ mod bench {
 
     fn pipelined_batch(xs: &Xenstore, first: u64) -> Result<(), String> {
         let pending = xs
-            .submit_batch(0, (first..first + BATCH).map(request))
+            .submit_batch(TxId::NONE, (first..first + BATCH).map(request))
             .map_err(|e| e.to_string())?;
         for (i, p) in (first..).zip(pending) {
             let reply = xs.wait(p).map_err(|e| e.to_string())?;

@@ -1,284 +1,169 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
-//! The std client: xenstored's Unix socket or Linux's `/dev/xen/xenbus`,
-//! many requests in flight at once, shared between threads.
+//! [`Client`]: one xenstore client over any [`Transport`], in a guest
+//! (no_std, the shared ring) and in dom0 (std, the socket or xenbus).
 //!
 //! There is no background thread. Whoever waits for a reply (or a watch
 //! event) and finds nobody reading becomes the reader for one read, files
 //! every message it got under its request id or watch token, and wakes the
 //! others. So a single thread can keep 64 requests in flight
-//! ([`Xenstore::submit`] then [`Xenstore::wait`]), and many threads can
-//! share one connection.
+//! ([`Client::submit`] then [`Client::wait`]), and with `std` many threads
+//! can share one connection. The locking is chosen once, in `sync.rs`: a
+//! mutex and a condition variable with `std`, a `RefCell` without (a
+//! single-threaded guest).
 
+#[cfg(feature = "std")]
+mod stream;
 #[cfg(feature = "tokio")]
 mod watch_stream;
 
+#[cfg(feature = "std")]
+pub use stream::{Endpoint, StreamTransport, Xenstore, DEFAULT_SOCKET, XENBUS_DEVICE, XENBUS_PROC};
 #[cfg(feature = "tokio")]
 pub use watch_stream::WatchStream;
 
-use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::borrow::Borrow;
-use std::io::{Read, Write};
-use std::os::unix::net::UnixStream;
-use std::path::{Path, PathBuf};
-use std::sync::{Condvar, Mutex, MutexGuard};
 
-use xen_abi::io::xs_wire::MsgType;
+use xen_abi::io::xs_wire::{MsgType, ReqId, TxId};
 
 use crate::error::{Error, Result};
 use crate::session::{Session, WatchEvent};
 use crate::store::Store;
+use crate::sync::{Guard, Lock, Signal};
+use crate::transport::Transport;
 use crate::wire::{self, Message, Request, HEADER_LEN, PAYLOAD_MAX};
 
-/// The socket path used when `XENSTORED_PATH` is not set.
-pub const DEFAULT_SOCKET: &str = "/var/run/xenstored/socket";
-/// The xenbus device (driver domains, or dom0 without a socket).
-pub const XENBUS_DEVICE: &str = "/dev/xen/xenbus";
-/// The older xenfs location of the xenbus device.
-pub const XENBUS_PROC: &str = "/proc/xen/xenbus";
-
-/// How many times [`Xenstore::transaction`] retries on `EAGAIN`.
+/// How many times [`Client::transaction`] retries on `EAGAIN`.
 const TX_RETRIES: u32 = 64;
 
-/// Which transport a [`Xenstore`] uses.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Transport {
-    /// xenstored's Unix socket at this path.
-    Socket(PathBuf),
-    /// The Linux xenbus device at this path.
-    Xenbus(PathBuf),
-    /// Caller-supplied streams ([`Xenstore::from_stream`],
-    /// [`Xenstore::from_io`]).
-    Custom,
-}
+/// The read buffer: two whole messages.
+const READ_CHUNK: usize = 2 * (HEADER_LEN + PAYLOAD_MAX);
 
+#[derive(Debug, Default)]
 struct State {
     session: Session,
+    /// Someone is inside [`Transport::read`] (with `buf`).
     reading: bool,
+    buf: Vec<u8>,
 }
 
-/// A connection to xenstored.
+/// A xenstore connection over the transport `T`: pipelined requests
+/// ([`Pending`]), transactions that abort on drop with a retry-on-`EAGAIN`
+/// helper ([`Transaction`]), watches that unwatch on drop ([`Watch`]), and
+/// every operation of [`Store`].
+///
+/// [`Xenstore`] (feature `std`) is the client over xenstored's socket or
+/// the xenbus device; [`RingClient`](crate::ring::RingClient) the guest's
+/// over its ring page. Both are this type.
 ///
 /// ```no_run
 /// use xen_store::{Store, Xenstore};
 /// let xs = Xenstore::open()?;
 /// xs.write("/test/hello", b"world")?;
 /// assert_eq!(xs.read("/test/hello")?, b"world");
+/// xs.transaction(|tx| tx.write("/test/a", b"1"))?;
+/// let w = xs.watch("/test", "t")?;
+/// println!("{}", w.next_event()?.path);
 /// # Ok::<(), xen_store::Error>(())
 /// ```
-pub struct Xenstore {
-    state: Mutex<State>,
-    cond: Condvar,
-    reader: Mutex<Box<dyn Read + Send>>,
-    writer: Mutex<Box<dyn Write + Send>>,
-    transport: Transport,
+#[derive(Debug)]
+pub struct Client<T: Transport> {
+    state: Lock<State>,
+    signal: Signal,
+    /// Held from registering a request's id to the end of its write (and,
+    /// on a one-request-at-a-time transport, across the wait for earlier
+    /// replies): messages go out whole and in id order.
+    sending: Lock<()>,
+    transport: T,
 }
 
-impl core::fmt::Debug for Xenstore {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("Xenstore")
-            .field("transport", &self.transport)
-            .finish_non_exhaustive()
-    }
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
-impl Xenstore {
-    /// Opens a connection the way libxenstore's `xs_open(0)` does: with
-    /// `XENSTORED_PATH` set, that path as a socket, then as a device (a
-    /// driver domain may point it at `/dev/xen/xenbus`); otherwise
-    /// [`DEFAULT_SOCKET`], then [`XENBUS_DEVICE`] if it exists, else
-    /// [`XENBUS_PROC`].
-    ///
-    /// # Errors
-    ///
-    /// The device's error if neither opens.
-    #[doc(alias = "xs_open")]
-    pub fn open() -> Result<Self> {
-        if let Ok(xs) = Self::open_socket() {
-            return Ok(xs);
-        }
-        Self::open_xenbus()
-    }
-
-    /// Connects to xenstored's socket at `XENSTORED_PATH`, else
-    /// [`DEFAULT_SOCKET`] (libxenstore's `xs_daemon_socket`).
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Io`] if the socket cannot be reached.
-    pub fn open_socket() -> Result<Self> {
-        let sock = std::env::var_os("XENSTORED_PATH")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from(DEFAULT_SOCKET));
-        Self::open_socket_at(&sock)
-    }
-
-    /// Connects to a xenstored socket at `path`.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Io`].
-    pub fn open_socket_at(path: &Path) -> Result<Self> {
-        let s = UnixStream::connect(path)?;
-        let mut xs = Self::from_stream(s)?;
-        xs.transport = Transport::Socket(path.into());
-        Ok(xs)
-    }
-
-    /// Opens the xenbus device at `XENSTORED_PATH`, else [`XENBUS_DEVICE`]
-    /// if it exists, else [`XENBUS_PROC`] (libxenstore's `xs_domain_dev`).
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Io`].
-    pub fn open_xenbus() -> Result<Self> {
-        if let Some(p) = std::env::var_os("XENSTORED_PATH") {
-            return Self::open_xenbus_at(Path::new(&p));
-        }
-        if Path::new(XENBUS_DEVICE).exists() {
-            Self::open_xenbus_at(Path::new(XENBUS_DEVICE))
-        } else {
-            Self::open_xenbus_at(Path::new(XENBUS_PROC))
-        }
-    }
-
-    /// Opens a xenbus device at `path`.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Io`].
-    pub fn open_xenbus_at(path: &Path) -> Result<Self> {
-        let f = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .open(path)?;
-        let r = f.try_clone()?;
-        let mut xs = Self::from_io(Box::new(r), Box::new(f));
-        xs.transport = Transport::Xenbus(path.into());
-        Ok(xs)
-    }
-
-    /// A connection over a connected Unix stream (a socketpair in tests, a
-    /// socket passed by a supervisor).
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Io`] if the stream cannot be cloned.
-    pub fn from_stream(s: UnixStream) -> Result<Self> {
-        let r = s.try_clone()?;
-        Ok(Self::from_io(Box::new(r), Box::new(s)))
-    }
-
-    /// A connection over any byte streams carrying the xenstore framing.
-    /// Each message, or each batch ([`Xenstore::submit_batch`]), is
-    /// written with one `write_all`.
-    pub fn from_io(reader: Box<dyn Read + Send>, writer: Box<dyn Write + Send>) -> Self {
+impl<T: Transport> Client<T> {
+    /// A client over `transport`.
+    pub fn from_transport(transport: T) -> Self {
         Self {
-            state: Mutex::new(State {
-                session: Session::new(),
-                reading: false,
-            }),
-            cond: Condvar::new(),
-            reader: Mutex::new(reader),
-            writer: Mutex::new(writer),
-            transport: Transport::Custom,
+            state: Lock::new(State::default()),
+            signal: Signal::new(),
+            sending: Lock::new(()),
+            transport,
         }
     }
 
-    /// The transport in use.
-    pub fn transport(&self) -> &Transport {
+    /// The transport.
+    pub fn transport(&self) -> &T {
         &self.transport
-    }
-
-    /// Whether requests must go one at a time (the xenbus device).
-    fn one_at_a_time(&self) -> bool {
-        matches!(self.transport, Transport::Xenbus(_))
-    }
-
-    /// The longest message (header included) the transport takes: Linux's
-    /// xenbus device buffers a whole message, header included, in
-    /// `XENSTORE_PAYLOAD_MAX` bytes.
-    fn max_message(&self) -> usize {
-        if matches!(self.transport, Transport::Xenbus(_)) {
-            PAYLOAD_MAX
-        } else {
-            HEADER_LEN + PAYLOAD_MAX
-        }
     }
 
     /// Requests sent whose replies were not yet collected.
     pub fn in_flight(&self) -> usize {
-        lock(&self.state).session.in_flight()
+        self.state.lock().session.in_flight()
     }
 
     /// Watch events that arrived for no registered token (dropped).
     pub fn stray_events(&self) -> u64 {
-        lock(&self.state).session.stray_events()
+        self.state.lock().session.stray_events()
     }
 
-    /// Sends a request in transaction `tx_id` (0: none) without waiting;
-    /// collect the reply with [`Xenstore::wait`]. Dropping the ticket
-    /// discards the reply. To send many requests at once, with one write,
-    /// see [`Xenstore::submit_batch`].
+    /// The error that broke the connection (the transport's own error,
+    /// with its OS cause, where it had one), if it is broken: later calls
+    /// fail with [`Error::Broken`].
+    pub fn broken_by(&self) -> Option<Error> {
+        self.state.lock().session.broken_by()
+    }
+
+    /// Sends a request in transaction `tx` ([`TxId::NONE`]: none) without
+    /// waiting; collect the reply with [`Client::wait`]. Dropping the
+    /// ticket discards the reply. To send many requests at once, with one
+    /// write, see [`Client::submit_batch`].
     ///
     /// # Errors
     ///
-    /// Validation errors; [`Error::Broken`]; [`Error::Io`] (which breaks
-    /// the connection).
-    pub fn submit(&self, tx_id: u32, req: &Request<'_>) -> Result<Pending<'_>> {
-        let mut writer = lock(&self.writer);
-        if self.one_at_a_time() {
-            // Linux's xenbus device sends a request's body from its
-            // per-file buffer after write() returned: the next write would
-            // overwrite it. Wait for every earlier reply first.
+    /// Validation errors; [`Error::Broken`]; the transport's error (which
+    /// breaks the connection).
+    pub fn submit(&self, tx: TxId, req: &Request<'_>) -> Result<Pending<'_, T>> {
+        let _sending = self.sending.lock();
+        if self.transport.one_request_at_a_time() {
             self.wait_until(|s| (s.outstanding() == 0).then_some(Ok(())))?;
         }
-        let (id, bytes) = self.register(&mut lock(&self.state).session, tx_id, req)?;
+        let (id, bytes) = self.register(&mut self.state.lock().session, tx, req)?;
         let pending = Pending {
-            xs: self,
+            client: self,
             id,
             kind: req.kind(),
         };
-        let w = writer.write_all(&bytes);
-        drop(writer);
-        w.map_err(|e| self.write_failed(e))?;
+        self.send(&bytes)?;
         Ok(pending)
     }
 
-    /// Sends several requests in transaction `tx_id` (0: none) with one
-    /// write, without waiting. The tickets come back in the order of
-    /// `reqs`; collect each reply with [`Xenstore::wait`], in any order.
+    /// Sends several requests in transaction `tx` ([`TxId::NONE`]: none)
+    /// with one write, without waiting. The tickets come back in the order
+    /// of `reqs`; collect each reply with [`Client::wait`], in any order.
     /// `reqs` may yield requests or references to them.
     ///
     /// Every request is checked and encoded before anything is sent: if
     /// one is refused, none goes out and nothing stays in flight. Then the
-    /// whole batch goes out with one `write_all` (one system call on a
-    /// socket with room for it, where [`Xenstore::submit`] makes one per
-    /// request). On the xenbus device, which takes one request at a time,
-    /// the requests go out one by one, each after the previous reply.
+    /// whole batch goes out at once (one system call on a socket with room
+    /// for it, where [`Client::submit`] makes one per request). On the
+    /// xenbus device, which takes one request at a time, the requests go
+    /// out one by one, each after the previous reply.
     ///
-    /// No reply is read while the batch is written, so the peer must be
-    /// able to queue the replies to all of it (as for the same requests
-    /// sent with [`Xenstore::submit`]): keep batches to tens or hundreds
-    /// of requests, not megabytes.
+    /// No reply is read while a blocking transport writes the batch, so
+    /// the peer must be able to queue the replies to all of it (as for the
+    /// same requests sent with [`Client::submit`]): keep batches to tens or
+    /// hundreds of requests, not megabytes.
     ///
     /// Against a xenstored on the same CPU, a batch gains most when this
     /// thread does not preempt xenstored on wakeup (e.g. `SCHED_BATCH`):
     /// see [the crate docs](crate#pipelining-and-the-scheduler).
     ///
     /// ```no_run
+    /// use xen_abi::io::xs_wire::TxId;
     /// use xen_store::wire::Request;
     /// use xen_store::Xenstore;
     /// let xs = Xenstore::open()?;
     /// let paths: Vec<String> = (0..64).map(|i| format!("/test/{i}")).collect();
     /// let reads = paths.iter().map(|p| Request::Read { path: p });
-    /// for p in xs.submit_batch(0, reads)? {
+    /// for p in xs.submit_batch(TxId::NONE, reads)? {
     ///     println!("{:?}", xs.wait(p)?.payload);
     /// }
     /// # Ok::<(), xen_store::Error>(())
@@ -287,27 +172,28 @@ impl Xenstore {
     /// # Errors
     ///
     /// The first refused request's validation error (nothing sent);
-    /// [`Error::Broken`]; [`Error::Io`] (which breaks the connection).
+    /// [`Error::Broken`]; the transport's error (which breaks the
+    /// connection).
     pub fn submit_batch<'a, R>(
         &self,
-        tx_id: u32,
+        tx: TxId,
         reqs: impl IntoIterator<Item = R>,
-    ) -> Result<Vec<Pending<'_>>>
+    ) -> Result<Vec<Pending<'_, T>>>
     where
         R: Borrow<Request<'a>>,
     {
         // Collected before any lock is taken: the iterator may be any
         // caller code.
         let reqs: Vec<R> = reqs.into_iter().collect();
-        let mut writer = lock(&self.writer);
+        let _sending = self.sending.lock();
         // (id, kind, end of its bytes in `bytes`) per request.
-        let mut sent: Vec<(u32, MsgType, usize)> = Vec::with_capacity(reqs.len());
+        let mut sent: Vec<(ReqId, MsgType, usize)> = Vec::with_capacity(reqs.len());
         let mut bytes = Vec::new();
         {
-            let mut st = lock(&self.state);
+            let mut st = self.state.lock();
             for req in &reqs {
                 let req = req.borrow();
-                match self.register(&mut st.session, tx_id, req) {
+                match self.register(&mut st.session, tx, req) {
                     Ok((id, b)) => {
                         bytes.extend_from_slice(&b);
                         sent.push((id, req.kind(), bytes.len()));
@@ -321,15 +207,14 @@ impl Xenstore {
                 }
             }
         }
-        let r = if self.one_at_a_time() {
-            self.write_one_at_a_time(&mut **writer, &bytes, &sent)
+        let r = if self.transport.one_request_at_a_time() {
+            self.send_one_at_a_time(&bytes, &sent)
         } else {
-            writer.write_all(&bytes).map_err(|e| self.write_failed(e))
+            self.send(&bytes)
         };
-        drop(writer);
         if let Err(e) = r {
             // The connection is broken: no reply will be filed.
-            let mut st = lock(&self.state);
+            let mut st = self.state.lock();
             for &(id, ..) in &sent {
                 st.session.cancel(id);
             }
@@ -337,38 +222,48 @@ impl Xenstore {
         }
         Ok(sent
             .into_iter()
-            .map(|(id, kind, _)| Pending { xs: self, id, kind })
+            .map(|(id, kind, _)| Pending {
+                client: self,
+                id,
+                kind,
+            })
             .collect())
     }
 
     /// Writes a batch's messages (`sent`: id, type and where each ends in
-    /// `bytes`) as [`Xenstore::submit`] would on the xenbus device: each
-    /// after every earlier reply. The batch's own unsent requests are
-    /// registered but not outstanding on the wire.
-    fn write_one_at_a_time(
-        &self,
-        writer: &mut dyn Write,
-        bytes: &[u8],
-        sent: &[(u32, MsgType, usize)],
-    ) -> Result<()> {
+    /// `bytes`) as [`Client::submit`] would on a one-request-at-a-time
+    /// transport: each after every earlier reply. The batch's own unsent
+    /// requests are registered but not outstanding on the wire.
+    fn send_one_at_a_time(&self, bytes: &[u8], sent: &[(ReqId, MsgType, usize)]) -> Result<()> {
         let mut start = 0;
         for (i, &(.., end)) in sent.iter().enumerate() {
             let unsent = sent.len() - i;
             self.wait_until(|s| (s.outstanding() <= unsent).then_some(Ok(())))?;
-            writer
-                .write_all(&bytes[start..end])
-                .map_err(|e| self.write_failed(e))?;
+            self.send(&bytes[start..end])?;
             start = end;
         }
         Ok(())
     }
 
-    /// Breaks the connection after a failed write; every waiter sees it.
-    fn write_failed(&self, e: std::io::Error) -> Error {
-        let e = Error::from(e);
-        lock(&self.state).session.fail(&e);
-        self.cond.notify_all();
-        e
+    /// Writes all of `bytes`; while the transport has no room, reads
+    /// (filing replies) or waits. A failed write breaks the connection.
+    fn send(&self, bytes: &[u8]) -> Result<()> {
+        let mut at = 0;
+        while at < bytes.len() {
+            match self.transport.write(&bytes[at..]) {
+                Ok(0) => {
+                    let st = self.progress(self.state.lock());
+                    st.session.check()?;
+                }
+                Ok(n) => at += n,
+                Err(e) => {
+                    self.state.lock().session.fail(&e);
+                    self.signal.notify_all();
+                    return Err(e);
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Registers a request id for `req` and encodes it; nothing stays
@@ -376,12 +271,12 @@ impl Xenstore {
     fn register(
         &self,
         session: &mut Session,
-        tx_id: u32,
+        tx: TxId,
         req: &Request<'_>,
-    ) -> Result<(u32, Vec<u8>)> {
+    ) -> Result<(ReqId, Vec<u8>)> {
         let id = session.start()?;
-        match req.encode(id, tx_id) {
-            Ok(b) if b.len() > self.max_message() => {
+        match req.encode(id, tx) {
+            Ok(b) if b.len() > self.transport.max_message() => {
                 session.cancel(id);
                 Err(Error::PayloadTooLong(b.len() - HEADER_LEN))
             }
@@ -400,7 +295,7 @@ impl Xenstore {
     ///
     /// [`Error::Xenstore`]; [`Error::Broken`] if the connection broke
     /// before the reply came.
-    pub fn wait(&self, pending: Pending<'_>) -> Result<Message> {
+    pub fn wait(&self, pending: Pending<'_, T>) -> Result<Message> {
         let (id, kind) = (pending.id, pending.kind);
         core::mem::forget(pending);
         let m = self.wait_until(|s| s.take(id))?;
@@ -408,40 +303,57 @@ impl Xenstore {
         Ok(m)
     }
 
+    /// Sends `req` in transaction `tx` and waits for its reply.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::submit`] and [`Client::wait`].
+    pub fn call(&self, tx: TxId, req: &Request<'_>) -> Result<Message> {
+        let p = self.submit(tx, req)?;
+        self.wait(p)
+    }
+
     /// Blocks until `ready` yields, reading (as the one reader) when nobody
     /// else is.
-    fn wait_until<T>(&self, mut ready: impl FnMut(&mut Session) -> Option<Result<T>>) -> Result<T> {
-        let mut st = lock(&self.state);
+    fn wait_until<R>(&self, mut ready: impl FnMut(&mut Session) -> Option<Result<R>>) -> Result<R> {
+        let mut st = self.state.lock();
         loop {
             if let Some(r) = ready(&mut st.session) {
                 return r;
             }
             st.session.check()?;
-            if st.reading {
-                st = self
-                    .cond
-                    .wait(st)
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
-                continue;
-            }
-            st.reading = true;
-            drop(st);
-            let mut buf = [0u8; 2 * (HEADER_LEN + PAYLOAD_MAX)];
-            let got = lock(&self.reader).read(&mut buf);
-            st = lock(&self.state);
-            st.reading = false;
-            match got {
-                Ok(0) => st.session.fail(&Error::Disconnected),
-                Ok(n) => {
-                    // A protocol violation breaks the session; waiters
-                    // see it through `take`/`check`.
-                    let _ = st.session.feed(&buf[..n]);
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => st.session.fail(&Error::from(e)),
-            }
-            self.cond.notify_all();
+            st = self.progress(st);
         }
+    }
+
+    /// One round of I/O for a waiter: waits for another thread's read, or
+    /// reads and files what arrived, or (if nothing did) waits for the
+    /// peer. A failed read breaks the connection; every waiter sees it.
+    fn progress<'s>(&'s self, mut st: Guard<'s, State>) -> Guard<'s, State> {
+        if st.reading {
+            return self.signal.wait(st);
+        }
+        st.reading = true;
+        let mut buf = core::mem::take(&mut st.buf);
+        drop(st);
+        buf.resize(READ_CHUNK, 0);
+        let got = self.transport.read(&mut buf);
+        if let Ok(0) = got {
+            self.transport.wait();
+        }
+        let mut st = self.state.lock();
+        st.reading = false;
+        match got {
+            Ok(n) => {
+                // A protocol violation breaks the session; waiters see it
+                // through `take`/`check`.
+                let _ = st.session.feed(&buf[..n]);
+            }
+            Err(e) => st.session.fail(&e),
+        }
+        st.buf = buf;
+        self.signal.notify_all();
+        st
     }
 
     /// Starts a transaction; it aborts when dropped uncommitted.
@@ -450,13 +362,13 @@ impl Xenstore {
     ///
     /// As [`Store::request`].
     #[doc(alias = "xs_transaction_start")]
-    pub fn transaction_start(&self) -> Result<Transaction<'_>> {
-        let m = self.call(0, &Request::TransactionStart)?;
+    pub fn transaction_start(&self) -> Result<Transaction<'_, T>> {
+        let m = self.call(TxId::NONE, &Request::TransactionStart)?;
         let id = wire::decode_number(&m.payload)?;
         let id = u32::try_from(id).map_err(|_| Error::Malformed("transaction id"))?;
         Ok(Transaction {
-            xs: self,
-            id,
+            client: self,
+            id: TxId::new(id),
             done: false,
         })
     }
@@ -467,7 +379,7 @@ impl Xenstore {
     /// # Errors
     ///
     /// `f`'s error; the commit's error; [`Error::TooManyRetries`].
-    pub fn transaction<T>(&self, mut f: impl FnMut(&Transaction<'_>) -> Result<T>) -> Result<T> {
+    pub fn transaction<R>(&self, mut f: impl FnMut(&Transaction<'_, T>) -> Result<R>) -> Result<R> {
         for _ in 0..TX_RETRIES {
             let tx = self.transaction_start()?;
             match f(&tx) {
@@ -491,18 +403,18 @@ impl Xenstore {
     ///
     /// [`Error::DuplicateToken`]; as [`Store::request`].
     #[doc(alias = "xs_watch")]
-    pub fn watch(&self, path: &str, token: &str) -> Result<Watch<'_>> {
-        lock(&self.state).session.add_watch(token)?;
+    pub fn watch(&self, path: &str, token: &str) -> Result<Watch<'_, T>> {
+        self.state.lock().session.add_watch(token)?;
         let req = Request::Watch {
             path,
             token: token.as_bytes(),
         };
-        if let Err(e) = self.call(0, &req) {
-            lock(&self.state).session.remove_watch(token);
+        if let Err(e) = self.call(TxId::NONE, &req) {
+            self.state.lock().session.remove_watch(token);
             return Err(e);
         }
         Ok(Watch {
-            xs: self,
+            client: self,
             path: path.into(),
             token: token.into(),
             active: true,
@@ -523,9 +435,9 @@ impl Xenstore {
     ///
     /// If a watch belongs to another connection.
     #[doc(alias = "xs_read_watch")]
-    pub fn next_event_of(&self, watches: &[Watch<'_>]) -> Result<WatchEvent> {
+    pub fn next_event_of(&self, watches: &[Watch<'_, T>]) -> Result<WatchEvent> {
         assert!(
-            watches.iter().all(|w| core::ptr::eq(w.xs, self)),
+            watches.iter().all(|w| core::ptr::eq(w.client, self)),
             "a watch of another connection"
         );
         let tokens = || watches.iter().map(|w| w.token.as_str());
@@ -538,42 +450,53 @@ impl Xenstore {
     /// # Errors
     ///
     /// As [`Store::request`].
+    #[doc(alias = "XS_RESET_WATCHES")]
     pub fn reset_watches(&self) -> Result<()> {
-        wire::decode_ok(&self.call(0, &Request::ResetWatches)?.payload)
+        wire::decode_ok(&self.call(TxId::NONE, &Request::ResetWatches)?.payload)
     }
 
-    fn call(&self, tx_id: u32, req: &Request<'_>) -> Result<Message> {
-        let p = self.submit(tx_id, req)?;
-        self.wait(p)
+    /// Unregisters `token` and sends `XS_UNWATCH`, waiting for the reply
+    /// or not.
+    fn unwatch(&self, path: &str, token: &str, wait: bool) -> Result<()> {
+        self.state.lock().session.remove_watch(token);
+        let req = Request::Unwatch {
+            path,
+            token: token.as_bytes(),
+        };
+        if wait {
+            wire::decode_ok(&self.call(TxId::NONE, &req)?.payload)
+        } else {
+            self.submit(TxId::NONE, &req).map(drop)
+        }
     }
 }
 
-impl Store for Xenstore {
+impl<T: Transport> Store for Client<T> {
     fn request(&self, req: &Request<'_>) -> Result<Message> {
-        self.call(0, req)
+        self.call(TxId::NONE, req)
     }
 }
 
-/// A request in flight ([`Xenstore::submit`]); pass it to
-/// [`Xenstore::wait`]. Dropped unwaited, its reply is discarded.
+/// A request in flight ([`Client::submit`]); pass it to [`Client::wait`].
+/// Dropped unwaited, its reply is discarded.
 #[derive(Debug)]
 #[must_use = "a request's reply is discarded unless waited for"]
-pub struct Pending<'a> {
-    xs: &'a Xenstore,
-    id: u32,
+pub struct Pending<'a, T: Transport> {
+    client: &'a Client<T>,
+    id: ReqId,
     kind: MsgType,
 }
 
-impl Pending<'_> {
+impl<T: Transport> Pending<'_, T> {
     /// The request id on the wire.
-    pub fn req_id(&self) -> u32 {
+    pub fn req_id(&self) -> ReqId {
         self.id
     }
 }
 
-impl Drop for Pending<'_> {
+impl<T: Transport> Drop for Pending<'_, T> {
     fn drop(&mut self) {
-        lock(&self.xs.state).session.discard(self.id);
+        self.client.state.lock().session.discard(self.id);
     }
 }
 
@@ -581,15 +504,15 @@ impl Drop for Pending<'_> {
 /// atomically. Dropped without [`Transaction::commit`], it aborts.
 #[derive(Debug)]
 #[doc(alias = "xs_transaction_t")]
-pub struct Transaction<'a> {
-    xs: &'a Xenstore,
-    id: u32,
+pub struct Transaction<'a, T: Transport> {
+    client: &'a Client<T>,
+    id: TxId,
     done: bool,
 }
 
-impl Transaction<'_> {
+impl<T: Transport> Transaction<'_, T> {
     /// The transaction id xenstored assigned.
-    pub fn id(&self) -> u32 {
+    pub fn id(&self) -> TxId {
         self.id
     }
 
@@ -616,23 +539,25 @@ impl Transaction<'_> {
     }
 
     fn end(&self, commit: bool) -> Result<()> {
-        let m = self.xs.call(self.id, &Request::TransactionEnd { commit })?;
+        let m = self
+            .client
+            .call(self.id, &Request::TransactionEnd { commit })?;
         wire::decode_ok(&m.payload)
     }
 }
 
-impl Store for Transaction<'_> {
+impl<T: Transport> Store for Transaction<'_, T> {
     fn request(&self, req: &Request<'_>) -> Result<Message> {
-        self.xs.call(self.id, req)
+        self.client.call(self.id, req)
     }
 }
 
-impl Drop for Transaction<'_> {
+impl<T: Transport> Drop for Transaction<'_, T> {
     fn drop(&mut self) {
         if !self.done {
             // Fire and forget: the reply is discarded when it arrives.
             let _ = self
-                .xs
+                .client
                 .submit(self.id, &Request::TransactionEnd { commit: false });
         }
     }
@@ -641,14 +566,14 @@ impl Drop for Transaction<'_> {
 /// A registered watch: iterate for its events (blocking). Dropping it
 /// unwatches and discards the events still queued.
 #[derive(Debug)]
-pub struct Watch<'a> {
-    xs: &'a Xenstore,
+pub struct Watch<'a, T: Transport> {
+    client: &'a Client<T>,
     path: String,
     token: String,
     active: bool,
 }
 
-impl Watch<'_> {
+impl<T: Transport> Watch<'_, T> {
     /// The watched path.
     pub fn path(&self) -> &str {
         &self.path
@@ -661,7 +586,7 @@ impl Watch<'_> {
 
     /// Events already received and not yet taken.
     pub fn queued(&self) -> usize {
-        lock(&self.xs.state).session.queued_events(&self.token)
+        self.client.state.lock().session.queued_events(&self.token)
     }
 
     /// The next event, blocking until one arrives.
@@ -671,12 +596,12 @@ impl Watch<'_> {
     /// [`Error::Broken`] when the connection breaks.
     pub fn next_event(&self) -> Result<WatchEvent> {
         let token = self.token.as_str();
-        self.xs.wait_until(|s| s.pop_event(token).map(Ok))
+        self.client.wait_until(|s| s.pop_event(token).map(Ok))
     }
 
     /// The next event if one is already queued (no I/O).
     pub fn try_next_event(&self) -> Option<WatchEvent> {
-        lock(&self.xs.state).session.pop_event(&self.token)
+        self.client.state.lock().session.pop_event(&self.token)
     }
 
     /// Unwatches (`XS_UNWATCH`), dropping queued events; later events
@@ -688,24 +613,11 @@ impl Watch<'_> {
     #[doc(alias = "xs_unwatch")]
     pub fn unwatch(mut self) -> Result<()> {
         self.active = false;
-        self.do_unwatch(true)
-    }
-
-    fn do_unwatch(&self, wait: bool) -> Result<()> {
-        lock(&self.xs.state).session.remove_watch(&self.token);
-        let req = Request::Unwatch {
-            path: &self.path,
-            token: self.token.as_bytes(),
-        };
-        if wait {
-            wire::decode_ok(&self.xs.call(0, &req)?.payload)
-        } else {
-            self.xs.submit(0, &req).map(drop)
-        }
+        self.client.unwatch(&self.path, &self.token, true)
     }
 }
 
-impl Iterator for Watch<'_> {
+impl<T: Transport> Iterator for Watch<'_, T> {
     type Item = Result<WatchEvent>;
 
     fn next(&mut self) -> Option<Self::Item> {
@@ -716,10 +628,10 @@ impl Iterator for Watch<'_> {
     }
 }
 
-impl Drop for Watch<'_> {
+impl<T: Transport> Drop for Watch<'_, T> {
     fn drop(&mut self) {
         if self.active {
-            let _ = self.do_unwatch(false);
+            let _ = self.client.unwatch(&self.path, &self.token, false);
         }
     }
 }

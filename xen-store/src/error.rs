@@ -3,8 +3,11 @@
 
 use core::fmt;
 
+#[cfg(feature = "std")]
+use alloc::sync::Arc;
+
 use xen_abi::io::byte_ring::BadIndex;
-use xen_abi::io::xs_wire::MsgType;
+use xen_abi::io::xs_wire::{MsgType, ReqId};
 use xen_abi::Errno;
 
 /// Errors of the codec, the transports and the client.
@@ -36,7 +39,7 @@ pub enum Error {
     UnexpectedType(MsgType),
     /// A reply carries a request id no request is waiting for: the peer is
     /// confused or hostile (breaks the connection).
-    UnknownReqId(u32),
+    UnknownReqId(ReqId),
     /// A watch event names a token no watch of this connection has (the
     /// event is dropped; the connection stays up).
     UnknownWatchToken,
@@ -49,11 +52,62 @@ pub enum Error {
     /// The connection broke earlier (for this reason); nothing more can be
     /// sent or received on it.
     Broken(BrokenReason),
-    /// An operating-system error of the transport.
+    /// An operating-system error of the transport, as the OS reported it
+    /// (errno included).
     #[cfg(feature = "std")]
-    Io(std::io::ErrorKind),
+    Io(IoError),
     /// A transaction kept conflicting (`EAGAIN`) for this many attempts.
     TooManyRetries(u32),
+}
+
+/// A [`std::io::Error`] kept whole inside an [`Error`] (feature `std`).
+///
+/// Shared, so [`Error`] stays `Clone`; two compare equal when their kind and
+/// OS error number do.
+#[cfg(feature = "std")]
+#[derive(Debug, Clone)]
+pub struct IoError(Arc<std::io::Error>);
+
+#[cfg(feature = "std")]
+impl IoError {
+    /// The error as the OS (or the stream) reported it.
+    pub fn get_ref(&self) -> &std::io::Error {
+        &self.0
+    }
+
+    /// Its kind.
+    pub fn kind(&self) -> std::io::ErrorKind {
+        self.0.kind()
+    }
+
+    /// The OS error number (errno), if the OS reported it.
+    pub fn raw_os_error(&self) -> Option<i32> {
+        self.0.raw_os_error()
+    }
+}
+
+#[cfg(feature = "std")]
+impl PartialEq for IoError {
+    fn eq(&self, other: &Self) -> bool {
+        self.kind() == other.kind() && self.raw_os_error() == other.raw_os_error()
+    }
+}
+
+#[cfg(feature = "std")]
+impl Eq for IoError {}
+
+#[cfg(feature = "std")]
+impl fmt::Display for IoError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+#[cfg(feature = "std")]
+impl From<std::io::Error> for IoError {
+    fn from(e: std::io::Error) -> Self {
+        Self(Arc::new(e))
+    }
 }
 
 /// Why a connection was declared broken (see [`Error::Broken`]).
@@ -168,7 +222,7 @@ impl fmt::Display for Error {
             Error::Disconnected => f.write_str("xenstore connection closed"),
             Error::Broken(r) => write!(f, "xenstore connection is broken: {r}"),
             #[cfg(feature = "std")]
-            Error::Io(k) => write!(f, "xenstore transport: {k}"),
+            Error::Io(e) => write!(f, "xenstore transport: {e}"),
             Error::TooManyRetries(n) => {
                 write!(f, "transaction still conflicting after {n} attempts")
             }
@@ -176,7 +230,15 @@ impl fmt::Display for Error {
     }
 }
 
-impl core::error::Error for Error {}
+impl core::error::Error for Error {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        match self {
+            #[cfg(feature = "std")]
+            Error::Io(e) => Some(e.get_ref()),
+            _ => None,
+        }
+    }
+}
 
 impl From<PathError> for Error {
     fn from(e: PathError) -> Self {
@@ -195,7 +257,31 @@ impl From<std::io::Error> for Error {
     fn from(e: std::io::Error) -> Self {
         match e.kind() {
             std::io::ErrorKind::UnexpectedEof => Error::Disconnected,
-            k => Error::Io(k),
+            _ => Error::Io(e.into()),
         }
+    }
+}
+
+#[cfg(all(test, feature = "std"))]
+mod tests {
+    use super::*;
+    use core::error::Error as _;
+    use std::string::ToString;
+
+    #[test]
+    fn io_errors_keep_the_os_error() {
+        let e = Error::from(std::io::Error::from_raw_os_error(32));
+        let Error::Io(io) = &e else {
+            panic!("{e:?}");
+        };
+        assert_eq!(io.raw_os_error(), Some(32));
+        assert_eq!(io.kind(), std::io::ErrorKind::BrokenPipe);
+        let source = e.source().expect("the io::Error is the source");
+        assert!(source.is::<std::io::Error>());
+        assert_eq!(e.clone(), e);
+        assert_ne!(e, Error::from(std::io::Error::from_raw_os_error(5)));
+        assert!(e.to_string().starts_with("xenstore transport: "));
+        let eof = std::io::Error::from(std::io::ErrorKind::UnexpectedEof);
+        assert_eq!(Error::from(eof), Error::Disconnected);
     }
 }

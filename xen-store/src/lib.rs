@@ -9,25 +9,30 @@
 //! - [`Store`]: the operations (read, write, mkdir, rm, directory with
 //!   transparent `XS_DIRECTORY_PART`, permissions, domain path,
 //!   introduce/release), one API over every transport and transaction.
-//! - [`Xenstore`] (feature `std`): xenstored's Unix socket or Linux's
-//!   `/dev/xen/xenbus`, in libxenstore's fallback order; pipelined
-//!   requests, transactions that abort on drop with a retry-on-`EAGAIN`
-//!   helper, watches as blocking iterators or (feature `tokio`) as an
-//!   async `Stream` (`WatchStream`).
-//! - [`ring::RingClient`]: the guest kernel's client over the shared ring
-//!   page, notify/wait through [`ring::RingHooks`].
+//! - [`Client`]: one client over any [`Transport`], the same API in a
+//!   guest and in dom0: pipelined requests ([`Client::submit`] returns a
+//!   [`Pending`] ticket), transactions that abort on drop with a
+//!   retry-on-`EAGAIN` helper ([`Client::transaction`]), watches that
+//!   unwatch on drop ([`Watch`]), and [`Store`].
+//! - `Xenstore` (feature `std`): the [`Client`] over `StreamTransport`:
+//!   xenstored's Unix socket or Linux's `/dev/xen/xenbus`, in
+//!   libxenstore's fallback order, shared between threads; watches also
+//!   as an async `Stream` (feature `tokio`, `WatchStream`).
+//! - [`ring::RingClient`]: the [`Client`] over [`ring::RingTransport`], the
+//!   guest kernel's shared ring page, notify/wait through
+//!   [`ring::RingHooks`] (no_std + alloc, single-threaded).
 //!
 //! ```
 //! use xen_store::wire::{check_reply, decode_list, Framer, Request, Response};
-//! use xen_abi::io::xs_wire::MsgType;
+//! use xen_abi::io::xs_wire::{MsgType, ReqId, TxId};
 //! // Client: encode a request.
-//! let bytes = Request::Directory { path: "/local/domain" }.encode(1, 0)?;
+//! let bytes = Request::Directory { path: "/local/domain" }.encode(ReqId::new(1), TxId::NONE)?;
 //! // Server: decode it and answer.
 //! let mut f = Framer::new();
 //! f.push(&bytes);
 //! let req = f.next_message()?.unwrap();
 //! assert_eq!(Request::decode(&req)?, Request::Directory { path: "/local/domain" });
-//! let reply = Response::List(&["0", "1"]).encode(MsgType::DIRECTORY, 1, 0)?;
+//! let reply = Response::List(&["0", "1"]).encode(MsgType::DIRECTORY, ReqId::new(1), TxId::NONE)?;
 //! // Client: decode the reply.
 //! f.push(&reply);
 //! let m = f.next_message()?.unwrap();
@@ -38,8 +43,8 @@
 //!
 //! # Pipelining and the scheduler
 //!
-//! Many requests in flight (`Xenstore::submit_batch`, or several
-//! `Xenstore::submit`s, then `Xenstore::wait`) pay off most when the client
+//! Many requests in flight ([`Client::submit_batch`], or several
+//! [`Client::submit`]s, then [`Client::wait`]) pay off most when the client
 //! thread does not preempt xenstored. The C xenstored writes each reply's
 //! header and body with two `write()` calls. When client and xenstored share
 //! one CPU (a one-vCPU dom0, say), Linux's wakeup preemption runs the client
@@ -66,23 +71,25 @@ extern crate alloc;
 #[cfg(any(feature = "std", test))]
 extern crate std;
 
-#[cfg(feature = "std")]
-#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 mod client;
 mod error;
 pub mod path;
 pub mod ring;
 mod session;
 mod store;
+mod sync;
+mod transport;
 pub mod wire;
 
 #[cfg(feature = "tokio")]
 pub use client::WatchStream;
+pub use client::{Client, Pending, Transaction, Watch};
 #[cfg(feature = "std")]
-pub use client::{
-    Pending, Transaction, Transport, Watch, Xenstore, DEFAULT_SOCKET, XENBUS_DEVICE, XENBUS_PROC,
-};
+pub use client::{Endpoint, StreamTransport, Xenstore, DEFAULT_SOCKET, XENBUS_DEVICE, XENBUS_PROC};
+#[cfg(feature = "std")]
+pub use error::IoError;
 pub use error::{BrokenReason, Error, PathError, Result};
 pub use path::{Access, Perm};
 pub use session::WatchEvent;
 pub use store::Store;
+pub use transport::Transport;

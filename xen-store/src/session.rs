@@ -6,7 +6,7 @@
 use alloc::collections::{BTreeMap, VecDeque};
 use alloc::string::String;
 
-use xen_abi::io::xs_wire::MsgType;
+use xen_abi::io::xs_wire::{MsgType, ReqId};
 
 use crate::error::{BrokenReason, Error, Result};
 use crate::wire::{self, Framer, Message};
@@ -35,21 +35,19 @@ enum Slot {
 #[derive(Debug, Default)]
 pub(crate) struct Session {
     framer: Framer,
-    next_id: u32,
-    pending: BTreeMap<u32, Slot>,
+    next_id: ReqId,
+    pending: BTreeMap<ReqId, Slot>,
     /// Each watch's queue; an event carries its arrival number, so the
     /// oldest of several queues can be found.
     watches: BTreeMap<String, VecDeque<(u64, WatchEvent)>>,
     events_routed: u64,
     broken: Option<BrokenReason>,
+    /// The error behind `broken`, with its cause.
+    broken_by: Option<Error>,
     stray_events: u64,
 }
 
 impl Session {
-    pub(crate) fn new() -> Self {
-        Self::default()
-    }
-
     pub(crate) fn check(&self) -> Result<()> {
         match self.broken {
             Some(r) => Err(Error::Broken(r)),
@@ -58,11 +56,11 @@ impl Session {
     }
 
     /// A fresh request id, registered as waiting.
-    pub(crate) fn start(&mut self) -> Result<u32> {
+    pub(crate) fn start(&mut self) -> Result<ReqId> {
         self.check()?;
         loop {
             let id = self.next_id;
-            self.next_id = self.next_id.wrapping_add(1);
+            self.next_id = self.next_id.next();
             if let alloc::collections::btree_map::Entry::Vacant(e) = self.pending.entry(id) {
                 e.insert(Slot::Waiting);
                 return Ok(id);
@@ -71,7 +69,7 @@ impl Session {
     }
 
     /// Forgets a request whose reply nobody will collect.
-    pub(crate) fn discard(&mut self, id: u32) {
+    pub(crate) fn discard(&mut self, id: ReqId) {
         match self.pending.get_mut(&id) {
             Some(s @ Slot::Waiting) => *s = Slot::Discard,
             Some(Slot::Done(_)) => {
@@ -82,12 +80,12 @@ impl Session {
     }
 
     /// Forgets a request that was never sent.
-    pub(crate) fn cancel(&mut self, id: u32) {
+    pub(crate) fn cancel(&mut self, id: ReqId) {
         self.pending.remove(&id);
     }
 
     /// The reply to `id` if it arrived; the broken error if it never will.
-    pub(crate) fn take(&mut self, id: u32) -> Option<Result<Message>> {
+    pub(crate) fn take(&mut self, id: ReqId) -> Option<Result<Message>> {
         match self.pending.get(&id) {
             Some(Slot::Done(_) | Slot::Failed(_)) => match self.pending.remove(&id) {
                 Some(Slot::Done(m)) => Some(Ok(m)),
@@ -106,7 +104,13 @@ impl Session {
     pub(crate) fn fail(&mut self, e: &Error) {
         if self.broken.is_none() {
             self.broken = Some(e.broken_reason());
+            self.broken_by = Some(e.clone());
         }
+    }
+
+    /// The error that broke the connection, if it is broken.
+    pub(crate) fn broken_by(&self) -> Option<Error> {
+        self.broken_by.clone()
     }
 
     /// Feeds received bytes; dispatches every complete message. A protocol
@@ -212,7 +216,6 @@ impl Session {
     }
 
     /// The event that arrived first among those queued for `tokens`.
-    #[cfg_attr(not(feature = "std"), allow(dead_code))]
     pub(crate) fn pop_oldest_event<'t>(
         &mut self,
         tokens: impl IntoIterator<Item = &'t str>,
@@ -234,7 +237,6 @@ impl Session {
     }
 
     /// Requests whose replies have not arrived yet.
-    #[cfg_attr(not(feature = "std"), allow(dead_code))]
     pub(crate) fn outstanding(&self) -> usize {
         self.pending
             .values()
@@ -251,19 +253,20 @@ impl Session {
 mod tests {
     use super::*;
     use crate::wire::{encode_watch_event, Response};
+    use xen_abi::io::xs_wire::TxId;
 
     #[test]
     fn replies_route_by_id_and_events_by_token() {
-        let mut s = Session::new();
+        let mut s = Session::default();
         let a = s.start().unwrap();
         let b = s.start().unwrap();
         assert_ne!(a, b);
         s.add_watch("t").unwrap();
         assert_eq!(s.add_watch("t"), Err(Error::DuplicateToken));
-        let mut bytes = Response::Ok.encode(MsgType::WRITE, b, 0).unwrap();
+        let mut bytes = Response::Ok.encode(MsgType::WRITE, b, TxId::NONE).unwrap();
         bytes.extend(encode_watch_event("/x", b"t").unwrap());
         bytes.extend(encode_watch_event("/x", b"other").unwrap());
-        bytes.extend(Response::Ok.encode(MsgType::WRITE, a, 0).unwrap());
+        bytes.extend(Response::Ok.encode(MsgType::WRITE, a, TxId::NONE).unwrap());
         s.feed(&bytes).unwrap();
         assert_eq!(s.take(a).unwrap().unwrap().header.req_id, a);
         assert_eq!(s.take(b).unwrap().unwrap().header.req_id, b);
@@ -279,7 +282,7 @@ mod tests {
 
     #[test]
     fn the_oldest_event_of_several_watches_comes_first() {
-        let mut s = Session::new();
+        let mut s = Session::default();
         for t in ["a", "b", "c"] {
             s.add_watch(t).unwrap();
         }
@@ -298,15 +301,19 @@ mod tests {
 
     #[test]
     fn protocol_violations_break_the_connection() {
-        let mut s = Session::new();
+        let mut s = Session::default();
         let a = s.start().unwrap();
         let d = s.start().unwrap();
         s.discard(d);
-        s.feed(&Response::Ok.encode(MsgType::WRITE, d, 0).unwrap())
+        s.feed(&Response::Ok.encode(MsgType::WRITE, d, TxId::NONE).unwrap())
             .unwrap();
         assert!(s.take(a).is_none());
-        let e = s.feed(&Response::Ok.encode(MsgType::WRITE, 999, 0).unwrap());
-        assert_eq!(e, Err(Error::UnknownReqId(999)));
+        let e = s.feed(
+            &Response::Ok
+                .encode(MsgType::WRITE, ReqId::new(999), TxId::NONE)
+                .unwrap(),
+        );
+        assert_eq!(e, Err(Error::UnknownReqId(ReqId::new(999))));
         assert_eq!(
             s.take(a).unwrap(),
             Err(Error::Broken(BrokenReason::UnknownReqId))

@@ -16,7 +16,9 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use xen_abi::DomId;
-use xen_store::{Access, Perm, Store, Watch, WatchEvent, Xenstore, DEFAULT_SOCKET};
+use xen_store::{
+    Access, Perm, Store, StreamTransport, Watch, WatchEvent, Xenstore, DEFAULT_SOCKET,
+};
 
 /// The nodes the domU expects (its `PERM_DIR`, `SECRET`, `SHARED`,
 /// `DAEMON`, `BIG_DIR` with 160 children named as its `big_dir_child`).
@@ -61,7 +63,11 @@ impl Drop for Domain {
 
 /// The next event of `w`, or `None` after `timeout`. Reads a node now and
 /// then so that somebody reads the connection (and files the events).
-fn event_within(xs: &Xenstore, w: &Watch<'_>, timeout: Duration) -> Option<WatchEvent> {
+fn event_within(
+    xs: &Xenstore,
+    w: &Watch<'_, StreamTransport>,
+    timeout: Duration,
+) -> Option<WatchEvent> {
     let end = Instant::now() + timeout;
     loop {
         if let Some(e) = w.try_next_event() {
@@ -76,7 +82,12 @@ fn event_within(xs: &Xenstore, w: &Watch<'_>, timeout: Duration) -> Option<Watch
 }
 
 /// Waits until `path` reads as something, watching its parent.
-fn value_within(xs: &Xenstore, w: &Watch<'_>, path: &str, timeout: Duration) -> Option<Vec<u8>> {
+fn value_within(
+    xs: &Xenstore,
+    w: &Watch<'_, StreamTransport>,
+    path: &str,
+    timeout: Duration,
+) -> Option<Vec<u8>> {
     let end = Instant::now() + timeout;
     loop {
         if let Ok(v) = xs.read(path) {

@@ -15,7 +15,7 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
-use xen_abi::io::xs_wire::{MsgHeader, MsgType};
+use xen_abi::io::xs_wire::{MsgHeader, MsgType, ReqId, TxId};
 use xen_abi::{DomId, Errno};
 use xen_store::wire::{encode_watch_event, Framer, Message, Request, Response};
 use xen_store::{Access, BrokenReason, Error, Perm, Store, Xenstore};
@@ -129,7 +129,7 @@ fn pipelined_requests_get_their_own_replies() {
         .iter()
         .map(|p| {
             xs.submit(
-                0,
+                TxId::NONE,
                 &Request::Write {
                     path: p,
                     value: p.as_bytes(),
@@ -139,14 +139,14 @@ fn pipelined_requests_get_their_own_replies() {
         })
         .collect();
     assert_eq!(xs.in_flight(), 64);
-    let ids: std::collections::BTreeSet<u32> = writes.iter().map(|p| p.req_id()).collect();
+    let ids: std::collections::BTreeSet<ReqId> = writes.iter().map(|p| p.req_id()).collect();
     assert_eq!(ids.len(), 64, "distinct req_ids");
     for w in writes {
         xs.wait(w).unwrap();
     }
     let reads: Vec<_> = paths
         .iter()
-        .map(|p| xs.submit(0, &Request::Read { path: p }).unwrap())
+        .map(|p| xs.submit(TxId::NONE, &Request::Read { path: p }).unwrap())
         .collect();
     // Collect in reverse: replies are filed by id, not by order.
     for (p, r) in paths.iter().zip(reads).rev() {
@@ -209,9 +209,9 @@ fn batched_requests_go_in_one_write_and_get_their_own_replies() {
     let paths: Vec<String> = (0..32).map(|i| format!("/batch/{i}")).collect();
     let reqs = common::write_then_read(&paths);
     // By reference: the requests stay the caller's.
-    let pending = xs.submit_batch(0, &reqs).unwrap();
+    let pending = xs.submit_batch(TxId::NONE, &reqs).unwrap();
     assert_eq!((pending.len(), xs.in_flight()), (64, 64));
-    let ids: std::collections::BTreeSet<u32> = pending.iter().map(|p| p.req_id()).collect();
+    let ids: std::collections::BTreeSet<ReqId> = pending.iter().map(|p| p.req_id()).collect();
     assert_eq!(ids.len(), 64, "distinct req_ids");
     // The replies come back last first; each ticket gets its own.
     for (i, p) in pending.into_iter().enumerate() {
@@ -226,14 +226,14 @@ fn batched_requests_go_in_one_write_and_get_their_own_replies() {
     assert_eq!(xs.in_flight(), 0);
     // By value, waited for last first.
     let twice: Vec<&String> = paths.iter().chain(&paths).collect();
-    let pending = xs.submit_batch(0, twice.iter().map(|p| Request::Read { path: p }));
+    let pending = xs.submit_batch(TxId::NONE, twice.iter().map(|p| Request::Read { path: p }));
     for (p, r) in twice.iter().zip(pending.unwrap()).rev() {
         assert_eq!(xs.wait(r).unwrap().payload, p.as_bytes());
     }
     assert_eq!(reads.recv().unwrap(), 1);
     // An empty batch sends nothing.
     assert!(xs
-        .submit_batch(0, Vec::<Request<'_>>::new())
+        .submit_batch(TxId::NONE, Vec::<Request<'_>>::new())
         .unwrap()
         .is_empty());
     assert_eq!(xs.in_flight(), 0);
@@ -242,7 +242,9 @@ fn batched_requests_go_in_one_write_and_get_their_own_replies() {
 #[test]
 fn a_refused_request_sends_none_of_its_batch() {
     let xs = serve(MiniStore::new());
-    let earlier = xs.submit(0, &Request::Read { path: "/x" }).unwrap();
+    let earlier = xs
+        .submit(TxId::NONE, &Request::Read { path: "/x" })
+        .unwrap();
     let big = [0u8; 5000];
     let batches = [
         (
@@ -278,7 +280,7 @@ fn a_refused_request_sends_none_of_its_batch() {
         ),
     ];
     for (reqs, want) in &batches {
-        assert_eq!(xs.submit_batch(0, reqs).err().as_ref(), Some(want));
+        assert_eq!(xs.submit_batch(TxId::NONE, reqs).err().as_ref(), Some(want));
         assert_eq!(xs.in_flight(), 1, "only the earlier request is in flight");
     }
     assert_eq!(xs.wait(earlier), Err(Error::Xenstore(Errno::ENOENT)));
@@ -292,22 +294,23 @@ fn connection_dropping_mid_batch_fails_the_rest_of_it() {
     // The peer answers the first three of a batch of eight, then hangs up.
     let xs = hostile_after(8, |s, first| {
         let mut out = Vec::new();
-        for id in first.header.req_id..first.header.req_id + 3 {
-            out.extend(Response::Ok.encode(MsgType::WRITE, id, 0).unwrap());
+        for id in first.header.req_id.get()..first.header.req_id.get() + 3 {
+            let id = ReqId::new(id);
+            out.extend(Response::Ok.encode(MsgType::WRITE, id, TxId::NONE).unwrap());
         }
         let _ = s.write_all(&out);
     });
     let paths: Vec<String> = (0..8).map(|i| format!("/d/{i}")).collect();
     let pending = xs
         .submit_batch(
-            0,
+            TxId::NONE,
             paths.iter().map(|p| Request::Write {
                 path: p,
                 value: b"v",
             }),
         )
         .unwrap();
-    let ids: Vec<u32> = pending.iter().map(|p| p.req_id()).collect();
+    let ids: Vec<u32> = pending.iter().map(|p| p.req_id().get()).collect();
     assert_eq!(
         ids,
         (ids[0]..ids[0] + 8).collect::<Vec<_>>(),
@@ -333,7 +336,7 @@ fn connection_dropping_mid_batch_fails_the_rest_of_it() {
     });
     assert_eq!(xs.in_flight(), 0);
     assert!(matches!(
-        xs.submit_batch(0, &[Request::Read { path: "/x" }]),
+        xs.submit_batch(TxId::NONE, &[Request::Read { path: "/x" }]),
         Err(Error::Broken(BrokenReason::Disconnected))
     ));
 }
@@ -354,8 +357,9 @@ fn a_batch_the_peer_stops_reading_fails_and_breaks_the_connection() {
         path: p,
         value: &value,
     });
-    let e = xs.submit_batch(0, reqs).unwrap_err();
+    let e = xs.submit_batch(TxId::NONE, reqs).unwrap_err();
     assert!(matches!(e, Error::Io(_) | Error::Disconnected), "{e:?}");
+    assert_eq!(xs.broken_by(), Some(e));
     peer.join().unwrap();
     assert_eq!(xs.in_flight(), 0);
     assert_eq!(xs.read("/big/0"), Err(Error::Broken(BrokenReason::Io)));
@@ -453,7 +457,7 @@ fn oversized_reply_fails_its_request_and_the_connection_lives_on() {
         let h = MsgHeader {
             kind: MsgType::READ,
             req_id: got[0].header.req_id,
-            tx_id: 0,
+            tx_id: TxId::NONE,
             len: 5000,
         };
         let _ = b.write_all(h.as_bytes());
@@ -462,14 +466,18 @@ fn oversized_reply_fails_its_request_and_the_connection_lives_on() {
             let _ = b.write_all(&chunk);
         }
         let ok = Response::Bytes(b"fine")
-            .encode(MsgType::READ, got[1].header.req_id, 0)
+            .encode(MsgType::READ, got[1].header.req_id, TxId::NONE)
             .unwrap();
         let _ = b.write_all(&ok);
         thread::sleep(Duration::from_millis(200));
     });
     let xs = Xenstore::from_stream(a).unwrap();
-    let first = xs.submit(0, &Request::Read { path: "/big" }).unwrap();
-    let second = xs.submit(0, &Request::Read { path: "/small" }).unwrap();
+    let first = xs
+        .submit(TxId::NONE, &Request::Read { path: "/big" })
+        .unwrap();
+    let second = xs
+        .submit(TxId::NONE, &Request::Read { path: "/small" })
+        .unwrap();
     assert_eq!(xs.wait(first).err(), Some(Error::PayloadTooLong(5000)));
     assert_eq!(xs.wait(second).unwrap().payload, b"fine");
     assert_eq!(xs.in_flight(), 0);
@@ -480,8 +488,8 @@ fn oversized_message_for_nobody_breaks_the_connection() {
     let xs = hostile(|s, m| {
         let h = MsgHeader {
             kind: MsgType::READ,
-            req_id: m.header.req_id.wrapping_add(7),
-            tx_id: 0,
+            req_id: ReqId::new(m.header.req_id.get().wrapping_add(7)),
+            tx_id: TxId::NONE,
             len: 5000,
         };
         let _ = s.write_all(h.as_bytes());
@@ -501,7 +509,11 @@ fn oversized_message_for_nobody_breaks_the_connection() {
 fn reply_for_unknown_req_id_breaks_the_connection() {
     let xs = hostile(|s, m| {
         let r = Response::Ok
-            .encode(MsgType::WRITE, m.header.req_id.wrapping_add(1000), 0)
+            .encode(
+                MsgType::WRITE,
+                ReqId::new(m.header.req_id.get().wrapping_add(1000)),
+                TxId::NONE,
+            )
             .unwrap();
         let _ = s.write_all(&r);
         thread::sleep(Duration::from_millis(200));
@@ -516,13 +528,17 @@ fn reply_for_unknown_req_id_breaks_the_connection() {
 fn connection_dropping_mid_message_fails_every_pending_request() {
     let xs = hostile_after(2, |s, m| {
         let r = Response::Bytes(b"a long value")
-            .encode(MsgType::READ, m.header.req_id, 0)
+            .encode(MsgType::READ, m.header.req_id, TxId::NONE)
             .unwrap();
         let _ = s.write_all(&r[..20]);
         // Dropped here: EOF in the middle of the payload.
     });
-    let a = xs.submit(0, &Request::Read { path: "/a" }).unwrap();
-    let b = xs.submit(0, &Request::Read { path: "/b" }).unwrap();
+    let a = xs
+        .submit(TxId::NONE, &Request::Read { path: "/a" })
+        .unwrap();
+    let b = xs
+        .submit(TxId::NONE, &Request::Read { path: "/b" })
+        .unwrap();
     thread::scope(|s| {
         let h = s.spawn(|| xs.wait(b));
         assert_eq!(xs.wait(a), Err(Error::Broken(BrokenReason::Disconnected)));
@@ -541,7 +557,7 @@ fn stray_watch_events_are_dropped_and_counted() {
         out.extend(encode_watch_event("/x", b"\xff").unwrap());
         out.extend(
             Response::Bytes(b"v")
-                .encode(MsgType::READ, m.header.req_id, 0)
+                .encode(MsgType::READ, m.header.req_id, TxId::NONE)
                 .unwrap(),
         );
         let _ = s.write_all(&out);
@@ -555,7 +571,7 @@ fn stray_watch_events_are_dropped_and_counted() {
 fn error_replies_are_typed() {
     let xs = hostile(|s, m| {
         let r = Response::Error(Errno::EACCES)
-            .encode(MsgType::READ, m.header.req_id, 0)
+            .encode(MsgType::READ, m.header.req_id, TxId::NONE)
             .unwrap();
         let _ = s.write_all(&r);
         thread::sleep(Duration::from_millis(100));
@@ -632,7 +648,7 @@ mod watch_stream {
     fn a_broken_connection_ends_the_stream_with_its_error() {
         let xs = Arc::new(hostile(|s, m| {
             let mut out = Response::Ok
-                .encode(MsgType::WATCH, m.header.req_id, 0)
+                .encode(MsgType::WATCH, m.header.req_id, TxId::NONE)
                 .unwrap();
             out.extend(encode_watch_event("/h", b"t").unwrap());
             let _ = s.write_all(&out);

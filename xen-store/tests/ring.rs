@@ -13,6 +13,7 @@ use std::thread;
 
 use xen_abi::io::byte_ring::XenstoreBack;
 use xen_abi::io::ring::SharedMem;
+use xen_abi::io::xs_wire::{ReqId, TxId};
 use xen_abi::DomId;
 use xen_store::ring::{RingClient, RingHooks};
 use xen_store::wire::{Framer, Request};
@@ -48,11 +49,9 @@ fn handles(p: &mut [u64; 512]) -> (SharedMem<'_>, SharedMem<'_>) {
     }
 }
 
-/// Runs `MiniStore` on the back end until `stop`.
-fn server(mem: SharedMem<'_>, stop: &AtomicBool) {
+/// Runs `store` on the back end until `stop`.
+fn server(mem: SharedMem<'_>, stop: &AtomicBool, mut store: MiniStore) {
     let mut back = XenstoreBack::attach(mem).unwrap();
-    let mut store = MiniStore::new();
-    store.dir_limit = 40;
     let mut f = Framer::new();
     let mut out: Vec<u8> = Vec::new();
     let mut buf = [0u8; 1024];
@@ -86,7 +85,9 @@ fn ring_client_against_the_server_codec() {
     let (front, back) = handles(&mut p);
     let stop = AtomicBool::new(false);
     thread::scope(|s| {
-        s.spawn(|| server(back, &stop));
+        let mut store = MiniStore::new();
+        store.dir_limit = 40;
+        s.spawn(|| server(back, &stop, store));
         let xs = RingClient::new(front, Yield).unwrap();
         // Values bigger than the 1 KiB ring go through in pieces.
         let big = vec![b'v'; 3000];
@@ -104,27 +105,33 @@ fn ring_client_against_the_server_codec() {
         // More than the limit: DIRECTORY_PART transparently.
         assert_eq!(xs.directory("/ring").unwrap().len(), 200);
         // Pipelined: 32 reads in flight at once.
-        let ids: Vec<(u32, String)> = (0..32)
-            .map(|i| {
-                let path = format!("/ring/n{}", i + 100);
-                (xs.submit(0, &Request::Read { path: &path }).unwrap(), path)
-            })
+        let paths: Vec<String> = (0..32).map(|i| format!("/ring/n{}", i + 100)).collect();
+        let pending: Vec<_> = paths
+            .iter()
+            .map(|path| xs.submit(TxId::NONE, &Request::Read { path }).unwrap())
             .collect();
         assert_eq!(xs.in_flight(), 32);
-        for (id, path) in ids.into_iter().rev() {
-            let m = xs.wait(id, xen_abi::io::xs_wire::MsgType::READ).unwrap();
-            assert_eq!(m.payload, path.as_bytes());
+        for (p, path) in pending.into_iter().zip(&paths).rev() {
+            assert_eq!(xs.wait(p).unwrap().payload, path.as_bytes());
+        }
+        // A batch in one go (more than the ring holds).
+        let batch = common::write_then_read(&paths);
+        let pending = xs.submit_batch(TxId::NONE, &batch).unwrap();
+        let ids: std::collections::BTreeSet<ReqId> = pending.iter().map(|p| p.req_id()).collect();
+        assert_eq!(ids.len(), 64);
+        for p in pending {
+            xs.wait(p).unwrap();
         }
         // Watches and a transaction.
-        xs.watch("/ring/w", "tok").unwrap();
-        assert_eq!(xs.next_event("tok").unwrap().path, "/ring/w");
+        let w = xs.watch("/ring/w", "tok").unwrap();
+        assert_eq!(w.next_event().unwrap().path, "/ring/w");
         {
             let tx = xs.transaction_start().unwrap();
             tx.write("/ring/w/x", b"1").unwrap();
             tx.commit().unwrap();
         }
-        assert_eq!(xs.next_event("tok").unwrap().path, "/ring/w/x");
-        xs.unwatch("/ring/w", "tok").unwrap();
+        assert_eq!(w.next_event().unwrap().path, "/ring/w/x");
+        w.unwatch().unwrap();
         drop(xs.transaction_start().unwrap());
         assert_eq!(
             xs.get_domain_path(DomId::new(9).unwrap()).unwrap(),
@@ -141,15 +148,78 @@ fn broken_ring_index_from_the_peer_is_a_typed_error() {
     let rsp_prod = p.as_mut_ptr().cast::<u8>().wrapping_add(2060).cast::<u32>();
     let (front, _back) = handles(&mut p);
     let xs = RingClient::new(front, Yield).unwrap();
-    let id = xs.submit(0, &Request::Read { path: "/x" }).unwrap();
+    let p = xs
+        .submit(TxId::NONE, &Request::Read { path: "/x" })
+        .unwrap();
     // SAFETY: rsp_prod is an aligned u32 inside the live page, accessed only
     // atomically (as SharedMem does).
     let prod = unsafe { AtomicU32::from_ptr(rsp_prod) };
     prod.store(5000, Ordering::Release);
-    let r = xs.wait(id, xen_abi::io::xs_wire::MsgType::READ);
-    assert!(matches!(r, Err(Error::BadRingIndex(_))), "{r:?}");
+    let r = xs.wait(p);
+    assert_eq!(r, Err(Error::Broken(BrokenReason::BadRingIndex)));
+    assert!(
+        matches!(xs.broken_by(), Some(Error::BadRingIndex(_))),
+        "{:?}",
+        xs.broken_by()
+    );
+    assert_eq!(xs.in_flight(), 0);
     assert_eq!(
         xs.read("/x"),
         Err(Error::Broken(BrokenReason::BadRingIndex))
     );
+}
+
+#[test]
+fn ring_client_has_abort_watch_guards_and_retry() {
+    let mut p = page();
+    let (front, back) = handles(&mut p);
+    let stop = AtomicBool::new(false);
+    thread::scope(|s| {
+        let mut store = MiniStore::new();
+        // The first two commits conflict.
+        store.conflicts = 2;
+        s.spawn(|| server(back, &stop, store));
+        let xs = RingClient::new(front, Yield).unwrap();
+        // Retry on EAGAIN.
+        let mut attempts = 0;
+        let v = xs
+            .transaction(|tx| {
+                attempts += 1;
+                tx.write("/r/a", b"1")?;
+                Ok(attempts)
+            })
+            .unwrap();
+        assert_eq!(v, 3);
+        // An explicit abort waits for its answer.
+        let tx = xs.transaction_start().unwrap();
+        assert!(!tx.id().is_none());
+        tx.write("/r/b", b"2").unwrap();
+        tx.abort().unwrap();
+        // Watch guards: dropping one unwatches and frees its token.
+        {
+            let w = xs.watch("/r/w", "tok").unwrap();
+            assert_eq!(w.next_event().unwrap().path, "/r/w");
+            assert!(matches!(
+                xs.watch("/r/w", "tok"),
+                Err(Error::DuplicateToken)
+            ));
+            xs.write("/r/w/x", b"").unwrap();
+            assert_eq!(w.queued(), 1);
+        }
+        let w = xs.watch("/r/w", "tok").unwrap();
+        let ws = [w, xs.watch("/r/v", "v").unwrap()];
+        let first = [
+            xs.next_event_of(&ws).unwrap(),
+            xs.next_event_of(&ws).unwrap(),
+        ];
+        assert_eq!(
+            first.map(|e| e.token),
+            [String::from("tok"), String::from("v")]
+        );
+        drop(ws);
+        xs.write("/r/w/y", b"").unwrap();
+        assert_eq!(xs.read("/r/w/y").unwrap(), b"");
+        assert_eq!((xs.in_flight(), xs.stray_events()), (0, 0));
+        stop.store(true, Ordering::Relaxed);
+    });
 }

@@ -137,7 +137,7 @@ fn walk(
 mod tests {
     use super::*;
     use std::collections::BTreeMap;
-    use xen_abi::io::xs_wire::{MsgHeader, MsgType};
+    use xen_abi::io::xs_wire::{MsgHeader, MsgType, ReqId, TxId};
     use xen_store::wire::{Message, Request};
 
     /// A read-only store over a map of path → value; reading a path whose
@@ -181,8 +181,8 @@ mod tests {
             };
             let header = MsgHeader {
                 kind,
-                req_id: 0,
-                tx_id: 0,
+                req_id: ReqId::new(0),
+                tx_id: TxId::NONE,
                 len: payload.len() as u32,
             };
             Ok(Message { header, payload })

@@ -12,6 +12,7 @@ use std::process::{Command, Output};
 use std::sync::{Arc, Mutex};
 use std::thread;
 
+use xen_abi::io::xs_wire::TxId;
 use xen_abi::{DomId, Errno};
 use xen_store::wire::{encode_watch_event, Framer, Message, Request, Response};
 use xen_store::{Access, Perm};
@@ -42,7 +43,7 @@ impl Nodes {
 
     fn handle(&mut self, m: &Message) -> Vec<u8> {
         let (kind, id) = (m.header.kind, m.header.req_id);
-        let reply = |r: Response<'_>| r.encode(kind, id, 0).unwrap();
+        let reply = |r: Response<'_>| r.encode(kind, id, TxId::NONE).unwrap();
         let Ok(req) = Request::decode(m) else {
             return reply(Response::Error(Errno::EINVAL));
         };

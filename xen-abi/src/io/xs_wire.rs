@@ -129,12 +129,26 @@ impl MsgType {
     /// payload).
     #[doc(alias = "XS_DIRECTORY_PART")]
     pub const DIRECTORY_PART: Self = Self(22);
+    // Types 23-26 are newer than the 4.17 headers the layout proof reads
+    // (they come from `docs/misc/xenstore.txt`; an older xenstored answers
+    // `ENOSYS`), so their C names are in the docs, not doc aliases.
+    /// `XS_GET_FEATURE`: read a domain's (or the server's) xenstore feature
+    /// bits (Xen 4.18+).
+    pub const GET_FEATURE: Self = Self(23);
+    /// `XS_SET_FEATURE`: set a domain's xenstore feature bits (Xen 4.18+).
+    pub const SET_FEATURE: Self = Self(24);
+    /// `XS_GET_QUOTA`: list quota names, or read a global or per-domain
+    /// quota (Xen 4.19+).
+    pub const GET_QUOTA: Self = Self(25);
+    /// `XS_SET_QUOTA`: set a global or per-domain quota (Xen 4.19+).
+    pub const SET_QUOTA: Self = Self(26);
     /// Guaranteed to remain an invalid type.
     #[doc(alias = "XS_INVALID")]
     pub const INVALID: Self = Self(0xffff);
 
     /// One more than the highest type of this interface version
-    /// (`XS_TYPE_COUNT`); not a type itself.
+    /// (`XS_TYPE_COUNT` of the 4.17 headers); not a type itself. The newer
+    /// types from [`MsgType::GET_FEATURE`] on lie above it.
     #[doc(alias = "XS_TYPE_COUNT")]
     pub const COUNT: u32 = 23;
 
@@ -164,13 +178,18 @@ impl MsgType {
             19 => "XS_SET_TARGET",
             21 => "XS_RESET_WATCHES",
             22 => "XS_DIRECTORY_PART",
+            23 => "XS_GET_FEATURE",
+            24 => "XS_SET_FEATURE",
+            25 => "XS_GET_QUOTA",
+            26 => "XS_SET_QUOTA",
             0xffff => "XS_INVALID",
             _ => return None,
         })
     }
 
-    /// Whether this is a real message type of this interface version
-    /// (below [`MsgType::COUNT`] and not the retired 20).
+    /// Whether this is a real message type of the 4.17 interface version
+    /// (below [`MsgType::COUNT`] and not the retired 20); the newer types
+    /// ([`MsgType::GET_FEATURE`] to [`MsgType::SET_QUOTA`]) are not.
     pub const fn is_valid(self) -> bool {
         self.0 < Self::COUNT && self.0 != 20
     }
@@ -206,13 +225,130 @@ impl From<MsgType> for u32 {
     }
 }
 
+/// A request id (`req_id` of [`MsgHeader`]): chosen by the client, echoed
+/// in the reply, so replies can be matched to requests in flight.
+///
+/// Every `u32` is a valid request id: the wire gives it no invariant, so
+/// unlike the validated ids of this crate (a [`DomId`](crate::DomId) or an
+/// [`EvtchnPort`](crate::event_channel::EvtchnPort), whose constructors
+/// refuse out-of-range values) it has a total [`ReqId::new`] and derives
+/// `FromBytes`: a value read from a peer is representable, and checking it
+/// means matching it against the ids in flight, which is the client's job.
+/// Watch events carry request id 0.
+///
+/// ```
+/// use xen_abi::io::xs_wire::ReqId;
+/// assert_eq!(ReqId::new(7).next(), ReqId::new(8));
+/// assert_eq!(ReqId::new(u32::MAX).next(), ReqId::new(0));
+/// ```
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Default,
+    FromBytes,
+    IntoBytes,
+    Immutable,
+    KnownLayout,
+)]
+#[repr(transparent)]
+pub struct ReqId(u32);
+
+impl ReqId {
+    /// Wraps a raw request id.
+    pub const fn new(raw: u32) -> Self {
+        Self(raw)
+    }
+
+    /// The raw request id.
+    pub const fn get(self) -> u32 {
+        self.0
+    }
+
+    /// The id after this one (wrapping), for a client handing out ids.
+    #[must_use]
+    pub const fn next(self) -> Self {
+        Self(self.0.wrapping_add(1))
+    }
+}
+
+impl fmt::Display for ReqId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+/// A transaction id (`tx_id` of [`MsgHeader`], C `xs_transaction_t`):
+/// assigned by xenstored in the reply to [`MsgType::TRANSACTION_START`];
+/// [`TxId::NONE`] (`XBT_NULL`, 0) outside any transaction.
+///
+/// Like [`ReqId`], every `u32` is representable (it derives `FromBytes`):
+/// whether an id names a live transaction is for xenstored to say (`ENOENT`).
+///
+/// ```
+/// use xen_abi::io::xs_wire::TxId;
+/// assert!(TxId::NONE.is_none());
+/// assert_eq!(TxId::new(5).get(), 5);
+/// ```
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Default,
+    FromBytes,
+    IntoBytes,
+    Immutable,
+    KnownLayout,
+)]
+#[repr(transparent)]
+#[doc(alias = "xs_transaction_t")]
+pub struct TxId(u32);
+
+impl TxId {
+    /// No transaction (`XBT_NULL` of libxenstore's `xenstore.h`; no doc
+    /// alias, which the layout proof would look for in `xen/`'s headers).
+    pub const NONE: Self = Self(0);
+
+    /// Wraps a raw transaction id.
+    pub const fn new(raw: u32) -> Self {
+        Self(raw)
+    }
+
+    /// The raw transaction id.
+    pub const fn get(self) -> u32 {
+        self.0
+    }
+
+    /// Whether this is [`TxId::NONE`].
+    pub const fn is_none(self) -> bool {
+        self.0 == 0
+    }
+}
+
+impl fmt::Display for TxId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
 /// The header of every xenstore message (`struct xsd_sockmsg`), followed
 /// by [`MsgHeader::len`] bytes of payload.
 ///
 /// ```
 /// use xen_abi::io::xs_wire::{MsgHeader, MsgType};
 /// use zerocopy::IntoBytes;
-/// let h = MsgHeader { kind: MsgType::READ, req_id: 7, tx_id: 0, len: 5 };
+/// use xen_abi::io::xs_wire::{ReqId, TxId};
+/// let h = MsgHeader { kind: MsgType::READ, req_id: ReqId::new(7), tx_id: TxId::NONE, len: 5 };
 /// assert_eq!(h.as_bytes()[..4], [2, 0, 0, 0]);
 /// ```
 #[derive(
@@ -225,9 +361,9 @@ pub struct MsgHeader {
     #[doc(alias = "type")]
     pub kind: MsgType,
     /// Request identifier, echoed in the daemon's response.
-    pub req_id: u32,
-    /// Transaction id (0 if not related to a transaction).
-    pub tx_id: u32,
+    pub req_id: ReqId,
+    /// Transaction id ([`TxId::NONE`] if not related to a transaction).
+    pub tx_id: TxId,
     /// Length of the payload that follows the header.
     pub len: u32,
 }
@@ -516,14 +652,17 @@ mod tests {
         assert_eq!(MsgType::RESET_WATCHES.get(), 21);
         assert_eq!(MsgType::INVALID.name(), Some("XS_INVALID"));
         assert_eq!(MsgType::new(20).name(), None);
-        assert_eq!(MsgType::new(23).name(), None);
+        assert_eq!(MsgType::new(23).name(), Some("XS_GET_FEATURE"));
+        assert_eq!(MsgType::SET_QUOTA.name(), Some("XS_SET_QUOTA"));
+        assert!(!MsgType::GET_FEATURE.is_valid());
+        assert_eq!(MsgType::new(27).name(), None);
         assert!(MsgType::WATCH_EVENT.is_valid());
         assert!(!MsgType::new(20).is_valid());
         assert!(!MsgType::INVALID.is_valid());
         assert_eq!(format!("{:?}", MsgType::READ), "MsgType(XS_READ)");
         assert_eq!(MsgType::WRITE.to_string(), "XS_WRITE");
         assert_eq!(MsgType::new(77).to_string(), "xenstore message type 77");
-        // Every valid type has a name.
+        // Every valid type has a name (and the newer ones too).
         for t in 0..MsgType::COUNT {
             assert_eq!(MsgType::new(t).is_valid(), MsgType::new(t).name().is_some());
         }
@@ -533,8 +672,8 @@ mod tests {
     fn header_bytes() {
         let h = MsgHeader {
             kind: MsgType::WATCH_EVENT,
-            req_id: 1,
-            tx_id: 2,
+            req_id: ReqId::new(1),
+            tx_id: TxId::new(2),
             len: 3,
         };
         let back: MsgHeader = crate::read(h.as_bytes()).unwrap();

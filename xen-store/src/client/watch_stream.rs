@@ -10,7 +10,9 @@ use core::task::{Context, Poll};
 use futures_core::Stream;
 use tokio::sync::mpsc;
 
-use super::{lock, Xenstore};
+use xen_abi::io::xs_wire::TxId;
+
+use super::Xenstore;
 use crate::error::Result;
 use crate::session::WatchEvent;
 use crate::wire::Request;
@@ -38,6 +40,7 @@ const CHANNEL_DEPTH: usize = 64;
 /// it is the one reading. It then exits without touching the stream.
 ///
 /// [`Watch::next_event`]: crate::Watch::next_event
+/// [`Xenstore::watch`]: crate::Client::watch
 #[derive(Debug)]
 #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub struct WatchStream {
@@ -145,17 +148,17 @@ impl Stream for WatchStream {
 impl Drop for WatchStream {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Release);
-        lock(&self.xs.state).session.remove_watch(&self.token);
+        self.xs.state.lock().session.remove_watch(&self.token);
         let req = Request::Unwatch {
             path: &self.path,
             token: self.token.as_bytes(),
         };
         // Fire and forget; on a broken connection the thread is woken by
         // the broken state anyway.
-        let _: Result<()> = self.xs.submit(0, &req).map(drop);
+        let _: Result<()> = self.xs.submit(TxId::NONE, &req).map(drop);
         // Wake the thread if it waits on the condition variable (taking
         // the lock so the wake-up cannot slip between its check and wait).
-        let _st = lock(&self.xs.state);
-        self.xs.cond.notify_all();
+        let _st = self.xs.state.lock();
+        self.xs.signal.notify_all();
     }
 }

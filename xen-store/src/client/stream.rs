@@ -1,0 +1,217 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+//! [`StreamTransport`] (feature `std`): xenstored's Unix socket, Linux's
+//! `/dev/xen/xenbus`, or any blocking `Read`/`Write` pair; [`Xenstore`] is
+//! the [`Client`] over it.
+
+use alloc::boxed::Box;
+use std::io::{ErrorKind, Read, Write};
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use super::Client;
+use crate::error::{Error, Result};
+use crate::transport::Transport;
+use crate::wire::{HEADER_LEN, PAYLOAD_MAX};
+
+/// The socket path used when `XENSTORED_PATH` is not set.
+pub const DEFAULT_SOCKET: &str = "/var/run/xenstored/socket";
+/// The xenbus device (driver domains, or dom0 without a socket).
+pub const XENBUS_DEVICE: &str = "/dev/xen/xenbus";
+/// The older xenfs location of the xenbus device.
+pub const XENBUS_PROC: &str = "/proc/xen/xenbus";
+
+/// The std client: xenstored's Unix socket or Linux's xenbus device,
+/// shared between threads (see [`Client`] for the API).
+pub type Xenstore = Client<StreamTransport>;
+
+/// What a [`StreamTransport`] is connected to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Endpoint {
+    /// xenstored's Unix socket at this path.
+    Socket(PathBuf),
+    /// The Linux xenbus device at this path.
+    Xenbus(PathBuf),
+    /// Caller-supplied streams ([`Xenstore::from_stream`],
+    /// [`Xenstore::from_io`]).
+    Custom,
+}
+
+/// A blocking byte stream to xenstored: each message, or each batch, is
+/// written with one `write_all`; reads block until bytes arrive.
+pub struct StreamTransport {
+    reader: Mutex<Box<dyn Read + Send>>,
+    writer: Mutex<Box<dyn Write + Send>>,
+    endpoint: Endpoint,
+}
+
+impl core::fmt::Debug for StreamTransport {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("StreamTransport")
+            .field("endpoint", &self.endpoint)
+            .finish_non_exhaustive()
+    }
+}
+
+impl StreamTransport {
+    /// A transport over any byte streams carrying the xenstore framing.
+    pub fn new(reader: Box<dyn Read + Send>, writer: Box<dyn Write + Send>) -> Self {
+        Self {
+            reader: Mutex::new(reader),
+            writer: Mutex::new(writer),
+            endpoint: Endpoint::Custom,
+        }
+    }
+
+    /// What the transport is connected to.
+    pub fn endpoint(&self) -> &Endpoint {
+        &self.endpoint
+    }
+
+    fn is_xenbus(&self) -> bool {
+        matches!(self.endpoint, Endpoint::Xenbus(_))
+    }
+}
+
+fn lock<T: ?Sized>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Transport for StreamTransport {
+    fn write(&self, bytes: &[u8]) -> Result<usize> {
+        let mut w = lock(&self.writer);
+        w.write_all(bytes)?;
+        Ok(bytes.len())
+    }
+
+    fn read(&self, buf: &mut [u8]) -> Result<usize> {
+        let mut r = lock(&self.reader);
+        loop {
+            match r.read(buf) {
+                Ok(0) => return Err(Error::Disconnected),
+                Ok(n) => return Ok(n),
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+
+    /// Never called: reads and writes block.
+    fn wait(&self) {}
+
+    /// Linux's xenbus device buffers a whole message, header included, in
+    /// `XENSTORE_PAYLOAD_MAX` bytes.
+    fn max_message(&self) -> usize {
+        if self.is_xenbus() {
+            PAYLOAD_MAX
+        } else {
+            HEADER_LEN + PAYLOAD_MAX
+        }
+    }
+
+    fn one_request_at_a_time(&self) -> bool {
+        self.is_xenbus()
+    }
+}
+
+impl Client<StreamTransport> {
+    /// Opens a connection the way libxenstore's `xs_open(0)` does: with
+    /// `XENSTORED_PATH` set, that path as a socket, then as a device (a
+    /// driver domain may point it at `/dev/xen/xenbus`); otherwise
+    /// [`DEFAULT_SOCKET`], then [`XENBUS_DEVICE`] if it exists, else
+    /// [`XENBUS_PROC`].
+    ///
+    /// # Errors
+    ///
+    /// The device's error if neither opens.
+    #[doc(alias = "xs_open")]
+    pub fn open() -> Result<Self> {
+        if let Ok(xs) = Self::open_socket() {
+            return Ok(xs);
+        }
+        Self::open_xenbus()
+    }
+
+    /// Connects to xenstored's socket at `XENSTORED_PATH`, else
+    /// [`DEFAULT_SOCKET`] (libxenstore's `xs_daemon_socket`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] if the socket cannot be reached.
+    pub fn open_socket() -> Result<Self> {
+        let sock = std::env::var_os("XENSTORED_PATH")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_SOCKET));
+        Self::open_socket_at(&sock)
+    }
+
+    /// Connects to a xenstored socket at `path`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`].
+    pub fn open_socket_at(path: &Path) -> Result<Self> {
+        let s = UnixStream::connect(path)?;
+        let r = s.try_clone()?;
+        let mut t = StreamTransport::new(Box::new(r), Box::new(s));
+        t.endpoint = Endpoint::Socket(path.into());
+        Ok(Self::from_transport(t))
+    }
+
+    /// Opens the xenbus device at `XENSTORED_PATH`, else [`XENBUS_DEVICE`]
+    /// if it exists, else [`XENBUS_PROC`] (libxenstore's `xs_domain_dev`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`].
+    pub fn open_xenbus() -> Result<Self> {
+        if let Some(p) = std::env::var_os("XENSTORED_PATH") {
+            return Self::open_xenbus_at(Path::new(&p));
+        }
+        if Path::new(XENBUS_DEVICE).exists() {
+            Self::open_xenbus_at(Path::new(XENBUS_DEVICE))
+        } else {
+            Self::open_xenbus_at(Path::new(XENBUS_PROC))
+        }
+    }
+
+    /// Opens a xenbus device at `path`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`].
+    pub fn open_xenbus_at(path: &Path) -> Result<Self> {
+        let f = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(path)?;
+        let r = f.try_clone()?;
+        let mut t = StreamTransport::new(Box::new(r), Box::new(f));
+        t.endpoint = Endpoint::Xenbus(path.into());
+        Ok(Self::from_transport(t))
+    }
+
+    /// A connection over a connected Unix stream (a socketpair in tests, a
+    /// socket passed by a supervisor).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] if the stream cannot be cloned.
+    pub fn from_stream(s: UnixStream) -> Result<Self> {
+        let r = s.try_clone()?;
+        Ok(Self::from_io(Box::new(r), Box::new(s)))
+    }
+
+    /// A connection over any byte streams carrying the xenstore framing.
+    /// Each message, or each batch ([`Client::submit_batch`]), is written
+    /// with one `write_all`.
+    pub fn from_io(reader: Box<dyn Read + Send>, writer: Box<dyn Write + Send>) -> Self {
+        Self::from_transport(StreamTransport::new(reader, writer))
+    }
+
+    /// What the connection is connected to.
+    pub fn endpoint(&self) -> &Endpoint {
+        self.transport().endpoint()
+    }
+}
