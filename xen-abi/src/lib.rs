@@ -51,6 +51,7 @@ mod macros;
 mod error;
 pub use error::{Error, Result};
 
+mod debug;
 mod decode;
 pub use decode::{read, view};
 

@@ -18,7 +18,7 @@ use core::fmt;
 
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
 
-use crate::xen::debug_flags;
+use crate::debug::debug_flags;
 
 /// The immediate of the `hvc` instruction that makes a hypercall
 /// (`hvc #0xEA1`).

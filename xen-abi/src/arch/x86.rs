@@ -13,7 +13,8 @@ use core::fmt;
 
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
 
-use crate::xen::{debug_flags, XenPfn};
+use crate::debug::debug_flags;
+use crate::xen::XenPfn;
 
 /// Number of vCPUs whose [`VcpuInfo`](crate::xen::VcpuInfo) lives in the
 /// shared-info page.
