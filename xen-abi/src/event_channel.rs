@@ -5,7 +5,7 @@ use core::fmt;
 
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
 
-use crate::xen::DomId;
+use crate::xen::{DomId, HypercallOp, SubOp};
 use crate::{Error, Result};
 
 /// An event-channel port (`evtchn_port_t`).
@@ -127,23 +127,6 @@ pub mod op {
     /// Set a port's FIFO priority ([`SetPriority`](super::SetPriority)).
     #[doc(alias = "EVTCHNOP_set_priority")]
     pub const SET_PRIORITY: u32 = 13;
-}
-
-/// An argument struct of `HYPERVISOR_event_channel_op`, tied to its sub-op.
-///
-/// Lets callers take the `EVTCHNOP_*` number from the argument type instead
-/// of passing it separately.
-pub trait OpArg: FromBytes + IntoBytes + Immutable + KnownLayout + Copy {
-    /// The `EVTCHNOP_*` number that takes this struct.
-    const CMD: u32;
-}
-
-macro_rules! op_arg {
-    ($($ty:ident => $cmd:ident),* $(,)?) => {
-        $(impl OpArg for $ty {
-            const CMD: u32 = op::$cmd;
-        })*
-    };
 }
 
 /// `EVTCHNOP_alloc_unbound`: allocate a port in `dom` for `remote_dom` to
@@ -590,7 +573,8 @@ pub struct SetPriority {
 }
 assert_layout!(SetPriority, size = 8, align = 4, { port: 0, priority: 4 });
 
-op_arg! {
+sub_op! {
+    EVENT_CHANNEL_OP:
     AllocUnbound => ALLOC_UNBOUND,
     BindInterdomain => BIND_INTERDOMAIN,
     BindVirq => BIND_VIRQ,
@@ -633,27 +617,31 @@ impl Op {
     ///
     /// Only the argument types of the C union (sub-ops 0–9) belong here;
     /// a type larger than the union fails to compile.
-    pub fn new<T: OpArg>(arg: T) -> Self {
+    pub fn new<const CMD: u32, T: SubOp<CMD>>(arg: T) -> Self {
         let mut op = Self::default();
         op.set_arg(arg);
         op
     }
 
     /// Replaces the argument (and `cmd`) with `arg`.
-    pub fn set_arg<T: OpArg>(&mut self, arg: T) {
+    pub fn set_arg<const CMD: u32, T: SubOp<CMD>>(&mut self, arg: T) {
         const {
             assert!(
                 core::mem::size_of::<T>() <= 24,
                 "argument larger than evtchn_op.u"
-            )
+            );
+            assert!(
+                T::HYPERCALL.get() == HypercallOp::EVENT_CHANNEL_OP.get(),
+                "not an event_channel_op argument"
+            );
         };
-        self.cmd = T::CMD;
+        self.cmd = CMD;
         write_prefix(self.u.as_mut_bytes(), &arg);
     }
 
     /// The argument as a `T`, if `cmd` is `T`'s sub-op.
-    pub fn arg<T: OpArg>(&self) -> Option<T> {
-        (self.cmd == T::CMD).then(|| read_prefix(self.u.as_bytes()))
+    pub fn arg<const CMD: u32, T: SubOp<CMD>>(&self) -> Option<T> {
+        (self.cmd == CMD).then(|| read_prefix(self.u.as_bytes()))
     }
 }
 
@@ -794,16 +782,16 @@ mod tests {
         };
         let op = Op::new(send);
         assert_eq!(op.cmd, 4);
-        assert_eq!(op.arg::<SendEvent>(), Some(send));
-        assert_eq!(op.arg::<Close>(), None);
+        assert_eq!(op.arg(), Some(send));
+        assert_eq!(op.arg::<{ op::CLOSE }, Close>(), None);
         assert_eq!(&op.as_bytes()[..8], &[4, 0, 0, 0, 5, 0, 0, 0]);
         let st = Status {
             vcpu: 1,
             u: [2, 3],
             ..Default::default()
         };
-        assert_eq!(Op::new(st).arg::<Status>(), Some(st));
-        assert_eq!(<InitControl as OpArg>::CMD, op::INIT_CONTROL);
+        assert_eq!(Op::new(st).arg(), Some(st));
+        assert_eq!(<InitControl as SubOp<{ op::INIT_CONTROL }>>::HYPERCALL, HypercallOp::EVENT_CHANNEL_OP);
     }
 
     #[test]

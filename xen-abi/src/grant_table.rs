@@ -442,21 +442,6 @@ pub mod op {
     pub const CACHE_FLUSH: u32 = 12;
 }
 
-/// An argument struct of `HYPERVISOR_grant_table_op` (passed as an array of
-/// `count` of them), tied to its sub-op.
-pub trait OpArg: FromBytes + IntoBytes + Immutable + KnownLayout + Copy {
-    /// The `GNTTABOP_*` number that takes this struct.
-    const CMD: u32;
-}
-
-macro_rules! op_arg {
-    ($($ty:ident => $cmd:ident),* $(,)?) => {
-        $(impl OpArg for $ty {
-            const CMD: u32 = op::$cmd;
-        })*
-    };
-}
-
 /// The status a grant-table operation reports in its `status` field
 /// (`GNTST_*`: 0 or a negative code).
 ///
@@ -1167,7 +1152,8 @@ impl CacheFlush {
     }
 }
 
-op_arg! {
+sub_op! {
+    GRANT_TABLE_OP:
     MapGrantRef => MAP_GRANT_REF,
     UnmapGrantRef => UNMAP_GRANT_REF,
     SetupTable => SETUP_TABLE,
@@ -1294,6 +1280,6 @@ mod tests {
         assert_eq!(c.gref().get(), 3);
         c.set_dev_bus_addr(0x1000);
         assert_eq!(c.dev_bus_addr(), 0x1000);
-        assert_eq!(<GrantCopy as OpArg>::CMD, op::COPY);
+        assert_eq!(<GrantCopy as crate::xen::SubOp<{ op::COPY }>>::HYPERCALL, crate::xen::HypercallOp::GRANT_TABLE_OP);
     }
 }

@@ -70,3 +70,17 @@ macro_rules! code_newtype {
         }
     };
 }
+
+/// Implements [`SubOp`](crate::xen::SubOp) for the argument structs of one
+/// hypercall: `sub_op!(EVENT_CHANNEL_OP: SendEvent => SEND, Shutdown =>
+/// SHUTDOWN | SHUTDOWN_CODE)`, the commands named in the calling module's
+/// `op` module.
+macro_rules! sub_op {
+    ($hypercall:ident: $($ty:ty => $($cmd:ident)|+),* $(,)?) => {
+        $($(
+            impl $crate::xen::SubOp<{ op::$cmd }> for $ty {
+                const HYPERCALL: $crate::xen::HypercallOp = $crate::xen::HypercallOp::$hypercall;
+            }
+        )+)*
+    };
+}

@@ -637,6 +637,23 @@ assert_layout!(VnumaTopologyInfo, size = 40, align = 8, {
     vmemrange: 32,
 });
 
+sub_op! {
+    MEMORY_OP:
+    Reservation => INCREASE_RESERVATION | DECREASE_RESERVATION | POPULATE_PHYSMAP,
+    MemoryDomain => CURRENT_RESERVATION | MAXIMUM_RESERVATION | MAXIMUM_GPFN,
+    MachphysMfnList => MACHPHYS_MFN_LIST | MACHPHYS_COMPAT_MFN_LIST,
+    AddToPhysmap => ADD_TO_PHYSMAP,
+    MemoryMap => MEMORY_MAP | MACHINE_MEMORY_MAP,
+    MemoryExchange => EXCHANGE,
+    MachphysMapping => MACHPHYS_MAPPING,
+    ForeignMemoryMap => SET_MEMORY_MAP,
+    RemoveFromPhysmap => REMOVE_FROM_PHYSMAP,
+    PodTarget => SET_POD_TARGET | GET_POD_TARGET,
+    AddToPhysmapBatch => ADD_TO_PHYSMAP_BATCH,
+    VnumaTopologyInfo => GET_VNUMAINFO,
+    MemAcquireResource => ACQUIRE_RESOURCE,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -344,6 +344,17 @@ impl RegisterTimeMemoryArea {
     }
 }
 
+sub_op! {
+    VCPU_OP:
+    RunstateInfo => GET_RUNSTATE_INFO,
+    RegisterRunstateMemoryArea => REGISTER_RUNSTATE_MEMORY_AREA,
+    SetPeriodicTimer => SET_PERIODIC_TIMER,
+    SetSingleshotTimer => SET_SINGLESHOT_TIMER,
+    RegisterVcpuInfo => REGISTER_VCPU_INFO,
+    GetPhysid => GET_PHYSID,
+    RegisterTimeMemoryArea => REGISTER_VCPU_TIME_MEMORY_AREA,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -588,6 +588,17 @@ impl Altp2mOp {
     }
 }
 
+sub_op! {
+    HVM_OP:
+    Param => SET_PARAM | GET_PARAM,
+    PagetableDying => PAGETABLE_DYING,
+    GetTime => GET_TIME,
+    Xentrace => XENTRACE,
+    GetMemType => GET_MEM_TYPE,
+    EvtchnUpcallVector => SET_EVTCHN_UPCALL_VECTOR,
+    Altp2mOp => ALTP2M,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

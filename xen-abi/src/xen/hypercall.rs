@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
-//! Hypercall numbers (`__HYPERVISOR_*`).
+//! Hypercall numbers (`__HYPERVISOR_*`), and [`SubOp`], which ties the
+//! argument struct of a multiplexing hypercall to its number and command.
 
 use core::fmt;
 
@@ -236,3 +237,33 @@ code_newtype!(
         ARCH_7,
     ]
 );
+
+/// An argument struct of a multiplexing hypercall (`event_channel_op`,
+/// `sched_op`, `grant_table_op`, `memory_op`, ...), tied to that hypercall
+/// and to command `CMD` (`EVTCHNOP_send`, ...), the way an ioctl number is
+/// derived from its argument type.
+///
+/// The command is the trait's parameter because Xen passes one C struct to
+/// several commands (`sched_shutdown` to `SCHEDOP_shutdown` and
+/// `SCHEDOP_shutdown_code`, `xen_hvm_param` to `HVMOP_get_param` and
+/// `HVMOP_set_param`): each valid pair is one impl. Where a struct has a
+/// single command, generic code infers `CMD` from the argument type alone.
+///
+/// The trait says nothing about memory safety: whether a command may be
+/// issued without the caller vouching for what the argument names is
+/// `xen_hypercall::NoGuestMemory`'s business.
+///
+/// ```
+/// use xen_abi::event_channel::{op, SendEvent};
+/// use xen_abi::xen::{HypercallOp, SubOp};
+///
+/// fn cmd_of<const CMD: u32, T: SubOp<CMD>>(_: &T) -> (HypercallOp, u32) {
+///     (T::HYPERCALL, CMD)
+/// }
+/// let send = SendEvent { port: xen_abi::event_channel::EvtchnPort::ZERO };
+/// assert_eq!(cmd_of(&send), (HypercallOp::EVENT_CHANNEL_OP, op::SEND));
+/// ```
+pub trait SubOp<const CMD: u32>: FromBytes + IntoBytes + Immutable + KnownLayout {
+    /// The hypercall that takes this argument.
+    const HYPERCALL: HypercallOp;
+}
