@@ -791,7 +791,10 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(Op::new(st).arg(), Some(st));
-        assert_eq!(<InitControl as SubOp<{ op::INIT_CONTROL }>>::HYPERCALL, HypercallOp::EVENT_CHANNEL_OP);
+        assert_eq!(
+            <InitControl as SubOp<{ op::INIT_CONTROL }>>::HYPERCALL,
+            HypercallOp::EVENT_CHANNEL_OP
+        );
     }
 
     #[test]

@@ -1280,6 +1280,9 @@ mod tests {
         assert_eq!(c.gref().get(), 3);
         c.set_dev_bus_addr(0x1000);
         assert_eq!(c.dev_bus_addr(), 0x1000);
-        assert_eq!(<GrantCopy as crate::xen::SubOp<{ op::COPY }>>::HYPERCALL, crate::xen::HypercallOp::GRANT_TABLE_OP);
+        assert_eq!(
+            <GrantCopy as crate::xen::SubOp<{ op::COPY }>>::HYPERCALL,
+            crate::xen::HypercallOp::GRANT_TABLE_OP
+        );
     }
 }

@@ -72,4 +72,4 @@ pub mod version;
 pub mod xen;
 
 pub use errno::Errno;
-pub use xen::{DomId, GuestHandle};
+pub use xen::{DomId, GuestHandle, VcpuId};

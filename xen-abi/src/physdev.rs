@@ -502,7 +502,10 @@ impl Op {
     /// Sets `cmd` to `CMD`, zeroes the union and stores `arg` in it.
     pub fn set_arg<const CMD: u32, T: SubOp<CMD>>(&mut self, arg: &T) {
         const {
-            assert!(core::mem::size_of::<T>() <= 16, "argument larger than physdev_op.u");
+            assert!(
+                core::mem::size_of::<T>() <= 16,
+                "argument larger than physdev_op.u"
+            );
             assert!(
                 T::HYPERCALL.get() == HypercallOp::PHYSDEV_OP.get(),
                 "not a physdev_op argument"

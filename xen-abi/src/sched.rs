@@ -248,6 +248,9 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(r.as_bytes(), &[3, 0, 0, 0, 1, 0, 0, 0]);
-        assert_eq!(<Poll as crate::xen::SubOp<3>>::HYPERCALL, crate::xen::HypercallOp::SCHED_OP);
+        assert_eq!(
+            <Poll as crate::xen::SubOp<3>>::HYPERCALL,
+            crate::xen::HypercallOp::SCHED_OP
+        );
     }
 }

@@ -6,40 +6,27 @@
 //! they come from Xen, which is trusted.
 
 use xen_abi::event_channel::{
-    AllocUnbound, BindInterdomain, BindIpi, BindPirq, BindPirqFlags, BindVcpu, BindVirq, Close,
-    EvtchnPort, ExpandArray, InitControl, OpArg, Reset, SendEvent, SetPriority, Status, Unmask,
+    op, AllocUnbound, BindInterdomain, BindIpi, BindPirq, BindPirqFlags, BindVcpu, BindVirq, Close,
+    EvtchnPort, ExpandArray, InitControl, Reset, SendEvent, SetPriority, Status, Unmask,
 };
-use xen_abi::xen::{DomId, Gfn, HypercallOp, Virq};
+use xen_abi::xen::{DomId, Gfn, Virq};
 
-use crate::{Hypercall, Result};
+use crate::{call, call_unchecked, no_guest_memory, Hypercall, Result};
 
-/// Argument structs Xen reads and writes in place, naming no other memory.
-trait SelfContained: OpArg {}
-
-macro_rules! self_contained {
-    ($($ty:ty),*) => { $(impl SelfContained for $ty {})* };
-}
-self_contained!(
-    AllocUnbound,
-    BindInterdomain,
-    BindVirq,
-    BindPirq,
-    BindIpi,
-    Close,
-    SendEvent,
-    Status,
-    BindVcpu,
-    Unmask,
-    Reset,
-    SetPriority
+no_guest_memory!(
+    AllocUnbound => op::ALLOC_UNBOUND,
+    BindInterdomain => op::BIND_INTERDOMAIN,
+    BindVirq => op::BIND_VIRQ,
+    BindPirq => op::BIND_PIRQ,
+    BindIpi => op::BIND_IPI,
+    Close => op::CLOSE,
+    SendEvent => op::SEND,
+    Status => op::STATUS,
+    BindVcpu => op::BIND_VCPU,
+    Unmask => op::UNMASK,
+    Reset => op::RESET,
+    SetPriority => op::SET_PRIORITY,
 );
-
-/// `event_channel_op(T::CMD, &mut arg)` for an argument that names no other
-/// memory.
-fn call<T: SelfContained>(hc: &impl Hypercall, arg: &mut T) -> Result<()> {
-    // SAFETY: `T` names no memory besides itself, which `cmd_arg` hands Xen.
-    unsafe { crate::cmd_arg(hc, HypercallOp::EVENT_CHANNEL_OP, T::CMD, arg) }.map(drop)
-}
 
 /// Allocates a port in `dom` that `remote_dom` may connect to with
 /// [`bind_interdomain`] (`EVTCHNOP_alloc_unbound`).
@@ -139,7 +126,7 @@ pub fn bind_ipi(hc: &impl Hypercall, vcpu: u32) -> Result<EvtchnPort> {
 /// Xen's errno (`EINVAL` for a port this domain does not have).
 #[doc(alias = "EVTCHNOP_close")]
 pub fn close(hc: &impl Hypercall, port: EvtchnPort) -> Result<()> {
-    call(hc, &mut Close { port })
+    call(hc, &mut Close { port }).map(drop)
 }
 
 /// Signals `port`: the remote end of an interdomain channel, or the port
@@ -149,7 +136,7 @@ pub fn close(hc: &impl Hypercall, port: EvtchnPort) -> Result<()> {
 /// Xen's errno (`EINVAL` for a port that is closed or cannot be sent on).
 #[doc(alias = "EVTCHNOP_send")]
 pub fn send(hc: &impl Hypercall, port: EvtchnPort) -> Result<()> {
-    call(hc, &mut SendEvent { port })
+    call(hc, &mut SendEvent { port }).map(drop)
 }
 
 /// The state of `port` of domain `dom` (`EVTCHNOP_status`); read the
@@ -178,7 +165,7 @@ pub fn status(hc: &impl Hypercall, dom: DomId, port: EvtchnPort) -> Result<Statu
 /// is fixed (a per-vCPU VIRQ, an IPI) or that is closed.
 #[doc(alias = "EVTCHNOP_bind_vcpu")]
 pub fn bind_vcpu(hc: &impl Hypercall, port: EvtchnPort, vcpu: u32) -> Result<()> {
-    call(hc, &mut BindVcpu { port, vcpu })
+    call(hc, &mut BindVcpu { port, vcpu }).map(drop)
 }
 
 /// Unmasks `port`, redelivering an event that became pending while it was
@@ -188,7 +175,7 @@ pub fn bind_vcpu(hc: &impl Hypercall, port: EvtchnPort, vcpu: u32) -> Result<()>
 /// Xen's errno (`EINVAL` for a port beyond the domain's range).
 #[doc(alias = "EVTCHNOP_unmask")]
 pub fn unmask(hc: &impl Hypercall, port: EvtchnPort) -> Result<()> {
-    call(hc, &mut Unmask { port })
+    call(hc, &mut Unmask { port }).map(drop)
 }
 
 /// Closes every port of `dom` and returns it to the 2-level ABI
@@ -199,7 +186,7 @@ pub fn unmask(hc: &impl Hypercall, port: EvtchnPort) -> Result<()> {
 /// without privilege.
 #[doc(alias = "EVTCHNOP_reset")]
 pub fn reset(hc: &impl Hypercall, dom: DomId) -> Result<()> {
-    call(hc, &mut Reset { dom })
+    call(hc, &mut Reset { dom }).map(drop)
 }
 
 /// Registers `vcpu`'s FIFO control block, at byte `offset` of frame
@@ -231,15 +218,8 @@ pub unsafe fn init_control(
         ..InitControl::default()
     };
     // SAFETY: the caller gives Xen the frame; the struct itself is handed
-    // to Xen by `cmd_arg`.
-    unsafe {
-        crate::cmd_arg(
-            hc,
-            HypercallOp::EVENT_CHANNEL_OP,
-            InitControl::CMD,
-            &mut arg,
-        )
-    }?;
+    // to Xen by `call_unchecked`.
+    unsafe { call_unchecked(hc, &mut arg) }?;
     Ok(arg.link_bits)
 }
 
@@ -259,16 +239,8 @@ pub unsafe fn expand_array(hc: &impl Hypercall, array_gfn: Gfn) -> Result<()> {
         array_gfn: array_gfn.get(),
     };
     // SAFETY: the caller gives Xen the page; the struct itself is handed to
-    // Xen by `cmd_arg`.
-    unsafe {
-        crate::cmd_arg(
-            hc,
-            HypercallOp::EVENT_CHANNEL_OP,
-            ExpandArray::CMD,
-            &mut arg,
-        )
-    }
-    .map(drop)
+    // Xen by `call_unchecked`.
+    unsafe { call_unchecked(hc, &mut arg) }.map(drop)
 }
 
 /// Puts `port` on FIFO queue `priority`
@@ -280,7 +252,7 @@ pub unsafe fn expand_array(hc: &impl Hypercall, array_gfn: Gfn) -> Result<()> {
 /// priority.
 #[doc(alias = "EVTCHNOP_set_priority")]
 pub fn set_priority(hc: &impl Hypercall, port: EvtchnPort, priority: u32) -> Result<()> {
-    call(hc, &mut SetPriority { port, priority })
+    call(hc, &mut SetPriority { port, priority }).map(drop)
 }
 
 #[cfg(test)]

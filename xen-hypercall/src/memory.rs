@@ -9,37 +9,30 @@ use xen_abi::memory::{
     op, AddToPhysmap, AddToPhysmapBatch, AddToPhysmapBatchExtra, MemAcquireResource, MemFlags,
     MemoryDomain, MemoryMap, RemoveFromPhysmap, Reservation,
 };
-use xen_abi::xen::{DomId, GuestHandle, HypercallOp, XenPfn};
+use xen_abi::xen::{DomId, GuestHandle, HypercallOp, SubOp, XenPfn};
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
 
-use crate::{Errno, Hypercall, Result};
+use crate::{call, call_null, call_unchecked, no_guest_memory, Errno, Hypercall, Result};
 
-/// Issues `memory_op(cmd, arg)`.
-///
-/// # Safety
-/// As [`crate::cmd_arg`].
-unsafe fn memory_op<H: Hypercall, T: IntoBytes + FromBytes>(
-    hc: &H,
-    cmd: u32,
-    arg: &mut T,
-) -> Result<usize> {
-    // SAFETY: forwarded from the caller.
-    unsafe { crate::cmd_arg(hc, HypercallOp::MEMORY_OP, cmd, arg) }
-}
+no_guest_memory!(
+    MemoryDomain => op::CURRENT_RESERVATION | op::MAXIMUM_RESERVATION | op::MAXIMUM_GPFN,
+);
 
 /// Issues one of the three reservation ops over `extents`; returns the
 /// number of extents Xen handled.
 ///
 /// # Safety
 /// As the public wrappers say for `cmd`.
-unsafe fn reservation<H: Hypercall>(
-    hc: &H,
-    cmd: u32,
+unsafe fn reservation<const CMD: u32>(
+    hc: &impl Hypercall,
     domid: DomId,
     extent_order: u32,
     mem_flags: MemFlags,
     extents: &mut [XenPfn],
-) -> Result<usize> {
+) -> Result<usize>
+where
+    Reservation: SubOp<CMD>,
+{
     let nr = extents.len() as u64;
     hc.with_buffer(extents.as_mut_bytes(), |list| {
         let mut arg = Reservation::new(
@@ -51,7 +44,7 @@ unsafe fn reservation<H: Hypercall>(
         );
         // SAFETY: `list` is where Xen sees the extent array for this call;
         // the caller vouches for what the op does with the frames.
-        unsafe { memory_op(hc, cmd, &mut arg) }
+        unsafe { call_unchecked::<CMD, _>(hc, &mut arg) }
     })
 }
 
@@ -75,14 +68,7 @@ pub fn increase_reservation(
     // SAFETY: Xen only writes frame numbers into `extents`; the new pages
     // are not mapped over anything.
     unsafe {
-        reservation(
-            hc,
-            op::INCREASE_RESERVATION,
-            domid,
-            extent_order,
-            mem_flags,
-            extents,
-        )
+        reservation::<{ op::INCREASE_RESERVATION }>(hc, domid, extent_order, mem_flags, extents)
     }
 }
 
@@ -105,9 +91,8 @@ pub unsafe fn decrease_reservation(
 ) -> Result<usize> {
     // SAFETY: the caller gives the frames up.
     unsafe {
-        reservation(
+        reservation::<{ op::DECREASE_RESERVATION }>(
             hc,
-            op::DECREASE_RESERVATION,
             domid,
             extent_order,
             MemFlags::empty(),
@@ -137,35 +122,7 @@ pub unsafe fn populate_physmap(
     extents: &mut [XenPfn],
 ) -> Result<usize> {
     // SAFETY: the caller vouches for the guest frames.
-    unsafe {
-        reservation(
-            hc,
-            op::POPULATE_PHYSMAP,
-            domid,
-            extent_order,
-            mem_flags,
-            extents,
-        )
-    }
-}
-
-/// Issues a query op that takes a `xen_memory_domain` (or nothing).
-fn query(hc: &impl Hypercall, cmd: u32, domid: Option<DomId>) -> Result<u64> {
-    let ret = match domid {
-        Some(domid) => {
-            let mut arg = MemoryDomain { domid };
-            // SAFETY: the argument holds no addresses.
-            unsafe { memory_op(hc, cmd, &mut arg) }
-        }
-        None => {
-            // SAFETY: the op takes no argument (a null pointer).
-            let ret = unsafe {
-                hc.hypercall5(HypercallOp::MEMORY_OP.get(), [u64::from(cmd), 0, 0, 0, 0])
-            };
-            crate::check(ret)
-        }
-    }?;
-    Ok(ret as u64)
+    unsafe { reservation::<{ op::POPULATE_PHYSMAP }>(hc, domid, extent_order, mem_flags, extents) }
 }
 
 /// The highest machine frame number plus one
@@ -175,7 +132,9 @@ fn query(hc: &impl Hypercall, cmd: u32, domid: Option<DomId>) -> Result<u64> {
 /// Xen's errno.
 #[doc(alias = "XENMEM_maximum_ram_page")]
 pub fn maximum_ram_page(hc: &impl Hypercall) -> Result<u64> {
-    query(hc, op::MAXIMUM_RAM_PAGE, None)
+    // SAFETY: XENMEM_maximum_ram_page takes no argument and touches no
+    // memory.
+    unsafe { call_null(hc, HypercallOp::MEMORY_OP, op::MAXIMUM_RAM_PAGE) }.map(|n| n as u64)
 }
 
 /// `domid`'s current reservation, in pages (`XENMEM_current_reservation`).
@@ -184,7 +143,7 @@ pub fn maximum_ram_page(hc: &impl Hypercall) -> Result<u64> {
 /// Xen's errno (`ESRCH`, `EPERM`).
 #[doc(alias = "XENMEM_current_reservation")]
 pub fn current_reservation(hc: &impl Hypercall, domid: DomId) -> Result<u64> {
-    query(hc, op::CURRENT_RESERVATION, Some(domid))
+    call::<{ op::CURRENT_RESERVATION }, _>(hc, &mut MemoryDomain { domid }).map(|n| n as u64)
 }
 
 /// `domid`'s maximum reservation, in pages (`XENMEM_maximum_reservation`).
@@ -193,7 +152,7 @@ pub fn current_reservation(hc: &impl Hypercall, domid: DomId) -> Result<u64> {
 /// Xen's errno (`ESRCH`, `EPERM`).
 #[doc(alias = "XENMEM_maximum_reservation")]
 pub fn maximum_reservation(hc: &impl Hypercall, domid: DomId) -> Result<u64> {
-    query(hc, op::MAXIMUM_RESERVATION, Some(domid))
+    call::<{ op::MAXIMUM_RESERVATION }, _>(hc, &mut MemoryDomain { domid }).map(|n| n as u64)
 }
 
 /// The highest guest frame `domid` has (`XENMEM_maximum_gpfn`).
@@ -202,7 +161,7 @@ pub fn maximum_reservation(hc: &impl Hypercall, domid: DomId) -> Result<u64> {
 /// Xen's errno (`ESRCH`, `EPERM`).
 #[doc(alias = "XENMEM_maximum_gpfn")]
 pub fn maximum_gpfn(hc: &impl Hypercall, domid: DomId) -> Result<u64> {
-    query(hc, op::MAXIMUM_GPFN, Some(domid))
+    call::<{ op::MAXIMUM_GPFN }, _>(hc, &mut MemoryDomain { domid }).map(|n| n as u64)
 }
 
 /// An E820 memory-map entry as `XENMEM_memory_map` writes it: 20 bytes,
@@ -233,7 +192,10 @@ impl E820Entry {
     }
 }
 
-fn read_map(hc: &impl Hypercall, cmd: u32, entries: &mut [E820Entry]) -> Result<usize> {
+fn read_map<const CMD: u32>(hc: &impl Hypercall, entries: &mut [E820Entry]) -> Result<usize>
+where
+    MemoryMap: SubOp<CMD>,
+{
     let nr = u32::try_from(entries.len()).map_err(|_| Errno::EINVAL)?;
     hc.with_buffer(entries.as_mut_bytes(), |buf| {
         let mut arg = MemoryMap {
@@ -243,7 +205,7 @@ fn read_map(hc: &impl Hypercall, cmd: u32, entries: &mut [E820Entry]) -> Result<
         };
         // SAFETY: Xen writes at most `nr_entries` entries at `buf`, which
         // `with_buffer` made visible for this call.
-        unsafe { memory_op(hc, cmd, &mut arg) }?;
+        unsafe { call_unchecked::<CMD, _>(hc, &mut arg) }?;
         Ok(arg.nr_entries as usize)
     })
 }
@@ -255,7 +217,7 @@ fn read_map(hc: &impl Hypercall, cmd: u32, entries: &mut [E820Entry]) -> Result<
 /// Xen's errno (`ENOSYS` where the domain has no map of its own).
 #[doc(alias = "XENMEM_memory_map")]
 pub fn memory_map(hc: &impl Hypercall, entries: &mut [E820Entry]) -> Result<usize> {
-    read_map(hc, op::MEMORY_MAP, entries)
+    read_map::<{ op::MEMORY_MAP }>(hc, entries)
 }
 
 /// Reads the host's machine memory map into `entries`; returns the number
@@ -265,7 +227,7 @@ pub fn memory_map(hc: &impl Hypercall, entries: &mut [E820Entry]) -> Result<usiz
 /// Xen's errno (`EPERM` without privilege).
 #[doc(alias = "XENMEM_machine_memory_map")]
 pub fn machine_memory_map(hc: &impl Hypercall, entries: &mut [E820Entry]) -> Result<usize> {
-    read_map(hc, op::MACHINE_MEMORY_MAP, entries)
+    read_map::<{ op::MACHINE_MEMORY_MAP }>(hc, entries)
 }
 
 /// Maps a page of `space` (one of `xen_abi::memory::map_space`) at guest frame `gpfn` of
@@ -298,7 +260,7 @@ pub unsafe fn add_to_physmap(
         gpfn,
     };
     // SAFETY: the caller gives up `gpfn`.
-    unsafe { memory_op(hc, op::ADD_TO_PHYSMAP, &mut arg) }.map(drop)
+    unsafe { call_unchecked(hc, &mut arg) }.map(drop)
 }
 
 /// Maps `idxs.len()` pages of `space` at the guest frames in `gpfns`, with
@@ -346,7 +308,7 @@ pub unsafe fn add_to_physmap_batch(
                 };
                 // SAFETY: the three arrays are visible to Xen at these
                 // addresses for this call; the caller gives up the frames.
-                unsafe { memory_op(hc, op::ADD_TO_PHYSMAP_BATCH, &mut arg) }.map(drop)
+                unsafe { call_unchecked(hc, &mut arg) }.map(drop)
             })
         })
     })
@@ -364,7 +326,7 @@ pub unsafe fn add_to_physmap_batch(
 pub unsafe fn remove_from_physmap(hc: &impl Hypercall, domid: DomId, gpfn: XenPfn) -> Result<()> {
     let mut arg = RemoveFromPhysmap::new(domid, gpfn);
     // SAFETY: the caller gives up `gpfn`.
-    unsafe { memory_op(hc, op::REMOVE_FROM_PHYSMAP, &mut arg) }.map(drop)
+    unsafe { call_unchecked(hc, &mut arg) }.map(drop)
 }
 
 /// A resource of another domain, for [`acquire_resource`] and
@@ -394,7 +356,7 @@ pub fn resource_size(hc: &impl Hypercall, res: Resource) -> Result<u32> {
         ..MemAcquireResource::default()
     };
     // SAFETY: a null frame list: Xen only writes `nr_frames`.
-    unsafe { memory_op(hc, op::ACQUIRE_RESOURCE, &mut arg) }?;
+    unsafe { call_unchecked(hc, &mut arg) }?;
     Ok(arg.nr_frames)
 }
 
@@ -431,7 +393,7 @@ pub unsafe fn acquire_resource(
         };
         // SAFETY: the frame list is visible to Xen at `list`; the caller
         // gives up the guest frames named in it.
-        unsafe { memory_op(hc, op::ACQUIRE_RESOURCE, &mut arg) }?;
+        unsafe { call_unchecked(hc, &mut arg) }?;
         Ok(arg.nr_frames)
     })
 }

@@ -226,9 +226,9 @@ impl Drop for HypercallBuf {
 // `with_buffer` hands `f` the address of a hypercall-safe copy of `buf` and
 // copies it back afterwards.
 unsafe impl Hypercall for Privcmd {
-    unsafe fn hypercall5(&self, op: u32, args: [u64; 5]) -> isize {
+    unsafe fn hypercall5(&self, op: xen_abi::xen::HypercallOp, args: [u64; 5]) -> isize {
         let mut call = PrivcmdHypercall {
-            op: u64::from(op),
+            op: u64::from(op.get()),
             arg: args,
         };
         // SAFETY: IOCTL_PRIVCMD_HYPERCALL takes a `struct privcmd_hypercall`,

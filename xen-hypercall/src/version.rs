@@ -25,12 +25,7 @@ fn xen_version(hc: &impl Hypercall, cmd: u32, buf: &mut [u8]) -> Result<usize> {
         // the header of) the buffer at `addr`, which `with_buffer` made
         // visible to Xen and which is as large as the sub-op's type; a null
         // argument is what the argument-less sub-ops expect.
-        unsafe {
-            hc.hypercall5(
-                HypercallOp::XEN_VERSION.get(),
-                [u64::from(cmd), addr, 0, 0, 0],
-            )
-        }
+        unsafe { hc.hypercall5(HypercallOp::XEN_VERSION, [u64::from(cmd), addr, 0, 0, 0]) }
     };
     let ret = if buf.is_empty() {
         call(0)

@@ -16,7 +16,7 @@ use xen_abi::event_channel::ChannelState;
 use xen_abi::event_channel::EvtchnPort;
 use xen_abi::memory::{op as memop, resource, MachphysMfnList};
 use xen_abi::xen::{GuestHandle, HypercallOp};
-use xen_abi::DomId;
+use xen_abi::{DomId, VcpuId};
 use xen_hypercall::memory::Resource;
 use xen_hypercall::privcmd::{sysfs, Access, AccessError, ForeignMapping, Privcmd, PAGE_SIZE};
 use xen_hypercall::{event_channel, memory, sched, vcpu, version, Errno, Hypercall};
@@ -122,7 +122,7 @@ fn machphys_mfn_list(pc: &Privcmd) -> Vec<u64> {
             // the count into `arg`; both are hypercall-visible buffers.
             unsafe {
                 pc.hypercall2(
-                    HypercallOp::MEMORY_OP.get(),
+                    HypercallOp::MEMORY_OP,
                     u64::from(memop::MACHPHYS_MFN_LIST),
                     arg_addr,
                 )
@@ -340,7 +340,7 @@ fn errno_paths() {
     let pc = privcmd();
     // An unused hypercall number.
     // SAFETY: Xen rejects the number before looking at the arguments.
-    let r = unsafe { pc.hypercall5(47, [0; 5]) };
+    let r = unsafe { pc.hypercall5(HypercallOp::new(47), [0; 5]) };
     assert_eq!(Errno::from_ret(r), Some(Errno::ENOSYS));
     // A port beyond dom0's range.
     let far = EvtchnPort::new(EvtchnPort::LIMIT - 1).unwrap();
@@ -377,9 +377,9 @@ fn memory_reservations_fit_dom0_mem() {
 #[ignore = "needs a Xen dom0 with /dev/xen/privcmd (run by `cargo xtask dom0`)"]
 fn vcpu_and_sched() {
     let pc = privcmd();
-    assert_eq!(vcpu::is_up(&pc, 0), Ok(true));
+    assert_eq!(vcpu::is_up(&pc, VcpuId::BOOT), Ok(true));
     // dom0_max_vcpus=1: there is no vCPU 1.
-    assert_eq!(vcpu::is_up(&pc, 1), Err(Errno::ENOENT));
+    assert_eq!(vcpu::is_up(&pc, VcpuId::new(1)), Err(Errno::ENOENT));
     sched::yield_now(&pc).unwrap();
 }
 

@@ -546,6 +546,13 @@ pub mod guest {
     pub const VIRTIO_MMIO_SPI_LAST: u32 = 43;
 }
 
+mod sub_ops {
+    use super::VcpuGuestContext;
+    use crate::vcpu::op;
+
+    sub_op!(VCPU_OP: VcpuGuestContext => INITIALISE);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

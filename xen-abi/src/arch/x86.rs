@@ -784,6 +784,13 @@ pub struct MsrEntry {
 }
 assert_layout!(MsrEntry, size = 16, align = 8, { idx: 0, flags: 4, val: 8 });
 
+mod sub_ops {
+    use super::VcpuGuestContext;
+    use crate::vcpu::op;
+
+    sub_op!(VCPU_OP: VcpuGuestContext => INITIALISE);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

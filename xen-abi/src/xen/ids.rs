@@ -1,6 +1,18 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
-//! Ids and frame numbers: domain ids (`domid_t`), guest and machine frames
-//! (`xen_pfn_t` in its two meanings), domain handles and UUIDs.
+//! Ids and frame numbers: domain ids (`domid_t`), vCPU ids, guest and
+//! machine frames (`xen_pfn_t` in its two meanings), domain handles and
+//! UUIDs.
+//!
+//! # What "validated" means
+//! An id built with `new` (or `TryFrom`) is checked against the ABI's range
+//! and carries the bad value in its error. The id types also derive
+//! zerocopy's `FromBytes`, because they sit in structs Xen and peers write:
+//! a value read from bytes (a reply from Xen, a slot of a shared ring) is
+//! whatever those bytes say and has not been checked. Re-validate such a
+//! value with `new(x.get())` before trusting it; for Xen's own replies the
+//! crates above take Xen at its word. Nothing in this crate relies on the
+//! range for memory safety: an out-of-range id only makes Xen return an
+//! error.
 
 use core::fmt;
 
@@ -138,6 +150,70 @@ impl From<DomId> for u16 {
 }
 
 assert_layout!(DomId, size = 2, align = 2);
+
+/// A virtual CPU of a domain (the `vcpu`/`vcpuid` of `vcpu_op`,
+/// `EVTCHNOP_bind_virq`, ...).
+///
+/// There is no ABI-wide limit (each domain has its own `max_vcpus`), so
+/// every value is representable; Xen answers `ENOENT` (or `EINVAL`) for a
+/// vCPU the domain does not have.
+#[derive(
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Default,
+    FromBytes,
+    IntoBytes,
+    Immutable,
+    KnownLayout,
+)]
+#[repr(transparent)]
+#[doc(alias = "vcpuid")]
+pub struct VcpuId(u32);
+
+impl VcpuId {
+    /// vCPU 0, the one every domain has (and the boot vCPU).
+    pub const BOOT: Self = Self(0);
+
+    /// vCPU `raw`.
+    pub const fn new(raw: u32) -> Self {
+        Self(raw)
+    }
+
+    /// The raw number.
+    pub const fn get(self) -> u32 {
+        self.0
+    }
+}
+
+impl fmt::Debug for VcpuId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "VcpuId({})", self.0)
+    }
+}
+
+impl fmt::Display for VcpuId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl From<u32> for VcpuId {
+    fn from(raw: u32) -> Self {
+        Self(raw)
+    }
+}
+
+impl From<VcpuId> for u32 {
+    fn from(v: VcpuId) -> u32 {
+        v.0
+    }
+}
+assert_layout!(VcpuId, size = 4, align = 4);
 
 macro_rules! frame_newtype {
     ($(#[$m:meta])* $name:ident) => {
