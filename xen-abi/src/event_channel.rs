@@ -5,7 +5,7 @@ use core::fmt;
 
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
 
-use crate::xen::{DomId, HypercallOp, SubOp};
+use crate::xen::{DomId, Gfn, HypercallOp, SubOp, VcpuId, Virq};
 use crate::{Error, Result};
 
 /// An event-channel port (`evtchn_port_t`).
@@ -180,10 +180,10 @@ assert_layout!(BindInterdomain, size = 12, align = 4, {
 #[doc(alias = "evtchn_bind_virq")]
 #[doc(alias = "evtchn_bind_virq_t")]
 pub struct BindVirq {
-    /// IN: the virtual IRQ (`VIRQ_*` from `xen.h`).
-    pub virq: u32,
+    /// IN: the virtual IRQ.
+    pub virq: Virq,
     /// IN: the vCPU to bind it on.
-    pub vcpu: u32,
+    pub vcpu: VcpuId,
     /// OUT: the new port.
     pub port: EvtchnPort,
 }
@@ -257,7 +257,7 @@ assert_layout!(BindPirq, size = 12, align = 4, { pirq: 0, flags: 4, port: 8 });
 #[doc(alias = "evtchn_bind_ipi_t")]
 pub struct BindIpi {
     /// IN: the vCPU notified.
-    pub vcpu: u32,
+    pub vcpu: VcpuId,
     /// OUT: the new port.
     pub port: EvtchnPort,
 }
@@ -407,7 +407,7 @@ pub struct Status {
     /// OUT: the port's state.
     pub status: ChannelState,
     /// OUT: the vCPU the port is bound to.
-    pub vcpu: u32,
+    pub vcpu: VcpuId,
     /// OUT: state-specific details (C union: `unbound`, `interdomain`,
     /// `pirq`, `virq`).
     pub u: [u32; 2],
@@ -482,7 +482,7 @@ pub struct BindVcpu {
     /// IN: the port.
     pub port: EvtchnPort,
     /// IN: the vCPU to notify.
-    pub vcpu: u32,
+    pub vcpu: VcpuId,
 }
 assert_layout!(BindVcpu, size = 8, align = 4, { port: 0, vcpu: 4 });
 
@@ -525,11 +525,11 @@ assert_layout!(Reset, size = 2, align = 2, { dom: 0 });
 #[doc(alias = "evtchn_init_control_t")]
 pub struct InitControl {
     /// IN: guest frame holding the control block.
-    pub control_gfn: u64,
+    pub control_gfn: Gfn,
     /// IN: byte offset of the [`FifoControlBlock`] in that frame.
     pub offset: u32,
     /// IN: the vCPU.
-    pub vcpu: u32,
+    pub vcpu: VcpuId,
     /// OUT: bits of an event word used for the link
     /// ([`fifo::LINK_BITS`]).
     pub link_bits: u8,
@@ -553,7 +553,7 @@ assert_layout!(InitControl, size = 24, align = 8, {
 #[doc(alias = "evtchn_expand_array_t")]
 pub struct ExpandArray {
     /// IN: guest frame of the new event-array page.
-    pub array_gfn: u64,
+    pub array_gfn: Gfn,
 }
 assert_layout!(ExpandArray, size = 8, align = 8, { array_gfn: 0 });
 
@@ -786,7 +786,7 @@ mod tests {
         assert_eq!(op.arg::<{ op::CLOSE }, Close>(), None);
         assert_eq!(&op.as_bytes()[..8], &[4, 0, 0, 0, 5, 0, 0, 0]);
         let st = Status {
-            vcpu: 1,
+            vcpu: VcpuId::new(1),
             u: [2, 3],
             ..Default::default()
         };

@@ -5,7 +5,7 @@ use core::fmt;
 
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
 
-use crate::xen::{DomId, GuestHandle, XenPfn};
+use crate::xen::{DomId, Gfn, GuestHandle, Mfn};
 use crate::{Error, Result};
 
 /// A grant reference (`grant_ref_t`): an index into a domain's grant table.
@@ -763,8 +763,11 @@ pub struct SetupTable {
     pub status: GrantStatus,
     /// Padding.
     pub _pad1: [u8; 6],
-    /// OUT: array of `nr_frames` frame numbers Xen fills.
-    pub frame_list: GuestHandle<XenPfn>,
+    /// OUT: array of `nr_frames` frame numbers Xen fills: machine frames
+    /// for a PV caller, for an HVM/PVH caller the guest frames where the
+    /// table frames are mapped (Xen's "gmfn": a [`Gfn`] in the caller's
+    /// own frame space either way).
+    pub frame_list: GuestHandle<Gfn>,
 }
 assert_layout!(SetupTable, size = 24, align = 8, {
     dom: 0,
@@ -798,8 +801,8 @@ assert_layout!(DumpTable, size = 4, align = 2, { dom: 0, status: 2 });
 #[doc(alias = "gnttab_transfer")]
 #[doc(alias = "gnttab_transfer_t")]
 pub struct Transfer {
-    /// IN: the frame to give away.
-    pub mfn: XenPfn,
+    /// IN: the frame to give away (PV only, so a machine frame).
+    pub mfn: Mfn,
     /// IN: the receiving domain.
     pub domid: DomId,
     /// Padding.
@@ -887,9 +890,9 @@ impl CopyPtr {
     }
 
     /// A local frame (`domid` is normally [`DomId::SELF`]).
-    pub fn from_gmfn(gmfn: XenPfn, domid: DomId, offset: u16) -> Self {
+    pub fn from_gmfn(gmfn: Gfn, domid: DomId, offset: u16) -> Self {
         Self {
-            u: gmfn,
+            u: gmfn.get(),
             domid,
             offset,
             ..Self::default()
@@ -907,13 +910,13 @@ impl CopyPtr {
     }
 
     /// `u.gmfn`.
-    pub fn gmfn(&self) -> XenPfn {
-        self.u
+    pub fn gmfn(&self) -> Gfn {
+        Gfn::new_unchecked(self.u)
     }
 
     /// Sets `u.gmfn`.
-    pub fn set_gmfn(&mut self, gmfn: XenPfn) {
-        self.u = gmfn;
+    pub fn set_gmfn(&mut self, gmfn: Gfn) {
+        self.u = gmfn.get();
     }
 }
 
@@ -1268,11 +1271,11 @@ mod tests {
         let p = CopyPtr::from_gref(GrantRef::new_unchecked(0x1234_5678), DomId::DOM0, 8);
         assert_eq!(p.gref().get(), 0x1234_5678);
         assert_eq!(p.u.as_bytes(), &[0x78, 0x56, 0x34, 0x12, 0, 0, 0, 0]);
-        let mut q = CopyPtr::from_gmfn(0xabc, DomId::SELF, 0);
-        assert_eq!(q.gmfn(), 0xabc);
+        let mut q = CopyPtr::from_gmfn(Gfn::new_unchecked(0xabc), DomId::SELF, 0);
+        assert_eq!(q.gmfn().get(), 0xabc);
         q.set_gref(GrantRef::new_unchecked(1));
         assert_eq!(
-            (q.gref().get(), q.gmfn()),
+            (q.gref().get(), q.gmfn().get()),
             (1, u64::from_ne_bytes([1, 0, 0, 0, 0, 0, 0, 0]))
         );
         let mut c = CacheFlush::default();

@@ -8,7 +8,7 @@ use core::fmt;
 
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
 
-use crate::xen::{DomId, GuestHandle, HypercallOp, SubOp, XenPfn};
+use crate::xen::{DomId, Gfn, GuestHandle, HypercallOp, SubOp};
 
 /// `PHYSDEVOP_*`: the sub-operations of `HYPERVISOR_physdev_op`.
 pub mod op {
@@ -242,8 +242,8 @@ assert_layout!(Eoi, size = 4, align = 4, { irq: 0 });
 #[doc(alias = "physdev_pirq_eoi_gmfn")]
 #[doc(alias = "physdev_pirq_eoi_gmfn_t")]
 pub struct PirqEoiGmfn {
-    /// IN: frame of the bitmap page.
-    pub gmfn: XenPfn,
+    /// IN: frame of the bitmap page (Xen's "gmfn").
+    pub gmfn: Gfn,
 }
 assert_layout!(PirqEoiGmfn, size = 8, align = 8, { gmfn: 0 });
 
@@ -530,6 +530,62 @@ fn write_member<T: IntoBytes + Immutable>(storage: &mut [u8], v: &T) {
     }
 }
 
+/// The trigger mode of a GSI ([`SetupGsi::triggering`]; ACPI's encoding,
+/// which Xen's header does not name).
+#[derive(
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Default,
+    FromBytes,
+    IntoBytes,
+    Immutable,
+    KnownLayout,
+)]
+#[repr(transparent)]
+pub struct GsiTrigger(u8);
+
+impl GsiTrigger {
+    /// Edge-triggered.
+    pub const EDGE: Self = Self(0);
+    /// Level-triggered.
+    pub const LEVEL: Self = Self(1);
+}
+
+code_newtype!(GsiTrigger, u8, [EDGE, LEVEL]);
+
+/// The polarity of a GSI ([`SetupGsi::polarity`]; ACPI's encoding, which
+/// Xen's header does not name).
+#[derive(
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Default,
+    FromBytes,
+    IntoBytes,
+    Immutable,
+    KnownLayout,
+)]
+#[repr(transparent)]
+pub struct GsiPolarity(u8);
+
+impl GsiPolarity {
+    /// Active high.
+    pub const ACTIVE_HIGH: Self = Self(0);
+    /// Active low.
+    pub const ACTIVE_LOW: Self = Self(1);
+}
+
+code_newtype!(GsiPolarity, u8, [ACTIVE_HIGH, ACTIVE_LOW]);
+
 /// Argument of `PHYSDEVOP_setup_gsi`.
 #[derive(
     Clone, Copy, Debug, PartialEq, Eq, Default, FromBytes, IntoBytes, Immutable, KnownLayout,
@@ -540,10 +596,10 @@ fn write_member<T: IntoBytes + Immutable>(storage: &mut [u8], v: &T) {
 pub struct SetupGsi {
     /// IN: the GSI.
     pub gsi: i32,
-    /// IN: trigger mode (0 edge, 1 level).
-    pub triggering: u8,
-    /// IN: polarity (0 active high, 1 active low).
-    pub polarity: u8,
+    /// IN: trigger mode.
+    pub triggering: GsiTrigger,
+    /// IN: polarity.
+    pub polarity: GsiPolarity,
     /// Padding.
     pub _pad0: [u8; 2],
 }

@@ -5,7 +5,7 @@
 use xen_abi::physdev::{
     op, Apic, DbgpOp, Eoi, GetFreePirq, Irq, IrqStatusFlags, IrqStatusQuery, ManagePci,
     ManagePciExt, MapPirq, PciDevice, PciDeviceAdd, PciMmcfgReserved, PirqEoiGmfn, RestoreMsi,
-    SetIobitmap, SetIopl, SetupGsi, UnmapPirq,
+    SetIobitmap, SetIopl, SetupGsi, UnmapPirq, GsiTrigger, GsiPolarity,
 };
 use xen_abi::xen::{DomId, Gfn, GuestHandle, HypercallOp};
 use zerocopy::IntoBytes;
@@ -264,18 +264,23 @@ pub fn restore_msi_ext(hc: &impl Hypercall, mut dev: PciDevice) -> Result<()> {
     call::<{ op::RESTORE_MSI_EXT }, _>(hc, &mut dev).map(drop)
 }
 
-/// Sets up GSI `gsi` with its trigger mode (`level`: 1 level, 0 edge) and
-/// polarity (`active_low`: 1 low, 0 high) (`PHYSDEVOP_setup_gsi`).
+/// Sets up GSI `gsi` with its trigger mode and polarity
+/// (`PHYSDEVOP_setup_gsi`).
 ///
 /// # Errors
 /// Xen's errno: `EPERM` outside the hardware domain, `EINVAL` for a bad
 /// GSI, `EEXIST` when it is already set up.
 #[doc(alias = "PHYSDEVOP_setup_gsi")]
-pub fn setup_gsi(hc: &impl Hypercall, gsi: i32, level: u8, active_low: u8) -> Result<()> {
+pub fn setup_gsi(
+    hc: &impl Hypercall,
+    gsi: i32,
+    triggering: GsiTrigger,
+    polarity: GsiPolarity,
+) -> Result<()> {
     let mut arg = SetupGsi {
         gsi,
-        triggering: level,
-        polarity: active_low,
+        triggering,
+        polarity,
         _pad0: [0; 2],
     };
     call(hc, &mut arg).map(drop)

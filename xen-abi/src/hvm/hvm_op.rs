@@ -7,7 +7,7 @@
 
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
 
-use crate::xen::{DomId, GuestHandle};
+use crate::xen::{DomId, GuestHandle, VcpuId};
 
 /// `HVMOP_*`: the sub-operations of `HYPERVISOR_hvm_op`.
 pub mod op {
@@ -308,7 +308,7 @@ assert_layout!(GetMemType, size = 16, align = 8, { domid: 0, mem_type: 2, pad: 4
 #[doc(alias = "xen_hvm_evtchn_upcall_vector_t")]
 pub struct EvtchnUpcallVector {
     /// The vCPU.
-    pub vcpu: u32,
+    pub vcpu: VcpuId,
     /// The vector.
     pub vector: u8,
     /// Padding.
@@ -318,7 +318,7 @@ assert_layout!(EvtchnUpcallVector, size = 8, align = 4, { vcpu: 0, vector: 4 });
 
 impl EvtchnUpcallVector {
     /// Upcalls for `vcpu` on `vector`.
-    pub const fn new(vcpu: u32, vector: u8) -> Self {
+    pub const fn new(vcpu: VcpuId, vector: u8) -> Self {
         Self {
             vcpu,
             vector,
@@ -350,7 +350,7 @@ assert_layout!(Altp2mDomainState, size = 1, align = 1, { state: 0 });
 #[doc(alias = "xen_hvm_altp2m_vcpu_enable_notify_t")]
 pub struct Altp2mVcpuEnableNotify {
     /// The vCPU.
-    pub vcpu_id: u32,
+    pub vcpu_id: VcpuId,
     /// Padding; zero.
     pub pad: u32,
     /// Frame of the #VE information area.
@@ -367,7 +367,7 @@ assert_layout!(Altp2mVcpuEnableNotify, size = 16, align = 8, { vcpu_id: 0, pad: 
 #[doc(alias = "xen_hvm_altp2m_vcpu_disable_notify_t")]
 pub struct Altp2mVcpuDisableNotify {
     /// The vCPU.
-    pub vcpu_id: u32,
+    pub vcpu_id: VcpuId,
 }
 assert_layout!(Altp2mVcpuDisableNotify, size = 4, align = 4, { vcpu_id: 0 });
 
@@ -470,7 +470,7 @@ assert_layout!(Altp2mChangeGfn, size = 24, align = 8, {
 #[doc(alias = "xen_hvm_altp2m_get_vcpu_p2m_idx")]
 pub struct Altp2mGetVcpuP2mIdx {
     /// IN: the vCPU.
-    pub vcpu_id: u32,
+    pub vcpu_id: VcpuId,
     /// OUT: its active view.
     pub altp2m_idx: u16,
     /// Padding.

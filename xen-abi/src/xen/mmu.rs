@@ -6,7 +6,7 @@ use core::fmt;
 
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
 
-use super::{DomId, GuestHandle, XenPfn};
+use super::{DomId, GuestHandle, Mfn};
 use crate::debug::debug_flags;
 
 /// The command in bits 1:0 of [`MmuUpdate::ptr`] (`MMU_*`).
@@ -248,13 +248,13 @@ impl MmuextOp {
 
     /// `arg1.mfn`: the frame for the pin, base-pointer, page and superpage
     /// commands.
-    pub const fn mfn(&self) -> XenPfn {
-        self.arg1
+    pub const fn mfn(&self) -> Mfn {
+        Mfn::new_unchecked(self.arg1)
     }
 
     /// Sets `arg1.mfn`.
-    pub fn set_mfn(&mut self, mfn: XenPfn) {
-        self.arg1 = mfn;
+    pub fn set_mfn(&mut self, mfn: Mfn) {
+        self.arg1 = mfn.get();
     }
 
     /// `arg1.linear_addr`: the address for `INVLPG_*` and `SET_LDT`.
@@ -290,13 +290,13 @@ impl MmuextOp {
     }
 
     /// `arg2.src_mfn`: the source frame for `COPY_PAGE`.
-    pub const fn src_mfn(&self) -> XenPfn {
-        self.arg2
+    pub const fn src_mfn(&self) -> Mfn {
+        Mfn::new_unchecked(self.arg2)
     }
 
     /// Sets `arg2.src_mfn`.
-    pub fn set_src_mfn(&mut self, mfn: XenPfn) {
-        self.arg2 = mfn;
+    pub fn set_src_mfn(&mut self, mfn: Mfn) {
+        self.arg2 = mfn.get();
     }
 }
 
@@ -378,7 +378,7 @@ mod tests {
         assert_eq!(&op.as_bytes()[16..20], &42u32.to_ne_bytes());
         op.set_vcpumask(GuestHandle::from_addr(0x1000));
         assert_eq!(op.vcpumask().addr(), 0x1000);
-        assert_eq!(op.src_mfn(), 0x1000);
+        assert_eq!(op.src_mfn(), Mfn::new_unchecked(0x1000));
         assert_eq!(format!("{:?}", op.cmd), "MmuextCmd::SET_LDT");
         assert_eq!(format!("{:?}", MmuextCmd::new(14)), "MmuextCmd(14)");
     }

@@ -5,7 +5,7 @@ use core::fmt;
 
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
 
-use super::XenPfn;
+use super::Mfn;
 use crate::debug::debug_flags;
 use crate::Result;
 
@@ -58,7 +58,7 @@ pub const MAX_CMDLINE: usize = 1024;
 #[repr(C)]
 pub struct StartInfoConsoleDomU {
     /// Machine frame of the console page.
-    pub mfn: XenPfn,
+    pub mfn: Mfn,
     /// Event channel of the console.
     pub evtchn: u32,
     /// Padding.
@@ -98,7 +98,7 @@ pub struct StartInfo {
     /// Padding.
     pub _pad0: [u8; 4],
     /// Machine frame of the xenstore ring page.
-    pub store_mfn: XenPfn,
+    pub store_mfn: Mfn,
     /// Event channel of the xenstore ring.
     pub store_evtchn: u32,
     /// Padding.
@@ -225,7 +225,7 @@ mod tests {
         assert_eq!(si.magic_bytes(), b"xen-3.0-x86_64");
         assert_eq!(si.cmd_line_bytes(), b"quiet");
         si.set_console_domu(StartInfoConsoleDomU {
-            mfn: 0x1234,
+            mfn: Mfn::new_unchecked(0x1234),
             evtchn: 3,
             _pad0: [0; 4],
         });
