@@ -353,7 +353,14 @@ impl MapSpace {
 code_newtype!(
     MapSpace,
     u32,
-    [SHARED_INFO, GRANT_TABLE, GMFN, GMFN_RANGE, GMFN_FOREIGN, DEV_MMIO]
+    [
+        SHARED_INFO,
+        GRANT_TABLE,
+        GMFN,
+        GMFN_RANGE,
+        GMFN_FOREIGN,
+        DEV_MMIO
+    ]
 );
 
 /// Argument of `XENMEM_add_to_physmap`.

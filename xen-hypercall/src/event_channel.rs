@@ -9,7 +9,7 @@ use xen_abi::event_channel::{
     op, AllocUnbound, BindInterdomain, BindIpi, BindPirq, BindPirqFlags, BindVcpu, BindVirq, Close,
     EvtchnPort, ExpandArray, InitControl, Reset, SendEvent, SetPriority, Status, Unmask,
 };
-use xen_abi::xen::{DomId, Gfn, Virq};
+use xen_abi::xen::{DomId, Gfn, VcpuId, Virq};
 
 use crate::{call, call_unchecked, no_guest_memory, Hypercall, Result};
 
@@ -77,9 +77,9 @@ pub fn bind_interdomain(
 /// for an unknown VIRQ or a global VIRQ on a vCPU other than 0, `ENOENT`
 /// for no such vCPU.
 #[doc(alias = "EVTCHNOP_bind_virq")]
-pub fn bind_virq(hc: &impl Hypercall, virq: Virq, vcpu: u32) -> Result<EvtchnPort> {
+pub fn bind_virq(hc: &impl Hypercall, virq: Virq, vcpu: VcpuId) -> Result<EvtchnPort> {
     let mut arg = BindVirq {
-        virq: virq.get(),
+        virq,
         vcpu,
         port: EvtchnPort::ZERO,
     };
@@ -110,7 +110,7 @@ pub fn bind_pirq(hc: &impl Hypercall, pirq: u32, flags: BindPirqFlags) -> Result
 /// # Errors
 /// Xen's errno: `ENOENT` for no such vCPU, `ENOSPC` when no port is free.
 #[doc(alias = "EVTCHNOP_bind_ipi")]
-pub fn bind_ipi(hc: &impl Hypercall, vcpu: u32) -> Result<EvtchnPort> {
+pub fn bind_ipi(hc: &impl Hypercall, vcpu: VcpuId) -> Result<EvtchnPort> {
     let mut arg = BindIpi {
         vcpu,
         port: EvtchnPort::ZERO,
@@ -164,7 +164,7 @@ pub fn status(hc: &impl Hypercall, dom: DomId, port: EvtchnPort) -> Result<Statu
 /// Xen's errno: `ENOENT` for no such vCPU, `EINVAL` for a port whose vCPU
 /// is fixed (a per-vCPU VIRQ, an IPI) or that is closed.
 #[doc(alias = "EVTCHNOP_bind_vcpu")]
-pub fn bind_vcpu(hc: &impl Hypercall, port: EvtchnPort, vcpu: u32) -> Result<()> {
+pub fn bind_vcpu(hc: &impl Hypercall, port: EvtchnPort, vcpu: VcpuId) -> Result<()> {
     call(hc, &mut BindVcpu { port, vcpu }).map(drop)
 }
 
@@ -209,10 +209,10 @@ pub unsafe fn init_control(
     hc: &impl Hypercall,
     control_gfn: Gfn,
     offset: u32,
-    vcpu: u32,
+    vcpu: VcpuId,
 ) -> Result<u8> {
     let mut arg = InitControl {
-        control_gfn: control_gfn.get(),
+        control_gfn,
         offset,
         vcpu,
         ..InitControl::default()
@@ -235,9 +235,7 @@ pub unsafe fn init_control(
 /// part of the event array and writes it until [`reset`].
 #[doc(alias = "EVTCHNOP_expand_array")]
 pub unsafe fn expand_array(hc: &impl Hypercall, array_gfn: Gfn) -> Result<()> {
-    let mut arg = ExpandArray {
-        array_gfn: array_gfn.get(),
-    };
+    let mut arg = ExpandArray { array_gfn };
     // SAFETY: the caller gives Xen the page; the struct itself is handed to
     // Xen by `call_unchecked`.
     unsafe { call_unchecked(hc, &mut arg) }.map(drop)
@@ -277,9 +275,9 @@ mod tests {
         let hc = Fake::new(0);
         let p = EvtchnPort::new_unchecked(3);
         send(&hc, p).unwrap();
-        bind_vcpu(&hc, p, 1).unwrap();
+        bind_vcpu(&hc, p, VcpuId::new(1)).unwrap();
         set_priority(&hc, p, 2).unwrap();
-        bind_virq(&hc, Virq::CONSOLE, 0).unwrap();
+        bind_virq(&hc, Virq::CONSOLE, VcpuId::BOOT).unwrap();
         let got: std::vec::Vec<_> = hc
             .calls()
             .into_iter()
@@ -296,7 +294,7 @@ mod tests {
         let hc = Fake::new(0);
         hc.reply(|b| b[16] = 17);
         // SAFETY: the fake maps nothing.
-        let bits = unsafe { init_control(&hc, Gfn::new_unchecked(0x1234), 8, 0) };
+        let bits = unsafe { init_control(&hc, Gfn::new_unchecked(0x1234), 8, VcpuId::BOOT) };
         assert_eq!(bits, Ok(17));
         let c = hc.last();
         assert_eq!(c.args[0], 11);

@@ -17,7 +17,7 @@ use xen_abi::grant_table::{
     op, CacheFlush, DumpTable, GetStatusFrames, GetVersion, GrantCopy, GrantStatus, MapGrantRef,
     QuerySize, SetVersion, SetupTable, SwapGrantRef, Transfer, UnmapAndReplace, UnmapGrantRef,
 };
-use xen_abi::xen::{DomId, GuestHandle, XenPfn};
+use xen_abi::xen::{DomId, Gfn, GuestHandle};
 use zerocopy::IntoBytes;
 
 use crate::{call, call_array, call_unchecked, no_guest_memory, Errno, Hypercall, Result};
@@ -122,7 +122,7 @@ pub unsafe fn unmap_and_replace(hc: &impl Hypercall, ops: &mut [UnmapAndReplace]
 pub fn setup_table(
     hc: &impl Hypercall,
     dom: DomId,
-    frames: &mut [XenPfn],
+    frames: &mut [Gfn],
 ) -> core::result::Result<(), GrantError> {
     let mut arg = SetupTable {
         dom,
@@ -345,12 +345,12 @@ mod tests {
     fn setup_table_points_at_frame_list() {
         let fake = Fake::new(0);
         fake.reply(|buf| buf[..8].copy_from_slice(&0x1234u64.to_ne_bytes()));
-        let mut frames = [0u64; 2];
+        let mut frames = [Gfn::default(); 2];
         setup_table(&fake, DomId::SELF, &mut frames).unwrap();
         // Inner buffer (the frame list) first, then the struct naming it.
         let call = fake.last();
         assert_eq!(call.buffers.len(), 2);
-        assert_eq!(frames[0], 0x1234);
+        assert_eq!(frames[0].get(), 0x1234);
         let arg = &call.buffers[1];
         assert_eq!(&arg[4..8], &2u32.to_ne_bytes());
         assert_eq!(&arg[16..24], &call.addrs[0].to_ne_bytes());

@@ -147,7 +147,11 @@ pub fn get_mem_type(hc: &impl Hypercall, domid: DomId, pfn: u64) -> Result<u16> 
 #[cfg(target_arch = "x86_64")]
 #[cfg_attr(docsrs, doc(cfg(target_arch = "x86_64")))]
 #[doc(alias = "HVMOP_set_evtchn_upcall_vector")]
-pub unsafe fn set_evtchn_upcall_vector(hc: &impl Hypercall, vcpu: u32, vector: u8) -> Result<()> {
+pub unsafe fn set_evtchn_upcall_vector(
+    hc: &impl Hypercall,
+    vcpu: xen_abi::xen::VcpuId,
+    vector: u8,
+) -> Result<()> {
     let mut arg = xen_abi::hvm::hvm_op::EvtchnUpcallVector::new(vcpu, vector);
     // SAFETY: the caller vouches for the handler; the struct names no
     // memory.

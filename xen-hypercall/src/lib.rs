@@ -45,7 +45,7 @@
 //!     }
 //! }
 //! let hc = Fake;
-//! assert_eq!(version::version(&hc)?, (4, 17));
+//! assert_eq!(version::version(&hc)?.to_string(), "4.17");
 //! let port = event_channel::alloc_unbound(&hc, DomId::SELF, DomId::SELF)?;
 //! assert_eq!(port.get(), 5);
 //! assert_eq!(event_channel::send(&hc, port), Err(xen_abi::Errno::ENOSYS));

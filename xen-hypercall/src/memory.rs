@@ -6,10 +6,10 @@
 //! pages by machine frame, an HVM/PVH (translated) guest by guest frame.
 
 use xen_abi::memory::{
-    op, AddToPhysmap, AddToPhysmapBatch, AddToPhysmapBatchExtra, MemAcquireResource, MemFlags,
-    MemoryDomain, MemoryMap, RemoveFromPhysmap, Reservation,
+    op, AddToPhysmap, AddToPhysmapBatch, AddToPhysmapBatchExtra, MapSpace, MemAcquireResource,
+    MemFlags, MemoryDomain, MemoryMap, RemoveFromPhysmap, Reservation,
 };
-use xen_abi::xen::{DomId, GuestHandle, HypercallOp, SubOp, XenPfn};
+use xen_abi::xen::{DomId, Gfn, GuestHandle, HypercallOp, SubOp};
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
 
 use crate::{call, call_null, call_unchecked, no_guest_memory, Errno, Hypercall, Result};
@@ -28,7 +28,7 @@ unsafe fn reservation<const CMD: u32>(
     domid: DomId,
     extent_order: u32,
     mem_flags: MemFlags,
-    extents: &mut [XenPfn],
+    extents: &mut [Gfn],
 ) -> Result<usize>
 where
     Reservation: SubOp<CMD>,
@@ -63,7 +63,7 @@ pub fn increase_reservation(
     domid: DomId,
     extent_order: u32,
     mem_flags: MemFlags,
-    extents: &mut [XenPfn],
+    extents: &mut [Gfn],
 ) -> Result<usize> {
     // SAFETY: Xen only writes frame numbers into `extents`; the new pages
     // are not mapped over anything.
@@ -87,7 +87,7 @@ pub unsafe fn decrease_reservation(
     hc: &impl Hypercall,
     domid: DomId,
     extent_order: u32,
-    extents: &mut [XenPfn],
+    extents: &mut [Gfn],
 ) -> Result<usize> {
     // SAFETY: the caller gives the frames up.
     unsafe {
@@ -119,7 +119,7 @@ pub unsafe fn populate_physmap(
     domid: DomId,
     extent_order: u32,
     mem_flags: MemFlags,
-    extents: &mut [XenPfn],
+    extents: &mut [Gfn],
 ) -> Result<usize> {
     // SAFETY: the caller vouches for the guest frames.
     unsafe { reservation::<{ op::POPULATE_PHYSMAP }>(hc, domid, extent_order, mem_flags, extents) }
@@ -230,10 +230,10 @@ pub fn machine_memory_map(hc: &impl Hypercall, entries: &mut [E820Entry]) -> Res
     read_map::<{ op::MACHINE_MEMORY_MAP }>(hc, entries)
 }
 
-/// Maps a page of `space` (one of `xen_abi::memory::map_space`) at guest frame `gpfn` of
+/// Maps a page of `space` at guest frame `gpfn` of
 /// `domid`'s physmap (`XENMEM_add_to_physmap`, translated guests).
 ///
-/// `size` counts pages for `map_space::GMFN_RANGE` and is ignored
+/// `size` counts pages for [`MapSpace::GMFN_RANGE`] and is ignored
 /// otherwise.
 ///
 /// # Errors
@@ -247,9 +247,9 @@ pub fn machine_memory_map(hc: &impl Hypercall, entries: &mut [E820Entry]) -> Res
 pub unsafe fn add_to_physmap(
     hc: &impl Hypercall,
     domid: DomId,
-    space: u32,
+    space: MapSpace,
     idx: u64,
-    gpfn: XenPfn,
+    gpfn: Gfn,
     size: u16,
 ) -> Result<()> {
     let mut arg = AddToPhysmap {
@@ -266,12 +266,13 @@ pub unsafe fn add_to_physmap(
 /// Maps `idxs.len()` pages of `space` at the guest frames in `gpfns`, with
 /// a per-page error code in `errs` (`XENMEM_add_to_physmap_batch`).
 ///
-/// `foreign` is the other domain for `map_space::GMFN_FOREIGN` (pass
+/// `foreign` is the other domain for [`MapSpace::GMFN_FOREIGN`] (pass
 /// `None` for every other space).
 ///
 /// # Errors
 /// Xen's errno for the whole call; `EINVAL` (without a hypercall) when the
-/// three slices differ in length or are too long. Per-page failures are
+/// three slices differ in length or are too long, or `space` does not fit
+/// the batch's 16-bit field. Per-page failures are
 /// negative errnos in `errs`.
 ///
 /// # Safety
@@ -280,16 +281,17 @@ pub unsafe fn add_to_physmap(
 pub unsafe fn add_to_physmap_batch(
     hc: &impl Hypercall,
     domid: DomId,
-    space: u16,
+    space: MapSpace,
     foreign: Option<DomId>,
     idxs: &mut [u64],
-    gpfns: &mut [XenPfn],
+    gpfns: &mut [Gfn],
     errs: &mut [i32],
 ) -> Result<()> {
     if idxs.len() != gpfns.len() || idxs.len() != errs.len() {
         return Err(Errno::EINVAL);
     }
     let size = u16::try_from(idxs.len()).map_err(|_| Errno::EINVAL)?;
+    let space = u16::try_from(space.get()).map_err(|_| Errno::EINVAL)?;
     let u = foreign.map_or(
         AddToPhysmapBatchExtra::default(),
         AddToPhysmapBatchExtra::foreign,
@@ -323,7 +325,7 @@ pub unsafe fn add_to_physmap_batch(
 /// # Safety
 /// Nothing may use the frame afterwards: the memory behind it goes away.
 #[doc(alias = "XENMEM_remove_from_physmap")]
-pub unsafe fn remove_from_physmap(hc: &impl Hypercall, domid: DomId, gpfn: XenPfn) -> Result<()> {
+pub unsafe fn remove_from_physmap(hc: &impl Hypercall, domid: DomId, gpfn: Gfn) -> Result<()> {
     let mut arg = RemoveFromPhysmap::new(domid, gpfn);
     // SAFETY: the caller gives up `gpfn`.
     unsafe { call_unchecked(hc, &mut arg) }.map(drop)
@@ -378,7 +380,7 @@ pub unsafe fn acquire_resource(
     hc: &impl Hypercall,
     res: Resource,
     first: u64,
-    frames: &mut [XenPfn],
+    frames: &mut [Gfn],
 ) -> Result<u32> {
     let nr = u32::try_from(frames.len()).map_err(|_| Errno::EINVAL)?;
     hc.with_buffer(frames.as_mut_bytes(), |list| {
@@ -406,7 +408,7 @@ mod tests {
     #[test]
     fn reservation_encodes_extent_array() {
         let fake = Fake::new(2);
-        let mut extents = [0x10u64, 0x11];
+        let mut extents = [Gfn::new_unchecked(0x10), Gfn::new_unchecked(0x11)];
         // SAFETY: the fake backend touches no memory.
         let n = unsafe { populate_physmap(&fake, DomId::SELF, 0, MemFlags::empty(), &mut extents) }
             .unwrap();
@@ -453,10 +455,23 @@ mod tests {
     #[test]
     fn batch_checks_lengths_and_nests_three_buffers() {
         let fake = Fake::new(0);
-        let (mut i, mut g, mut e) = ([1u64, 2], [3u64, 4], [0i32; 1]);
+        let (mut i, mut g, mut e) = (
+            [1u64, 2],
+            [Gfn::new_unchecked(3), Gfn::new_unchecked(4)],
+            [0i32; 1],
+        );
         // SAFETY: the fake backend touches no memory.
-        let r =
-            unsafe { add_to_physmap_batch(&fake, DomId::SELF, 2, None, &mut i, &mut g, &mut e) };
+        let r = unsafe {
+            add_to_physmap_batch(
+                &fake,
+                DomId::SELF,
+                MapSpace::GMFN,
+                None,
+                &mut i,
+                &mut g,
+                &mut e,
+            )
+        };
         assert_eq!(r, Err(Errno::EINVAL));
         assert!(fake.calls().is_empty());
         let mut e = [0i32; 2];
@@ -465,7 +480,7 @@ mod tests {
             add_to_physmap_batch(
                 &fake,
                 DomId::SELF,
-                4,
+                MapSpace::GMFN_FOREIGN,
                 Some(DomId::DOM0),
                 &mut i,
                 &mut g,

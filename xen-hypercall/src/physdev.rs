@@ -3,9 +3,9 @@
 //! privilege, mostly for the hardware domain (x86).
 
 use xen_abi::physdev::{
-    op, Apic, DbgpOp, Eoi, GetFreePirq, Irq, IrqStatusFlags, IrqStatusQuery, ManagePci,
-    ManagePciExt, MapPirq, PciDevice, PciDeviceAdd, PciMmcfgReserved, PirqEoiGmfn, RestoreMsi,
-    SetIobitmap, SetIopl, SetupGsi, UnmapPirq, GsiTrigger, GsiPolarity,
+    op, Apic, DbgpOp, Eoi, GetFreePirq, GsiPolarity, GsiTrigger, Irq, IrqStatusFlags,
+    IrqStatusQuery, ManagePci, ManagePciExt, MapPirq, PciDevice, PciDeviceAdd, PciMmcfgReserved,
+    PirqEoiGmfn, RestoreMsi, SetIobitmap, SetIopl, SetupGsi, UnmapPirq,
 };
 use xen_abi::xen::{DomId, Gfn, GuestHandle, HypercallOp};
 use zerocopy::IntoBytes;
@@ -54,7 +54,7 @@ pub fn eoi(hc: &impl Hypercall, irq: u32) -> Result<()> {
 /// As [`pirq_eoi_gmfn_v2`].
 #[doc(alias = "PHYSDEVOP_pirq_eoi_gmfn_v1")]
 pub unsafe fn pirq_eoi_gmfn_v1(hc: &impl Hypercall, gmfn: Gfn) -> Result<()> {
-    let mut arg = PirqEoiGmfn { gmfn: gmfn.get() };
+    let mut arg = PirqEoiGmfn { gmfn };
     // SAFETY: the caller gives Xen the page.
     unsafe { call_unchecked::<{ op::PIRQ_EOI_GMFN_V1 }, _>(hc, &mut arg) }.map(drop)
 }
@@ -72,7 +72,7 @@ pub unsafe fn pirq_eoi_gmfn_v1(hc: &impl Hypercall, gmfn: Gfn) -> Result<()> {
 #[doc(alias = "PHYSDEVOP_pirq_eoi_gmfn_v2")]
 #[doc(alias = "PHYSDEVOP_pirq_eoi_gmfn")]
 pub unsafe fn pirq_eoi_gmfn_v2(hc: &impl Hypercall, gmfn: Gfn) -> Result<()> {
-    let mut arg = PirqEoiGmfn { gmfn: gmfn.get() };
+    let mut arg = PirqEoiGmfn { gmfn };
     // SAFETY: the caller gives Xen the page.
     unsafe { call_unchecked::<{ op::PIRQ_EOI_GMFN_V2 }, _>(hc, &mut arg) }.map(drop)
 }

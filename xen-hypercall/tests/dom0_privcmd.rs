@@ -15,6 +15,7 @@ use std::path::Path;
 use xen_abi::event_channel::ChannelState;
 use xen_abi::event_channel::EvtchnPort;
 use xen_abi::memory::{op as memop, resource, MachphysMfnList};
+use xen_abi::version::XenVersion;
 use xen_abi::xen::{GuestHandle, HypercallOp};
 use xen_abi::{DomId, VcpuId};
 use xen_hypercall::memory::Resource;
@@ -221,11 +222,13 @@ fn buffers_live_in_dev_xen_hypercall() {
 #[test]
 #[ignore = "needs a Xen dom0 with /dev/xen/privcmd (run by `cargo xtask dom0`)"]
 fn version_matches_sysfs() {
-    let (major, minor) = version::version(&privcmd()).unwrap();
-    assert_eq!(major.to_string(), sys("version/major"));
-    assert_eq!(minor.to_string(), sys("version/minor"));
-    assert_eq!(major, 4);
-    assert!(minor == 17 || minor == 20, "Xen 4.{minor}");
+    let v = version::version(&privcmd()).unwrap();
+    assert_eq!(v.major.to_string(), sys("version/major"));
+    assert_eq!(v.minor.to_string(), sys("version/minor"));
+    assert!(
+        v == XenVersion::new(4, 17) || v == XenVersion::new(4, 20),
+        "Xen {v}"
+    );
 }
 
 #[test]
@@ -302,8 +305,8 @@ fn features_match_sysfs() {
 fn sysfs_detect_agrees_with_hypercalls() {
     let pc = privcmd();
     let s = sysfs::detect().unwrap_or_else(|e| panic!("{e}"));
-    let (major, minor) = version::version(&pc).unwrap();
-    assert_eq!(s.version, (u32::from(major), u32::from(minor)));
+    let v = version::version(&pc).unwrap();
+    assert_eq!(s.version, (u32::from(v.major), u32::from(v.minor)));
     assert_eq!(
         s.extra_version,
         version::extraversion(&pc).unwrap().to_str().unwrap()

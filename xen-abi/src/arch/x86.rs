@@ -823,7 +823,10 @@ mod tests {
         assert_eq!(gdt::FIRST_RESERVED_ENTRY, 7168);
         assert_eq!(layout::M2P_NR_ENTRIES, 0x8_0000_0000);
         assert_eq!(flat::KERNEL_CS, 0xe033);
-        assert_eq!(cr3_to_pfn(pfn_to_cr3(Mfn::new_unchecked(0x1234))).get(), 0x1234);
+        assert_eq!(
+            cr3_to_pfn(pfn_to_cr3(Mfn::new_unchecked(0x1234))).get(),
+            0x1234
+        );
         assert_eq!(
             VcpuGuestContextFlags::IN_SYSCALL.bits(),
             1 << VcpuGuestContextFlags::IN_SYSCALL_BIT

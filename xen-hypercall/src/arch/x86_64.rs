@@ -183,10 +183,10 @@ impl XenCpuid {
             })
     }
 
-    /// Xen's version from leaf `base + 1`: (major, minor).
-    pub fn version(&self) -> (u16, u16) {
+    /// Xen's version from leaf `base + 1`.
+    pub fn version(&self) -> xen_abi::version::XenVersion {
         let [eax, ..] = cpuid(self.base + 1, 0);
-        ((eax >> 16) as u16, eax as u16)
+        xen_abi::version::XenVersion::from_packed(eax)
     }
 
     /// Leaf `base + 2`: (number of hypercall pages, the MSR to install them).
