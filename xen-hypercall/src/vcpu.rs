@@ -8,7 +8,7 @@ use xen_abi::vcpu::{
     op, GetPhysid, RegisterRunstateMemoryArea, RegisterTimeMemoryArea, RegisterVcpuInfo,
     RunstateInfo, SetPeriodicTimer, SetSingleshotTimer, SingleshotFlags,
 };
-use xen_abi::xen::{HypercallOp, SubOp, VcpuId};
+use xen_abi::xen::{Gfn, HypercallOp, SubOp, VcpuId};
 
 use crate::{no_guest_memory, Hypercall, NoGuestMemory, Result};
 
@@ -204,7 +204,7 @@ pub fn stop_singleshot_timer(hc: &impl Hypercall, vcpu: VcpuId) -> Result<()> {
 pub unsafe fn register_vcpu_info(
     hc: &impl Hypercall,
     vcpu: VcpuId,
-    frame: u64,
+    frame: Gfn,
     offset: u32,
 ) -> Result<()> {
     let mut arg = RegisterVcpuInfo {

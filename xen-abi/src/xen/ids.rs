@@ -271,6 +271,13 @@ macro_rules! frame_newtype {
                 write!(f, concat!(stringify!($name), "({:#x})"), self.0)
             }
         }
+
+        /// The raw frame number in hex (`{:#x}` prints `0x1234`).
+        impl fmt::LowerHex for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                fmt::LowerHex::fmt(&self.0, f)
+            }
+        }
     };
 }
 
