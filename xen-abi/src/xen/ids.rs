@@ -258,9 +258,9 @@ macro_rules! frame_newtype {
 
             /// The byte address of the frame's first byte.
             ///
-            /// # Panics
-            /// Never for a validated frame; for an unchecked one above
-            /// [`Self::MAX`] the high bits are lost.
+            /// Exact for a frame built with [`Self::new`]; for one above
+            /// [`Self::MAX`] (built unchecked, or read from bytes) the high
+            /// bits are shifted out.
             pub const fn addr(self) -> u64 {
                 self.0 << 12
             }
@@ -284,13 +284,20 @@ macro_rules! frame_newtype {
 frame_newtype!(
     /// A guest frame number: a page of the guest's (pseudo-)physical address
     /// space, in 4 KiB units.
+    ///
+    /// This is also what Xen's ABI calls a "gmfn" (and most `xen_pfn_t`s
+    /// naming the caller's own memory): the guest-physical frame of a
+    /// translated (HVM/PVH) guest, and for a PV guest, which has no
+    /// translation, the machine frame.
     #[doc(alias = "gfn")]
     #[doc(alias = "pfn")]
     Gfn
 );
 frame_newtype!(
     /// A machine frame number: a page of host physical memory (what PV guests
-    /// see in their page tables), in 4 KiB units.
+    /// see in their page tables), in 4 KiB units. Used where the ABI means a
+    /// machine frame whatever the guest type (start_info's ring pages, PV
+    /// page-table operations).
     #[doc(alias = "mfn")]
     Mfn
 );

@@ -34,6 +34,10 @@ pub use vm_assist::*;
 
 /// `xen_pfn_t`: a frame number as Xen's structures carry it (64 bits on both
 /// supported architectures).
+///
+/// The structs of this crate use [`Gfn`] or [`Mfn`] instead, according to
+/// what the field means; this alias is for code that handles raw frame
+/// arrays.
 #[doc(alias = "xen_pfn_t")]
 pub type XenPfn = u64;
 
