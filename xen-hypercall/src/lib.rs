@@ -59,6 +59,14 @@
 //!
 //! A wrapper is `unsafe` exactly when the caller must vouch for memory (frames,
 //! guest addresses, mappings); its `# Safety` section says what.
+//!
+//! The typed wrappers of multiplexing hypercalls (`event_channel_op`,
+//! `sched_op`, `memory_op`, ...) share one path: each argument struct names
+//! its hypercall and command through
+//! [`xen_abi::xen::SubOp`], and [`call`] issues it without `unsafe` when the
+//! struct also implements [`NoGuestMemory`] for that command;
+//! [`call_unchecked`] and [`call_array`] are the forms for arguments that
+//! name memory. They are public, for sub-ops this crate does not wrap.
 #![no_std]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 

@@ -7,7 +7,7 @@ use xen_abi::sched::{op, PinOverride, Poll, RemoteShutdown, Shutdown, ShutdownRe
 use xen_abi::xen::{DomId, GuestHandle, HypercallOp};
 use zerocopy::IntoBytes;
 
-use crate::{call, call_null, no_guest_memory, Errno, Hypercall, Result};
+use crate::{call, call_null, call_unchecked, no_guest_memory, Errno, Hypercall, Result};
 
 /// Most ports one [`poll`] may name (Xen refuses more with `EINVAL`).
 pub const POLL_MAX_PORTS: usize = 128;
@@ -78,15 +78,11 @@ pub fn poll(hc: &impl Hypercall, ports: &[EvtchnPort], timeout: u64) -> Result<(
             _pad0: [0; 4],
             timeout,
         };
-        hc.with_buffer(arg.as_mut_bytes(), |arg_addr| {
-            let args = [u64::from(op::POLL), arg_addr, 0, 0, 0];
-            // SAFETY: Xen reads the `sched_poll` at `arg_addr` and the
-            // `nr_ports` ports its handle names, both made visible to Xen by
-            // the enclosing `with_buffer` calls.
-            unsafe { hc.hypercall5(HypercallOp::SCHED_OP, args) }
-        })
+        // SAFETY: Xen reads the `nr_ports` ports the handle names, which
+        // the enclosing `with_buffer` made visible to Xen for this call.
+        unsafe { call_unchecked(hc, &mut arg) }
     });
-    crate::check(ret).map(drop)
+    ret.map(drop)
 }
 
 /// Records `reason` as the one this domain will report when it later shuts

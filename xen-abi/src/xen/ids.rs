@@ -160,6 +160,7 @@ assert_layout!(DomId, size = 2, align = 2);
 #[derive(
     Clone,
     Copy,
+    Debug,
     PartialEq,
     Eq,
     PartialOrd,
@@ -187,12 +188,6 @@ impl VcpuId {
     /// The raw number.
     pub const fn get(self) -> u32 {
         self.0
-    }
-}
-
-impl fmt::Debug for VcpuId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "VcpuId({})", self.0)
     }
 }
 
