@@ -7,7 +7,7 @@
 
 use xen_abi::hvm::hvm_op::{op, Altp2mOp, GetMemType, GetTime, PagetableDying, Param, Xentrace};
 use xen_abi::hvm::params::HvmParam;
-use xen_abi::xen::{DomId, HypercallOp};
+use xen_abi::xen::{DomId, Gfn, HypercallOp};
 
 use crate::{call, call_null, call_unchecked, no_guest_memory, Errno, Hypercall, Result};
 
@@ -123,7 +123,7 @@ pub fn xentrace(hc: &impl Hypercall, event: u16, extra: &[u8]) -> Result<()> {
 /// Xen's errno (`EINVAL` for a domain that is not HVM, `ESRCH` for no such
 /// domain).
 #[doc(alias = "HVMOP_get_mem_type")]
-pub fn get_mem_type(hc: &impl Hypercall, domid: DomId, pfn: u64) -> Result<u16> {
+pub fn get_mem_type(hc: &impl Hypercall, domid: DomId, pfn: Gfn) -> Result<u16> {
     let mut arg = GetMemType {
         domid,
         pfn,

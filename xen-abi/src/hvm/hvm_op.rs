@@ -7,7 +7,7 @@
 
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
 
-use crate::xen::{DomId, GuestHandle, VcpuId};
+use crate::xen::{DomId, Gfn, GuestHandle, VcpuId};
 
 /// `HVMOP_*`: the sub-operations of `HYPERVISOR_hvm_op`.
 pub mod op {
@@ -179,7 +179,7 @@ pub struct Altp2mSuppressVe {
     /// Padding; zero.
     pub pad2: u32,
     /// The page.
-    pub gfn: u64,
+    pub gfn: Gfn,
 }
 assert_layout!(Altp2mSuppressVe, size = 16, align = 8, {
     view: 0,
@@ -205,11 +205,11 @@ pub struct Altp2mSuppressVeMulti {
     /// OUT: the first error (zero on entry).
     pub first_error: i32,
     /// IN/OUT: first page of the range (updated for continuation).
-    pub first_gfn: u64,
+    pub first_gfn: Gfn,
     /// IN: last page of the range.
-    pub last_gfn: u64,
+    pub last_gfn: Gfn,
     /// OUT: the page of the first error.
-    pub first_error_gfn: u64,
+    pub first_error_gfn: Gfn,
 }
 assert_layout!(Altp2mSuppressVeMulti, size = 32, align = 8, {
     view: 0,
@@ -293,7 +293,7 @@ pub struct GetMemType {
     /// Padding; zero.
     pub pad: [u16; 2],
     /// IN: the guest frame.
-    pub pfn: u64,
+    pub pfn: Gfn,
 }
 assert_layout!(GetMemType, size = 16, align = 8, { domid: 0, mem_type: 2, pad: 4, pfn: 8 });
 
@@ -354,7 +354,7 @@ pub struct Altp2mVcpuEnableNotify {
     /// Padding; zero.
     pub pad: u32,
     /// Frame of the #VE information area.
-    pub gfn: u64,
+    pub gfn: Gfn,
 }
 assert_layout!(Altp2mVcpuEnableNotify, size = 16, align = 8, { vcpu_id: 0, pad: 4, gfn: 8 });
 
@@ -402,7 +402,7 @@ pub struct Altp2mMemAccess {
     /// Padding; zero.
     pub pad: u32,
     /// The page.
-    pub gfn: u64,
+    pub gfn: Gfn,
 }
 assert_layout!(Altp2mMemAccess, size = 16, align = 8, { view: 0, access: 2, pad: 4, gfn: 8 });
 
@@ -450,9 +450,10 @@ pub struct Altp2mChangeGfn {
     /// Padding; zero.
     pub pad2: u32,
     /// The page to remap.
-    pub old_gfn: u64,
-    /// Its new target; `INVALID_GFN` (`!0`) reverts the remapping.
-    pub new_gfn: u64,
+    pub old_gfn: Gfn,
+    /// Its new target; [`Gfn::INVALID`] (`INVALID_GFN`) reverts the
+    /// remapping.
+    pub new_gfn: Gfn,
 }
 assert_layout!(Altp2mChangeGfn, size = 24, align = 8, {
     view: 0,
@@ -607,8 +608,8 @@ mod tests {
     fn altp2m_union_round_trip() {
         let cg = Altp2mChangeGfn {
             view: 2,
-            old_gfn: 0x10,
-            new_gfn: u64::MAX,
+            old_gfn: Gfn::new_unchecked(0x10),
+            new_gfn: Gfn::INVALID,
             ..Default::default()
         };
         let mut o = Altp2mOp::new(DomId::SELF, altp2m_op::CHANGE_GFN, &cg);

@@ -14,7 +14,7 @@ use xen_abi::hvm::params::HvmParam;
 use xen_abi::physdev::map_pirq_type;
 use xen_abi::sched::ShutdownReason;
 use xen_abi::version::XenVersion;
-use xen_abi::xen::{DomId, GuestHandle, StartInfoFlags, VcpuId, VmAssistCmd, VmAssistType};
+use xen_abi::xen::{DomId, Gfn, GuestHandle, StartInfoFlags, VcpuId, VmAssistCmd, VmAssistType};
 use xen_abi::Errno;
 use xen_hypercall::{callback, console, hvm, physdev, sched, version, vm_assist, Hypercall};
 
@@ -501,7 +501,7 @@ fn hvm_checks<H: Hypercall>(t: &mut Tester, cx: &Ctx<'_, H>) {
         by_mode(pv, Some(Errno::EINVAL), None),
     );
 
-    let pfn = (&PROBE_PAGE as *const Page as u64) >> 12;
+    let pfn = Gfn::containing(&PROBE_PAGE as *const Page as u64);
     let r = hvm::get_mem_type(hc, DomId::SELF, pfn);
     let ok = if pv {
         r == Err(Errno::EINVAL)
