@@ -5,6 +5,7 @@ use core::fmt;
 
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
 
+use crate::decode::{read_prefix, write_prefix};
 use crate::xen::{DomId, Gfn, HypercallOp, SubOp, VcpuId, Virq};
 use crate::{Error, Result};
 
@@ -453,21 +454,6 @@ impl Status {
     /// Sets `u.virq` (the rest of `u` is zeroed).
     pub fn set_virq(&mut self, virq: u32) {
         self.u = [virq, 0];
-    }
-}
-
-/// Copies a `T` out of the start of `bytes` (a union's storage, which the
-/// callers' layout asserts prove large enough).
-fn read_prefix<T: FromBytes>(bytes: &[u8]) -> T {
-    T::read_from_prefix(bytes).map_or_else(|_| T::new_zeroed(), |(v, _)| v)
-}
-
-/// Zeroes `bytes` (a union's storage), then writes `v` at its start.
-fn write_prefix<T: IntoBytes + Immutable>(bytes: &mut [u8], v: &T) {
-    bytes.fill(0);
-    let src = v.as_bytes();
-    if let Some(dst) = bytes.get_mut(..src.len()) {
-        dst.copy_from_slice(src);
     }
 }
 

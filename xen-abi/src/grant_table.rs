@@ -5,6 +5,7 @@ use core::fmt;
 
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
 
+use crate::decode::{read_prefix, write_prefix};
 use crate::xen::{DomId, Gfn, GuestHandle, Mfn};
 use crate::{Error, Result};
 
@@ -209,21 +210,6 @@ fn debug_flags(
         body(f)?;
     }
     f.write_str(")")
-}
-
-/// Copies a `T` out of the start of `bytes` (a union's storage, which the
-/// callers' layout asserts prove large enough).
-fn read_prefix<T: FromBytes>(bytes: &[u8]) -> T {
-    T::read_from_prefix(bytes).map_or_else(|_| T::new_zeroed(), |(v, _)| v)
-}
-
-/// Zeroes `bytes` (a union's storage), then writes `v` at its start.
-fn write_prefix<T: IntoBytes + Immutable>(bytes: &mut [u8], v: &T) {
-    bytes.fill(0);
-    let src = v.as_bytes();
-    if let Some(dst) = bytes.get_mut(..src.len()) {
-        dst.copy_from_slice(src);
-    }
 }
 
 /// `grant_entry_v1`: an entry of a version-1 grant table, shared with Xen

@@ -8,6 +8,7 @@ use core::fmt;
 
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
 
+use crate::decode::{read_prefix, write_prefix};
 use crate::xen::{DomId, Gfn, GuestHandle, HypercallOp, SubOp};
 
 /// `PHYSDEVOP_*`: the sub-operations of `HYPERVISOR_physdev_op`.
@@ -496,7 +497,7 @@ impl Op {
     /// The union read as the argument of `cmd` (e.g. `irq_status_query` as
     /// [`IrqStatusQuery`]), if `cmd` is `CMD`.
     pub fn arg<const CMD: u32, T: SubOp<CMD>>(&self) -> Option<T> {
-        (self.cmd == CMD).then(|| read_member(self.u.as_bytes()))
+        (self.cmd == CMD).then(|| read_prefix(self.u.as_bytes()))
     }
 
     /// Sets `cmd` to `CMD`, zeroes the union and stores `arg` in it.
@@ -512,21 +513,7 @@ impl Op {
             );
         };
         self.cmd = CMD;
-        self.u = [0; 2];
-        write_member(self.u.as_mut_bytes(), arg);
-    }
-}
-
-/// Reads a `T` from the start of union storage (which is at least as large).
-fn read_member<T: FromBytes>(storage: &[u8]) -> T {
-    T::read_from_prefix(storage).map_or_else(|_| T::new_zeroed(), |(v, _)| v)
-}
-
-/// Writes `v` at the start of union storage (which is at least as large).
-fn write_member<T: IntoBytes + Immutable>(storage: &mut [u8], v: &T) {
-    let src = v.as_bytes();
-    if let Some(dst) = storage.get_mut(..src.len()) {
-        dst.copy_from_slice(src);
+        write_prefix(self.u.as_mut_bytes(), arg);
     }
 }
 
