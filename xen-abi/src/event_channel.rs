@@ -13,6 +13,10 @@ use crate::{Error, Result};
 ///
 /// Ports are below [`EvtchnPort::LIMIT`] (`EVTCHN_FIFO_NR_CHANNELS`, the
 /// largest ABI Xen offers). Port 0 is never bound, and serves as "none".
+///
+/// Validated when built with `new`; a value read from bytes (it derives
+/// `FromBytes`) is unchecked: see
+/// [what "validated" means](crate::xen::ids#what-validated-means).
 #[derive(
     Clone,
     Copy,

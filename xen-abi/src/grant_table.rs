@@ -10,6 +10,10 @@ use crate::xen::{DomId, Gfn, GuestHandle, Mfn};
 use crate::{Error, Result};
 
 /// A grant reference (`grant_ref_t`): an index into a domain's grant table.
+///
+/// Validated when built with `new`; a value read from bytes (it derives
+/// `FromBytes`) is unchecked: see
+/// [what "validated" means](crate::xen::ids#what-validated-means).
 #[derive(
     Clone,
     Copy,

@@ -24,6 +24,10 @@ use crate::{Error, Result};
 ///
 /// Values `0..DOMID_FIRST_RESERVED` name real domains; the reserved values
 /// above are special ids ([`DomId::SELF`], [`DomId::IO`], ...).
+///
+/// Validated when built with `new`; a value read from bytes (it derives
+/// `FromBytes`) is unchecked: see
+/// [what "validated" means](crate::xen::ids#what-validated-means).
 #[derive(
     Clone,
     Copy,
