@@ -122,6 +122,12 @@ pub struct Unregister {
 }
 assert_layout!(Unregister, size = 4, align = 2, { kind: 0, _unused: 2 });
 
+sub_op! {
+    CALLBACK_OP:
+    Register => REGISTER,
+    Unregister => UNREGISTER,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 //! Checked decoding of ABI structs from bytes.
 
-use zerocopy::{FromBytes, Immutable, KnownLayout};
+use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
 
 use crate::{Error, Result};
 
@@ -45,6 +45,21 @@ pub fn view<T: FromBytes + KnownLayout + Immutable>(bytes: &[u8]) -> Result<&T> 
         align: core::mem::align_of::<T>(),
         addr: bytes.as_ptr() as usize,
     })
+}
+
+/// Reads a `T` from the start of a C union's raw storage (zero if the
+/// storage were shorter, which the callers' sizes rule out).
+pub(crate) fn read_prefix<T: FromBytes>(bytes: &[u8]) -> T {
+    T::read_from_prefix(bytes).map_or_else(|_| T::new_zeroed(), |(v, _)| v)
+}
+
+/// Zeroes a C union's raw storage, then writes `v` at its start.
+pub(crate) fn write_prefix<T: IntoBytes + Immutable>(bytes: &mut [u8], v: &T) {
+    bytes.fill(0);
+    let src = v.as_bytes();
+    if let Some(dst) = bytes.get_mut(..src.len()) {
+        dst.copy_from_slice(src);
+    }
 }
 
 #[cfg(test)]

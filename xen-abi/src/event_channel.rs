@@ -5,13 +5,18 @@ use core::fmt;
 
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
 
-use crate::xen::DomId;
+use crate::decode::{read_prefix, write_prefix};
+use crate::xen::{DomId, Gfn, HypercallOp, SubOp, VcpuId, Virq};
 use crate::{Error, Result};
 
 /// An event-channel port (`evtchn_port_t`).
 ///
 /// Ports are below [`EvtchnPort::LIMIT`] (`EVTCHN_FIFO_NR_CHANNELS`, the
 /// largest ABI Xen offers). Port 0 is never bound, and serves as "none".
+///
+/// Validated when built with `new`; a value read from bytes (it derives
+/// `FromBytes`) is unchecked: see
+/// [what "validated" means](crate::xen::ids#what-validated-means).
 #[derive(
     Clone,
     Copy,
@@ -129,23 +134,6 @@ pub mod op {
     pub const SET_PRIORITY: u32 = 13;
 }
 
-/// An argument struct of `HYPERVISOR_event_channel_op`, tied to its sub-op.
-///
-/// Lets callers take the `EVTCHNOP_*` number from the argument type instead
-/// of passing it separately.
-pub trait OpArg: FromBytes + IntoBytes + Immutable + KnownLayout + Copy {
-    /// The `EVTCHNOP_*` number that takes this struct.
-    const CMD: u32;
-}
-
-macro_rules! op_arg {
-    ($($ty:ident => $cmd:ident),* $(,)?) => {
-        $(impl OpArg for $ty {
-            const CMD: u32 = op::$cmd;
-        })*
-    };
-}
-
 /// `EVTCHNOP_alloc_unbound`: allocate a port in `dom` for `remote_dom` to
 /// connect to.
 #[derive(
@@ -197,10 +185,10 @@ assert_layout!(BindInterdomain, size = 12, align = 4, {
 #[doc(alias = "evtchn_bind_virq")]
 #[doc(alias = "evtchn_bind_virq_t")]
 pub struct BindVirq {
-    /// IN: the virtual IRQ (`VIRQ_*` from `xen.h`).
-    pub virq: u32,
+    /// IN: the virtual IRQ.
+    pub virq: Virq,
     /// IN: the vCPU to bind it on.
-    pub vcpu: u32,
+    pub vcpu: VcpuId,
     /// OUT: the new port.
     pub port: EvtchnPort,
 }
@@ -274,7 +262,7 @@ assert_layout!(BindPirq, size = 12, align = 4, { pirq: 0, flags: 4, port: 8 });
 #[doc(alias = "evtchn_bind_ipi_t")]
 pub struct BindIpi {
     /// IN: the vCPU notified.
-    pub vcpu: u32,
+    pub vcpu: VcpuId,
     /// OUT: the new port.
     pub port: EvtchnPort,
 }
@@ -424,7 +412,7 @@ pub struct Status {
     /// OUT: the port's state.
     pub status: ChannelState,
     /// OUT: the vCPU the port is bound to.
-    pub vcpu: u32,
+    pub vcpu: VcpuId,
     /// OUT: state-specific details (C union: `unbound`, `interdomain`,
     /// `pirq`, `virq`).
     pub u: [u32; 2],
@@ -473,21 +461,6 @@ impl Status {
     }
 }
 
-/// Copies a `T` out of the start of `bytes` (a union's storage, which the
-/// callers' layout asserts prove large enough).
-fn read_prefix<T: FromBytes>(bytes: &[u8]) -> T {
-    T::read_from_prefix(bytes).map_or_else(|_| T::new_zeroed(), |(v, _)| v)
-}
-
-/// Zeroes `bytes` (a union's storage), then writes `v` at its start.
-fn write_prefix<T: IntoBytes + Immutable>(bytes: &mut [u8], v: &T) {
-    bytes.fill(0);
-    let src = v.as_bytes();
-    if let Some(dst) = bytes.get_mut(..src.len()) {
-        dst.copy_from_slice(src);
-    }
-}
-
 /// `EVTCHNOP_bind_vcpu`: deliver `port`'s notifications to `vcpu`.
 #[derive(
     Clone, Copy, Debug, PartialEq, Eq, Default, FromBytes, IntoBytes, Immutable, KnownLayout,
@@ -499,7 +472,7 @@ pub struct BindVcpu {
     /// IN: the port.
     pub port: EvtchnPort,
     /// IN: the vCPU to notify.
-    pub vcpu: u32,
+    pub vcpu: VcpuId,
 }
 assert_layout!(BindVcpu, size = 8, align = 4, { port: 0, vcpu: 4 });
 
@@ -542,11 +515,11 @@ assert_layout!(Reset, size = 2, align = 2, { dom: 0 });
 #[doc(alias = "evtchn_init_control_t")]
 pub struct InitControl {
     /// IN: guest frame holding the control block.
-    pub control_gfn: u64,
+    pub control_gfn: Gfn,
     /// IN: byte offset of the [`FifoControlBlock`] in that frame.
     pub offset: u32,
     /// IN: the vCPU.
-    pub vcpu: u32,
+    pub vcpu: VcpuId,
     /// OUT: bits of an event word used for the link
     /// ([`fifo::LINK_BITS`]).
     pub link_bits: u8,
@@ -570,7 +543,7 @@ assert_layout!(InitControl, size = 24, align = 8, {
 #[doc(alias = "evtchn_expand_array_t")]
 pub struct ExpandArray {
     /// IN: guest frame of the new event-array page.
-    pub array_gfn: u64,
+    pub array_gfn: Gfn,
 }
 assert_layout!(ExpandArray, size = 8, align = 8, { array_gfn: 0 });
 
@@ -590,7 +563,8 @@ pub struct SetPriority {
 }
 assert_layout!(SetPriority, size = 8, align = 4, { port: 0, priority: 4 });
 
-op_arg! {
+sub_op! {
+    EVENT_CHANNEL_OP:
     AllocUnbound => ALLOC_UNBOUND,
     BindInterdomain => BIND_INTERDOMAIN,
     BindVirq => BIND_VIRQ,
@@ -633,27 +607,31 @@ impl Op {
     ///
     /// Only the argument types of the C union (sub-ops 0–9) belong here;
     /// a type larger than the union fails to compile.
-    pub fn new<T: OpArg>(arg: T) -> Self {
+    pub fn new<const CMD: u32, T: SubOp<CMD>>(arg: T) -> Self {
         let mut op = Self::default();
         op.set_arg(arg);
         op
     }
 
     /// Replaces the argument (and `cmd`) with `arg`.
-    pub fn set_arg<T: OpArg>(&mut self, arg: T) {
+    pub fn set_arg<const CMD: u32, T: SubOp<CMD>>(&mut self, arg: T) {
         const {
             assert!(
                 core::mem::size_of::<T>() <= 24,
                 "argument larger than evtchn_op.u"
-            )
+            );
+            assert!(
+                T::HYPERCALL.get() == HypercallOp::EVENT_CHANNEL_OP.get(),
+                "not an event_channel_op argument"
+            );
         };
-        self.cmd = T::CMD;
+        self.cmd = CMD;
         write_prefix(self.u.as_mut_bytes(), &arg);
     }
 
     /// The argument as a `T`, if `cmd` is `T`'s sub-op.
-    pub fn arg<T: OpArg>(&self) -> Option<T> {
-        (self.cmd == T::CMD).then(|| read_prefix(self.u.as_bytes()))
+    pub fn arg<const CMD: u32, T: SubOp<CMD>>(&self) -> Option<T> {
+        (self.cmd == CMD).then(|| read_prefix(self.u.as_bytes()))
     }
 }
 
@@ -794,16 +772,19 @@ mod tests {
         };
         let op = Op::new(send);
         assert_eq!(op.cmd, 4);
-        assert_eq!(op.arg::<SendEvent>(), Some(send));
-        assert_eq!(op.arg::<Close>(), None);
+        assert_eq!(op.arg(), Some(send));
+        assert_eq!(op.arg::<{ op::CLOSE }, Close>(), None);
         assert_eq!(&op.as_bytes()[..8], &[4, 0, 0, 0, 5, 0, 0, 0]);
         let st = Status {
-            vcpu: 1,
+            vcpu: VcpuId::new(1),
             u: [2, 3],
             ..Default::default()
         };
-        assert_eq!(Op::new(st).arg::<Status>(), Some(st));
-        assert_eq!(<InitControl as OpArg>::CMD, op::INIT_CONTROL);
+        assert_eq!(Op::new(st).arg(), Some(st));
+        assert_eq!(
+            <InitControl as SubOp<{ op::INIT_CONTROL }>>::HYPERCALL,
+            HypercallOp::EVENT_CHANNEL_OP
+        );
     }
 
     #[test]

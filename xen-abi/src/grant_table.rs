@@ -5,10 +5,15 @@ use core::fmt;
 
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
 
-use crate::xen::{DomId, GuestHandle, XenPfn};
+use crate::decode::{read_prefix, write_prefix};
+use crate::xen::{DomId, Gfn, GuestHandle, Mfn};
 use crate::{Error, Result};
 
 /// A grant reference (`grant_ref_t`): an index into a domain's grant table.
+///
+/// Validated when built with `new`; a value read from bytes (it derives
+/// `FromBytes`) is unchecked: see
+/// [what "validated" means](crate::xen::ids#what-validated-means).
 #[derive(
     Clone,
     Copy,
@@ -209,21 +214,6 @@ fn debug_flags(
         body(f)?;
     }
     f.write_str(")")
-}
-
-/// Copies a `T` out of the start of `bytes` (a union's storage, which the
-/// callers' layout asserts prove large enough).
-fn read_prefix<T: FromBytes>(bytes: &[u8]) -> T {
-    T::read_from_prefix(bytes).map_or_else(|_| T::new_zeroed(), |(v, _)| v)
-}
-
-/// Zeroes `bytes` (a union's storage), then writes `v` at its start.
-fn write_prefix<T: IntoBytes + Immutable>(bytes: &mut [u8], v: &T) {
-    bytes.fill(0);
-    let src = v.as_bytes();
-    if let Some(dst) = bytes.get_mut(..src.len()) {
-        dst.copy_from_slice(src);
-    }
 }
 
 /// `grant_entry_v1`: an entry of a version-1 grant table, shared with Xen
@@ -440,21 +430,6 @@ pub mod op {
     /// Clean/invalidate caches for a grant ([`CacheFlush`](super::CacheFlush)).
     #[doc(alias = "GNTTABOP_cache_flush")]
     pub const CACHE_FLUSH: u32 = 12;
-}
-
-/// An argument struct of `HYPERVISOR_grant_table_op` (passed as an array of
-/// `count` of them), tied to its sub-op.
-pub trait OpArg: FromBytes + IntoBytes + Immutable + KnownLayout + Copy {
-    /// The `GNTTABOP_*` number that takes this struct.
-    const CMD: u32;
-}
-
-macro_rules! op_arg {
-    ($($ty:ident => $cmd:ident),* $(,)?) => {
-        $(impl OpArg for $ty {
-            const CMD: u32 = op::$cmd;
-        })*
-    };
 }
 
 /// The status a grant-table operation reports in its `status` field
@@ -778,8 +753,11 @@ pub struct SetupTable {
     pub status: GrantStatus,
     /// Padding.
     pub _pad1: [u8; 6],
-    /// OUT: array of `nr_frames` frame numbers Xen fills.
-    pub frame_list: GuestHandle<XenPfn>,
+    /// OUT: array of `nr_frames` frame numbers Xen fills: machine frames
+    /// for a PV caller, for an HVM/PVH caller the guest frames where the
+    /// table frames are mapped (Xen's "gmfn": a [`Gfn`] in the caller's
+    /// own frame space either way).
+    pub frame_list: GuestHandle<Gfn>,
 }
 assert_layout!(SetupTable, size = 24, align = 8, {
     dom: 0,
@@ -813,8 +791,8 @@ assert_layout!(DumpTable, size = 4, align = 2, { dom: 0, status: 2 });
 #[doc(alias = "gnttab_transfer")]
 #[doc(alias = "gnttab_transfer_t")]
 pub struct Transfer {
-    /// IN: the frame to give away.
-    pub mfn: XenPfn,
+    /// IN: the frame to give away (PV only, so a machine frame).
+    pub mfn: Mfn,
     /// IN: the receiving domain.
     pub domid: DomId,
     /// Padding.
@@ -902,9 +880,9 @@ impl CopyPtr {
     }
 
     /// A local frame (`domid` is normally [`DomId::SELF`]).
-    pub fn from_gmfn(gmfn: XenPfn, domid: DomId, offset: u16) -> Self {
+    pub fn from_gmfn(gmfn: Gfn, domid: DomId, offset: u16) -> Self {
         Self {
-            u: gmfn,
+            u: gmfn.get(),
             domid,
             offset,
             ..Self::default()
@@ -922,13 +900,13 @@ impl CopyPtr {
     }
 
     /// `u.gmfn`.
-    pub fn gmfn(&self) -> XenPfn {
-        self.u
+    pub fn gmfn(&self) -> Gfn {
+        Gfn::new_unchecked(self.u)
     }
 
     /// Sets `u.gmfn`.
-    pub fn set_gmfn(&mut self, gmfn: XenPfn) {
-        self.u = gmfn;
+    pub fn set_gmfn(&mut self, gmfn: Gfn) {
+        self.u = gmfn.get();
     }
 }
 
@@ -1167,7 +1145,8 @@ impl CacheFlush {
     }
 }
 
-op_arg! {
+sub_op! {
+    GRANT_TABLE_OP:
     MapGrantRef => MAP_GRANT_REF,
     UnmapGrantRef => UNMAP_GRANT_REF,
     SetupTable => SETUP_TABLE,
@@ -1282,11 +1261,11 @@ mod tests {
         let p = CopyPtr::from_gref(GrantRef::new_unchecked(0x1234_5678), DomId::DOM0, 8);
         assert_eq!(p.gref().get(), 0x1234_5678);
         assert_eq!(p.u.as_bytes(), &[0x78, 0x56, 0x34, 0x12, 0, 0, 0, 0]);
-        let mut q = CopyPtr::from_gmfn(0xabc, DomId::SELF, 0);
-        assert_eq!(q.gmfn(), 0xabc);
+        let mut q = CopyPtr::from_gmfn(Gfn::new_unchecked(0xabc), DomId::SELF, 0);
+        assert_eq!(q.gmfn().get(), 0xabc);
         q.set_gref(GrantRef::new_unchecked(1));
         assert_eq!(
-            (q.gref().get(), q.gmfn()),
+            (q.gref().get(), q.gmfn().get()),
             (1, u64::from_ne_bytes([1, 0, 0, 0, 0, 0, 0, 0]))
         );
         let mut c = CacheFlush::default();
@@ -1294,6 +1273,9 @@ mod tests {
         assert_eq!(c.gref().get(), 3);
         c.set_dev_bus_addr(0x1000);
         assert_eq!(c.dev_bus_addr(), 0x1000);
-        assert_eq!(<GrantCopy as OpArg>::CMD, op::COPY);
+        assert_eq!(
+            <GrantCopy as crate::xen::SubOp<{ op::COPY }>>::HYPERCALL,
+            crate::xen::HypercallOp::GRANT_TABLE_OP
+        );
     }
 }

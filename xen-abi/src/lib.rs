@@ -52,6 +52,7 @@ mod macros;
 mod error;
 pub use error::{Error, Result};
 
+mod debug;
 mod decode;
 pub use decode::{read, view};
 
@@ -72,4 +73,4 @@ pub mod version;
 pub mod xen;
 
 pub use errno::Errno;
-pub use xen::{DomId, GuestHandle};
+pub use xen::{DomId, GuestHandle, VcpuId};

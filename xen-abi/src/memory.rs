@@ -12,7 +12,7 @@ use core::fmt;
 
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
 
-use crate::xen::{DomId, GuestHandle, XenPfn, XenUlong};
+use crate::xen::{DomId, Gfn, GuestHandle, Mfn, XenUlong};
 
 /// `XENMEM_*`: the sub-operations of `HYPERVISOR_memory_op`.
 pub mod op {
@@ -184,7 +184,7 @@ pub struct Reservation {
     /// The extents' base frames: OUT machine frames (increase), IN guest
     /// frames to free (decrease), IN guest frames to populate and OUT the
     /// frames allocated (populate). Must be null for `XENMEM_claim_pages`.
-    pub extent_start: GuestHandle<XenPfn>,
+    pub extent_start: GuestHandle<Gfn>,
     /// Number of extents.
     pub nr_extents: XenUlong,
     /// Each extent is `2^extent_order` pages, aligned to its size.
@@ -210,7 +210,7 @@ impl Reservation {
     /// pages for `domid`, with the frame list at `extent_start`.
     pub const fn new(
         domid: DomId,
-        extent_start: GuestHandle<XenPfn>,
+        extent_start: GuestHandle<Gfn>,
         nr_extents: XenUlong,
         extent_order: u32,
         mem_flags: MemFlags,
@@ -273,7 +273,7 @@ pub struct MachphysMfnList {
     /// Padding.
     pub _pad0: [u8; 4],
     /// OUT: the base frame of each 2 MiB extent of the table (0 for a gap).
-    pub extent_start: GuestHandle<XenPfn>,
+    pub extent_start: GuestHandle<Mfn>,
     /// OUT: number of entries written.
     pub nr_extents: u32,
     /// Padding.
@@ -303,33 +303,65 @@ pub struct MachphysMapping {
 }
 assert_layout!(MachphysMapping, size = 24, align = 8, { v_start: 0, v_end: 8, max_mfn: 16 });
 
-/// `XENMAPSPACE_*`: the `space` of an [`AddToPhysmap`] or
-/// [`AddToPhysmapBatch`] (the latter stores it as a `u16`).
-pub mod map_space {
+/// A space `XENMEM_add_to_physmap` maps pages from (`XENMAPSPACE_*`).
+///
+/// A newtype, not an enum: a space this crate does not know stays
+/// representable.
+#[derive(
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Default,
+    FromBytes,
+    IntoBytes,
+    Immutable,
+    KnownLayout,
+)]
+#[repr(transparent)]
+pub struct MapSpace(u32);
+
+impl MapSpace {
     /// The shared-info page.
     #[doc(alias = "XENMAPSPACE_shared_info")]
-    pub const SHARED_INFO: u32 = 0;
-    /// A grant-table frame (OR [`GRANT_TABLE_STATUS_IDX`] into the index for
-    /// a status frame).
+    pub const SHARED_INFO: Self = Self(0);
+    /// A grant-table frame (OR [`Self::GRANT_TABLE_STATUS_IDX`] into the
+    /// index for a status frame).
     #[doc(alias = "XENMAPSPACE_grant_table")]
-    pub const GRANT_TABLE: u32 = 1;
+    pub const GRANT_TABLE: Self = Self(1);
     /// A guest frame.
     #[doc(alias = "XENMAPSPACE_gmfn")]
-    pub const GMFN: u32 = 2;
+    pub const GMFN: Self = Self(2);
     /// A range of guest frames (`XENMEM_add_to_physmap` only).
     #[doc(alias = "XENMAPSPACE_gmfn_range")]
-    pub const GMFN_RANGE: u32 = 3;
+    pub const GMFN_RANGE: Self = Self(3);
     /// A frame of another domain (`XENMEM_add_to_physmap_batch` only).
     #[doc(alias = "XENMAPSPACE_gmfn_foreign")]
-    pub const GMFN_FOREIGN: u32 = 4;
+    pub const GMFN_FOREIGN: Self = Self(4);
     /// Device MMIO (Arm only; mapped normal write-back cacheable).
     #[doc(alias = "XENMAPSPACE_dev_mmio")]
-    pub const DEV_MMIO: u32 = 5;
-    /// Index flag for [`GRANT_TABLE`]: map a status frame rather than a
-    /// shared frame.
+    pub const DEV_MMIO: Self = Self(5);
+    /// Index flag for [`Self::GRANT_TABLE`]: map a status frame rather than
+    /// a shared frame.
     #[doc(alias = "XENMAPIDX_grant_table_status")]
     pub const GRANT_TABLE_STATUS_IDX: u64 = 0x8000_0000;
 }
+
+code_newtype!(
+    MapSpace,
+    u32,
+    [
+        SHARED_INFO,
+        GRANT_TABLE,
+        GMFN,
+        GMFN_RANGE,
+        GMFN_FOREIGN,
+        DEV_MMIO
+    ]
+);
 
 /// Argument of `XENMEM_add_to_physmap`.
 #[derive(
@@ -341,14 +373,14 @@ pub mod map_space {
 pub struct AddToPhysmap {
     /// The domain whose physmap changes.
     pub domid: DomId,
-    /// Number of pages, for [`map_space::GMFN_RANGE`].
+    /// Number of pages, for [`MapSpace::GMFN_RANGE`].
     pub size: u16,
-    /// The space mapped from (one of [`map_space`]).
-    pub space: u32,
+    /// The space mapped from.
+    pub space: MapSpace,
     /// Index into the space.
     pub idx: XenUlong,
     /// The guest frame where the page appears.
-    pub gpfn: XenPfn,
+    pub gpfn: Gfn,
 }
 assert_layout!(AddToPhysmap, size = 24, align = 8, {
     domid: 0,
@@ -359,7 +391,7 @@ assert_layout!(AddToPhysmap, size = 24, align = 8, {
 });
 
 /// The `u` member of [`AddToPhysmapBatch`]: the foreign domain for
-/// [`map_space::GMFN_FOREIGN`], zero for every other space.
+/// [`MapSpace::GMFN_FOREIGN`], zero for every other space.
 ///
 /// Both C union members are 16-bit; the value is kept in [`Self::raw`].
 #[derive(
@@ -400,19 +432,27 @@ impl AddToPhysmapBatchExtra {
 pub struct AddToPhysmapBatch {
     /// IN: the domain whose physmap changes.
     pub domid: DomId,
-    /// IN: the space mapped from (one of [`map_space`]).
+    /// IN: the space mapped from: a [`MapSpace`], in 16 bits here
+    /// ([`Self::map_space`]).
     pub space: u16,
     /// IN: number of pages.
     pub size: u16,
-    /// IN: the foreign domain, for [`map_space::GMFN_FOREIGN`].
+    /// IN: the foreign domain, for [`MapSpace::GMFN_FOREIGN`].
     pub u: AddToPhysmapBatchExtra,
     /// IN: indexes into the space.
     pub idxs: GuestHandle<XenUlong>,
     /// IN: the guest frames where the pages appear.
-    pub gpfns: GuestHandle<XenPfn>,
+    pub gpfns: GuestHandle<Gfn>,
     /// OUT: an error code per index.
     pub errs: GuestHandle<i32>,
 }
+impl AddToPhysmapBatch {
+    /// `space` as a [`MapSpace`].
+    pub const fn map_space(&self) -> MapSpace {
+        MapSpace(self.space as u32)
+    }
+}
+
 assert_layout!(AddToPhysmapBatch, size = 32, align = 8, {
     domid: 0,
     space: 2,
@@ -436,13 +476,13 @@ pub struct RemoveFromPhysmap {
     /// Padding.
     pub _pad0: [u8; 6],
     /// The guest frame to unmap.
-    pub gpfn: XenPfn,
+    pub gpfn: Gfn,
 }
 assert_layout!(RemoveFromPhysmap, size = 16, align = 8, { domid: 0, gpfn: 8 });
 
 impl RemoveFromPhysmap {
     /// Unmaps `gpfn` from `domid`'s physmap.
-    pub const fn new(domid: DomId, gpfn: XenPfn) -> Self {
+    pub const fn new(domid: DomId, gpfn: Gfn) -> Self {
         Self {
             domid,
             _pad0: [0; 6],
@@ -566,7 +606,7 @@ pub struct MemAcquireResource {
     pub frame: u64,
     /// IN/OUT: PV callers get the resource's machine frames here; HVM callers
     /// pass the guest frames to map them at.
-    pub frame_list: GuestHandle<XenPfn>,
+    pub frame_list: GuestHandle<Gfn>,
 }
 assert_layout!(MemAcquireResource, size = 32, align = 8, {
     domid: 0,
@@ -636,6 +676,23 @@ assert_layout!(VnumaTopologyInfo, size = 40, align = 8, {
     vcpu_to_vnode: 24,
     vmemrange: 32,
 });
+
+sub_op! {
+    MEMORY_OP:
+    Reservation => INCREASE_RESERVATION | DECREASE_RESERVATION | POPULATE_PHYSMAP,
+    MemoryDomain => CURRENT_RESERVATION | MAXIMUM_RESERVATION | MAXIMUM_GPFN,
+    MachphysMfnList => MACHPHYS_MFN_LIST | MACHPHYS_COMPAT_MFN_LIST,
+    AddToPhysmap => ADD_TO_PHYSMAP,
+    MemoryMap => MEMORY_MAP | MACHINE_MEMORY_MAP,
+    MemoryExchange => EXCHANGE,
+    MachphysMapping => MACHPHYS_MAPPING,
+    ForeignMemoryMap => SET_MEMORY_MAP,
+    RemoveFromPhysmap => REMOVE_FROM_PHYSMAP,
+    PodTarget => SET_POD_TARGET | GET_POD_TARGET,
+    AddToPhysmapBatch => ADD_TO_PHYSMAP_BATCH,
+    VnumaTopologyInfo => GET_VNUMAINFO,
+    MemAcquireResource => ACQUIRE_RESOURCE,
+}
 
 #[cfg(test)]
 mod tests {

@@ -8,7 +8,8 @@ use core::fmt;
 
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
 
-use crate::xen::{DomId, GuestHandle, XenPfn};
+use crate::decode::{read_prefix, write_prefix};
+use crate::xen::{DomId, Gfn, GuestHandle, HypercallOp, SubOp};
 
 /// `PHYSDEVOP_*`: the sub-operations of `HYPERVISOR_physdev_op`.
 pub mod op {
@@ -242,8 +243,8 @@ assert_layout!(Eoi, size = 4, align = 4, { irq: 0 });
 #[doc(alias = "physdev_pirq_eoi_gmfn")]
 #[doc(alias = "physdev_pirq_eoi_gmfn_t")]
 pub struct PirqEoiGmfn {
-    /// IN: frame of the bitmap page.
-    pub gmfn: XenPfn,
+    /// IN: frame of the bitmap page (Xen's "gmfn").
+    pub gmfn: Gfn,
 }
 assert_layout!(PirqEoiGmfn, size = 8, align = 8, { gmfn: 0 });
 
@@ -459,23 +460,6 @@ assert_layout!(ManagePciExt, size = 16, align = 4, {
     physfn: 12,
 });
 
-/// A member of [`Op`]'s argument union: one of the structs the legacy
-/// `physdev_op_compat` hypercall carries inline.
-pub trait OpArg: FromBytes + IntoBytes + Immutable + sealed::Sealed {}
-
-mod sealed {
-    pub trait Sealed {}
-}
-
-macro_rules! op_arg {
-    ($($ty:ty),*) => {$(
-        impl sealed::Sealed for $ty {}
-        impl OpArg for $ty {}
-        const _: () = assert!(core::mem::size_of::<$ty>() <= 16);
-    )*};
-}
-op_arg!(IrqStatusQuery, SetIopl, SetIobitmap, Apic, Irq);
-
 /// Argument of the legacy `physdev_op_compat` hypercall (superseded by
 /// `physdev_op` since interface 0x00030202): a command and its argument
 /// inline.
@@ -500,41 +484,94 @@ pub struct Op {
 assert_layout!(Op, size = 24, align = 8, { cmd: 0, u: 8 });
 
 impl Op {
-    /// A command with its argument (the rest of the union zeroed).
-    pub fn new<T: OpArg>(cmd: u32, arg: &T) -> Self {
-        let mut this = Self {
-            cmd,
-            ..Self::default()
-        };
+    /// A command with its argument, `cmd` taken from the argument's
+    /// [`SubOp`] impl (the rest of the union zeroed).
+    ///
+    /// An argument larger than the union fails to compile.
+    pub fn new<const CMD: u32, T: SubOp<CMD>>(arg: &T) -> Self {
+        let mut this = Self::default();
         this.set_arg(arg);
         this
     }
 
-    /// The union read as member `T` (e.g. `irq_status_query` as
-    /// [`IrqStatusQuery`]).
-    pub fn arg<T: OpArg>(&self) -> T {
-        read_member(self.u.as_bytes())
+    /// The union read as the argument of `cmd` (e.g. `irq_status_query` as
+    /// [`IrqStatusQuery`]), if `cmd` is `CMD`.
+    pub fn arg<const CMD: u32, T: SubOp<CMD>>(&self) -> Option<T> {
+        (self.cmd == CMD).then(|| read_prefix(self.u.as_bytes()))
     }
 
-    /// Zeroes the union and stores `arg` in it.
-    pub fn set_arg<T: OpArg>(&mut self, arg: &T) {
-        self.u = [0; 2];
-        write_member(self.u.as_mut_bytes(), arg);
+    /// Sets `cmd` to `CMD`, zeroes the union and stores `arg` in it.
+    pub fn set_arg<const CMD: u32, T: SubOp<CMD>>(&mut self, arg: &T) {
+        const {
+            assert!(
+                core::mem::size_of::<T>() <= 16,
+                "argument larger than physdev_op.u"
+            );
+            assert!(
+                T::HYPERCALL.get() == HypercallOp::PHYSDEV_OP.get(),
+                "not a physdev_op argument"
+            );
+        };
+        self.cmd = CMD;
+        write_prefix(self.u.as_mut_bytes(), arg);
     }
 }
 
-/// Reads a `T` from the start of union storage (which is at least as large).
-fn read_member<T: FromBytes>(storage: &[u8]) -> T {
-    T::read_from_prefix(storage).map_or_else(|_| T::new_zeroed(), |(v, _)| v)
+/// The trigger mode of a GSI ([`SetupGsi::triggering`]; ACPI's encoding,
+/// which Xen's header does not name).
+#[derive(
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Default,
+    FromBytes,
+    IntoBytes,
+    Immutable,
+    KnownLayout,
+)]
+#[repr(transparent)]
+pub struct GsiTrigger(u8);
+
+impl GsiTrigger {
+    /// Edge-triggered.
+    pub const EDGE: Self = Self(0);
+    /// Level-triggered.
+    pub const LEVEL: Self = Self(1);
 }
 
-/// Writes `v` at the start of union storage (which is at least as large).
-fn write_member<T: IntoBytes + Immutable>(storage: &mut [u8], v: &T) {
-    let src = v.as_bytes();
-    if let Some(dst) = storage.get_mut(..src.len()) {
-        dst.copy_from_slice(src);
-    }
+code_newtype!(GsiTrigger, u8, [EDGE, LEVEL]);
+
+/// The polarity of a GSI ([`SetupGsi::polarity`]; ACPI's encoding, which
+/// Xen's header does not name).
+#[derive(
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Default,
+    FromBytes,
+    IntoBytes,
+    Immutable,
+    KnownLayout,
+)]
+#[repr(transparent)]
+pub struct GsiPolarity(u8);
+
+impl GsiPolarity {
+    /// Active high.
+    pub const ACTIVE_HIGH: Self = Self(0);
+    /// Active low.
+    pub const ACTIVE_LOW: Self = Self(1);
 }
+
+code_newtype!(GsiPolarity, u8, [ACTIVE_HIGH, ACTIVE_LOW]);
 
 /// Argument of `PHYSDEVOP_setup_gsi`.
 #[derive(
@@ -546,10 +583,10 @@ fn write_member<T: IntoBytes + Immutable>(storage: &mut [u8], v: &T) {
 pub struct SetupGsi {
     /// IN: the GSI.
     pub gsi: i32,
-    /// IN: trigger mode (0 edge, 1 level).
-    pub triggering: u8,
-    /// IN: polarity (0 active high, 1 active low).
-    pub polarity: u8,
+    /// IN: trigger mode.
+    pub triggering: GsiTrigger,
+    /// IN: polarity.
+    pub polarity: GsiPolarity,
     /// Padding.
     pub _pad0: [u8; 2],
 }
@@ -671,6 +708,28 @@ pub struct DbgpOp {
 }
 assert_layout!(DbgpOp, size = 6, align = 2, { op: 0, bus: 1, pci: 2 });
 
+sub_op! {
+    PHYSDEV_OP:
+    Eoi => EOI,
+    IrqStatusQuery => IRQ_STATUS_QUERY,
+    SetIopl => SET_IOPL,
+    SetIobitmap => SET_IOBITMAP,
+    Apic => APIC_READ | APIC_WRITE,
+    Irq => ALLOC_IRQ_VECTOR | FREE_IRQ_VECTOR,
+    MapPirq => MAP_PIRQ,
+    UnmapPirq => UNMAP_PIRQ,
+    ManagePci => MANAGE_PCI_ADD | MANAGE_PCI_REMOVE,
+    PirqEoiGmfn => PIRQ_EOI_GMFN_V1 | PIRQ_EOI_GMFN_V2,
+    RestoreMsi => RESTORE_MSI,
+    ManagePciExt => MANAGE_PCI_ADD_EXT,
+    SetupGsi => SETUP_GSI,
+    GetFreePirq => GET_FREE_PIRQ,
+    PciMmcfgReserved => PCI_MMCFG_RESERVED,
+    PciDeviceAdd => PCI_DEVICE_ADD,
+    PciDevice => PCI_DEVICE_REMOVE | RESTORE_MSI_EXT | PREPARE_MSIX | RELEASE_MSIX,
+    DbgpOp => DBGP_OP,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -682,19 +741,21 @@ mod tests {
             irq: 9,
             flags: IrqStatusFlags::NEEDS_EOI,
         };
-        let mut o = Op::new(op::IRQ_STATUS_QUERY, &q);
-        assert_eq!(o.arg::<IrqStatusQuery>(), q);
+        let mut o = Op::new(&q);
+        assert_eq!(o.cmd, op::IRQ_STATUS_QUERY);
+        assert_eq!(o.arg(), Some(q));
         assert_eq!(&o.as_bytes()[8..16], q.as_bytes());
         let apic = Apic {
             apic_physbase: 0xfec0_0000,
             reg: 1,
             value: 2,
         };
-        o.set_arg(&apic);
-        assert_eq!(o.arg::<Apic>(), apic);
+        o.set_arg::<{ op::APIC_WRITE }, _>(&apic);
+        assert_eq!(o.arg::<{ op::APIC_WRITE }, Apic>(), Some(apic));
+        assert_eq!(o.arg::<{ op::APIC_READ }, Apic>(), None);
         o.set_arg(&SetIopl { iopl: 3 });
         assert_eq!(o.u[1], 0, "set_arg zeroes the rest of the union");
-        assert_eq!(o.arg::<SetIopl>().iopl, 3);
+        assert_eq!(o.arg().map(|a: SetIopl| a.iopl), Some(3));
     }
 
     #[test]

@@ -39,12 +39,6 @@ pub mod op {
     pub const PIN_OVERRIDE: u32 = 7;
 }
 
-/// An argument struct of `HYPERVISOR_sched_op`, tied to its sub-op.
-pub trait OpArg: FromBytes + IntoBytes + Immutable + KnownLayout + Copy {
-    /// The `SCHEDOP_*` number that takes this struct.
-    const CMD: u32;
-}
-
 /// Why a domain shuts down (`SHUTDOWN_*`).
 ///
 /// A newtype, not an enum: a reason this crate does not know (as a
@@ -145,10 +139,6 @@ pub struct Shutdown {
 }
 assert_layout!(Shutdown, size = 4, align = 4, { reason: 0 });
 
-impl OpArg for Shutdown {
-    const CMD: u32 = op::SHUTDOWN;
-}
-
 /// `SCHEDOP_poll`: block until one of `nr_ports` ports is pending, or until
 /// system time `timeout` (ns; 0: none).
 #[derive(
@@ -169,10 +159,6 @@ pub struct Poll {
 }
 assert_layout!(Poll, size = 24, align = 8, { ports: 0, nr_ports: 8, timeout: 16 });
 
-impl OpArg for Poll {
-    const CMD: u32 = op::POLL;
-}
-
 /// `SCHEDOP_remote_shutdown`: shut domain `domain_id` down for `reason`
 /// (privileged).
 #[derive(
@@ -191,10 +177,6 @@ pub struct RemoteShutdown {
 }
 assert_layout!(RemoteShutdown, size = 8, align = 4, { domain_id: 0, reason: 4 });
 
-impl OpArg for RemoteShutdown {
-    const CMD: u32 = op::REMOTE_SHUTDOWN;
-}
-
 /// `SCHEDOP_watchdog`: with `id` 0, create a watchdog (its id is returned);
 /// otherwise kick watchdog `id` with a new `timeout` in seconds (0 destroys
 /// it).
@@ -212,10 +194,6 @@ pub struct Watchdog {
 }
 assert_layout!(Watchdog, size = 8, align = 4, { id: 0, timeout: 4 });
 
-impl OpArg for Watchdog {
-    const CMD: u32 = op::WATCHDOG;
-}
-
 /// `SCHEDOP_pin_override`: pin the calling vCPU to physical CPU `pcpu`
 /// (negative: undo), hardware domain only.
 #[derive(
@@ -230,8 +208,13 @@ pub struct PinOverride {
 }
 assert_layout!(PinOverride, size = 4, align = 4, { pcpu: 0 });
 
-impl OpArg for PinOverride {
-    const CMD: u32 = op::PIN_OVERRIDE;
+sub_op! {
+    SCHED_OP:
+    Shutdown => SHUTDOWN | SHUTDOWN_CODE,
+    Poll => POLL,
+    RemoteShutdown => REMOTE_SHUTDOWN,
+    Watchdog => WATCHDOG,
+    PinOverride => PIN_OVERRIDE,
 }
 
 #[cfg(test)]
@@ -265,6 +248,9 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(r.as_bytes(), &[3, 0, 0, 0, 1, 0, 0, 0]);
-        assert_eq!(<Poll as OpArg>::CMD, 3);
+        assert_eq!(
+            <Poll as crate::xen::SubOp<3>>::HYPERCALL,
+            crate::xen::HypercallOp::SCHED_OP
+        );
     }
 }

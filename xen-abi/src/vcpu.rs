@@ -8,7 +8,7 @@ use core::fmt;
 
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
 
-use crate::xen::GuestHandle;
+use crate::xen::{Gfn, GuestHandle};
 
 /// `VCPUOP_*`: the sub-operations of `HYPERVISOR_vcpu_op`.
 pub mod op {
@@ -282,8 +282,9 @@ impl SetSingleshotTimer {
 #[doc(alias = "vcpu_register_vcpu_info")]
 #[doc(alias = "vcpu_register_vcpu_info_t")]
 pub struct RegisterVcpuInfo {
-    /// Frame of the page that holds the `vcpu_info`.
-    pub mfn: u64,
+    /// Frame of the page that holds the `vcpu_info`: Xen's "gmfn" (the
+    /// machine frame for PV, the guest frame for HVM/PVH), so a [`Gfn`].
+    pub mfn: Gfn,
     /// Byte offset of the `vcpu_info` within that page.
     pub offset: u32,
     /// Unused; zero.
@@ -342,6 +343,17 @@ impl RegisterTimeMemoryArea {
     pub const fn from_addr(addr: u64) -> Self {
         Self { addr }
     }
+}
+
+sub_op! {
+    VCPU_OP:
+    RunstateInfo => GET_RUNSTATE_INFO,
+    RegisterRunstateMemoryArea => REGISTER_RUNSTATE_MEMORY_AREA,
+    SetPeriodicTimer => SET_PERIODIC_TIMER,
+    SetSingleshotTimer => SET_SINGLESHOT_TIMER,
+    RegisterVcpuInfo => REGISTER_VCPU_INFO,
+    GetPhysid => GET_PHYSID,
+    RegisterTimeMemoryArea => REGISTER_VCPU_TIME_MEMORY_AREA,
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use crate::{Error, Result};
 /// `XENVER_*`: the sub-op numbers of `HYPERVISOR_xen_version`.
 pub mod op {
     /// Returns `major << 16 | minor` (no argument; see
-    /// [`split_version`](super::split_version)).
+    /// [`XenVersion::from_packed`](super::XenVersion::from_packed)).
     #[doc(alias = "XENVER_version")]
     pub const VERSION: u32 = 0;
     /// Fills an [`ExtraVersion`](super::ExtraVersion).
@@ -48,9 +48,52 @@ pub mod op {
     pub const BUILD_ID: u32 = 10;
 }
 
-/// Splits the return value of `XENVER_version` into `(major, minor)`.
-pub const fn split_version(ret: u32) -> (u16, u16) {
-    ((ret >> 16) as u16, ret as u16)
+/// Xen's version, `major.minor`: what `XENVER_version` returns (and
+/// Xen's CPUID leaf `base + 1` reports), packed as `major << 16 | minor`.
+///
+/// Ordered by major, then minor, so feature checks read naturally;
+/// displays as `4.17`.
+///
+/// ```
+/// use xen_abi::version::XenVersion;
+///
+/// let v = XenVersion::from_packed(0x0004_0011);
+/// assert_eq!(v, XenVersion::new(4, 17));
+/// assert!(v >= XenVersion::new(4, 17) && v < XenVersion::new(4, 20));
+/// assert_eq!(v.to_string(), "4.17");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct XenVersion {
+    /// The major version (4 for Xen 4.17).
+    pub major: u16,
+    /// The minor version (17 for Xen 4.17).
+    pub minor: u16,
+}
+
+impl XenVersion {
+    /// Version `major.minor`.
+    pub const fn new(major: u16, minor: u16) -> Self {
+        Self { major, minor }
+    }
+
+    /// Unpacks `major << 16 | minor`, as `XENVER_version` returns it.
+    pub const fn from_packed(raw: u32) -> Self {
+        Self {
+            major: (raw >> 16) as u16,
+            minor: raw as u16,
+        }
+    }
+
+    /// Packs the version as `XENVER_version` returns it.
+    pub const fn to_packed(self) -> u32 {
+        (self.major as u32) << 16 | self.minor as u32
+    }
+}
+
+impl fmt::Display for XenVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.major, self.minor)
+    }
 }
 
 /// A fixed-size C `char` array that Xen fills with a NUL-terminated (or
@@ -250,7 +293,10 @@ mod tests {
         assert!(!info.has(crate::features::HVM_PIRQS));
         assert!(!info.has(32 + crate::features::DOM0));
         assert_eq!(FeatureInfo::for_feature(33).submap_idx, 1);
-        assert_eq!(split_version(0x0004_0011), (4, 17));
+        let v = XenVersion::from_packed(0x0004_0011);
+        assert_eq!((v.major, v.minor, v.to_packed()), (4, 17, 0x0004_0011));
+        assert!(XenVersion::new(4, 20) > v && XenVersion::new(5, 0) > XenVersion::new(4, 99));
+        assert_eq!(format!("{v}"), "4.17");
     }
 
     #[test]

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 //! The backend trait.
 
+use xen_abi::xen::HypercallOp;
+
 /// A way to issue hypercalls.
 ///
 /// # Safety
@@ -16,7 +18,7 @@ pub unsafe trait Hypercall {
     /// The arguments must be valid for the hypercall: any address in them must
     /// be one Xen may read or write as the hypercall defines, for its duration,
     /// and any frame or mapping they name must be the caller's to give.
-    unsafe fn hypercall5(&self, op: u32, args: [u64; 5]) -> isize;
+    unsafe fn hypercall5(&self, op: HypercallOp, args: [u64; 5]) -> isize;
 
     /// Hypercall `op` with one argument. Backends override the short forms
     /// to leave unused argument registers alone (the wrappers then compile
@@ -25,7 +27,7 @@ pub unsafe trait Hypercall {
     /// # Safety
     /// As [`Hypercall::hypercall5`].
     #[inline]
-    unsafe fn hypercall1(&self, op: u32, a0: u64) -> isize {
+    unsafe fn hypercall1(&self, op: HypercallOp, a0: u64) -> isize {
         // SAFETY: the caller upholds `hypercall5`'s contract.
         unsafe { self.hypercall5(op, [a0, 0, 0, 0, 0]) }
     }
@@ -35,7 +37,7 @@ pub unsafe trait Hypercall {
     /// # Safety
     /// As [`Hypercall::hypercall5`].
     #[inline]
-    unsafe fn hypercall2(&self, op: u32, a0: u64, a1: u64) -> isize {
+    unsafe fn hypercall2(&self, op: HypercallOp, a0: u64, a1: u64) -> isize {
         // SAFETY: the caller upholds `hypercall5`'s contract.
         unsafe { self.hypercall5(op, [a0, a1, 0, 0, 0]) }
     }
@@ -45,7 +47,7 @@ pub unsafe trait Hypercall {
     /// # Safety
     /// As [`Hypercall::hypercall5`].
     #[inline]
-    unsafe fn hypercall3(&self, op: u32, a0: u64, a1: u64, a2: u64) -> isize {
+    unsafe fn hypercall3(&self, op: HypercallOp, a0: u64, a1: u64, a2: u64) -> isize {
         // SAFETY: the caller upholds `hypercall5`'s contract.
         unsafe { self.hypercall5(op, [a0, a1, a2, 0, 0]) }
     }
@@ -63,22 +65,22 @@ pub unsafe trait Hypercall {
 
 // SAFETY: forwards to the referenced backend.
 unsafe impl<H: Hypercall> Hypercall for &H {
-    unsafe fn hypercall5(&self, op: u32, args: [u64; 5]) -> isize {
+    unsafe fn hypercall5(&self, op: HypercallOp, args: [u64; 5]) -> isize {
         // SAFETY: the caller upholds the contract of `hypercall5`.
         unsafe { (**self).hypercall5(op, args) }
     }
 
-    unsafe fn hypercall1(&self, op: u32, a0: u64) -> isize {
+    unsafe fn hypercall1(&self, op: HypercallOp, a0: u64) -> isize {
         // SAFETY: the caller upholds the contract.
         unsafe { (**self).hypercall1(op, a0) }
     }
 
-    unsafe fn hypercall2(&self, op: u32, a0: u64, a1: u64) -> isize {
+    unsafe fn hypercall2(&self, op: HypercallOp, a0: u64, a1: u64) -> isize {
         // SAFETY: the caller upholds the contract.
         unsafe { (**self).hypercall2(op, a0, a1) }
     }
 
-    unsafe fn hypercall3(&self, op: u32, a0: u64, a1: u64, a2: u64) -> isize {
+    unsafe fn hypercall3(&self, op: HypercallOp, a0: u64, a1: u64, a2: u64) -> isize {
         // SAFETY: the caller upholds the contract.
         unsafe { (**self).hypercall3(op, a0, a1, a2) }
     }

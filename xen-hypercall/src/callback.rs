@@ -5,7 +5,6 @@
 //! these calls from them.
 
 use xen_abi::callback::{op, CallbackFlags, Register, Unregister};
-use xen_abi::xen::HypercallOp;
 
 use crate::{Hypercall, Result};
 
@@ -32,8 +31,8 @@ pub unsafe fn register(
 ) -> Result<()> {
     let mut arg = Register::new(kind, flags, address);
     // SAFETY: the caller vouches for the code at `address`; the struct
-    // itself is handed to Xen by `cmd_arg`.
-    unsafe { crate::cmd_arg(hc, HypercallOp::CALLBACK_OP, op::REGISTER, &mut arg) }.map(drop)
+    // itself is handed to Xen by `call_unchecked`.
+    unsafe { crate::call_unchecked(hc, &mut arg) }.map(drop)
 }
 
 /// Unregisters callback `kind` (`CALLBACKOP_unregister`).
@@ -45,9 +44,10 @@ pub unsafe fn register(
 #[doc(alias = "CALLBACKOP_unregister")]
 pub fn unregister(hc: &impl Hypercall, kind: u16) -> Result<()> {
     let mut arg = Unregister { kind, _unused: 0 };
-    // SAFETY: `callback_unregister` names no memory besides itself.
-    unsafe { crate::cmd_arg(hc, HypercallOp::CALLBACK_OP, op::UNREGISTER, &mut arg) }.map(drop)
+    crate::call(hc, &mut arg).map(drop)
 }
+
+crate::no_guest_memory!(Unregister => op::UNREGISTER);
 
 #[cfg(test)]
 mod tests {

@@ -29,7 +29,7 @@ pub fn write(hc: &impl Hypercall, bytes: &[u8]) -> Result<()> {
             ];
             // SAFETY: CONSOLEIO_write reads `len` bytes at `addr`, which
             // `with_buffer` made visible to Xen for this call.
-            unsafe { hc.hypercall5(HypercallOp::CONSOLE_IO.get(), args) }
+            unsafe { hc.hypercall5(HypercallOp::CONSOLE_IO, args) }
         });
         crate::check(ret)?;
     }
@@ -48,7 +48,7 @@ pub fn read(hc: &impl Hypercall, buf: &mut [u8]) -> Result<usize> {
         let args = [u64::from(ConsoleIoCmd::READ.get()), len, addr, 0, 0];
         // SAFETY: CONSOLEIO_read writes at most `len` bytes at `addr`, which
         // `with_buffer` made visible to Xen for this call.
-        unsafe { hc.hypercall5(HypercallOp::CONSOLE_IO.get(), args) }
+        unsafe { hc.hypercall5(HypercallOp::CONSOLE_IO, args) }
     });
     crate::check(ret)
 }

@@ -6,40 +6,27 @@
 //! they come from Xen, which is trusted.
 
 use xen_abi::event_channel::{
-    AllocUnbound, BindInterdomain, BindIpi, BindPirq, BindPirqFlags, BindVcpu, BindVirq, Close,
-    EvtchnPort, ExpandArray, InitControl, OpArg, Reset, SendEvent, SetPriority, Status, Unmask,
+    op, AllocUnbound, BindInterdomain, BindIpi, BindPirq, BindPirqFlags, BindVcpu, BindVirq, Close,
+    EvtchnPort, ExpandArray, InitControl, Reset, SendEvent, SetPriority, Status, Unmask,
 };
-use xen_abi::xen::{DomId, Gfn, HypercallOp, Virq};
+use xen_abi::xen::{DomId, Gfn, VcpuId, Virq};
 
-use crate::{Hypercall, Result};
+use crate::{call, call_unchecked, no_guest_memory, Hypercall, Result};
 
-/// Argument structs Xen reads and writes in place, naming no other memory.
-trait SelfContained: OpArg {}
-
-macro_rules! self_contained {
-    ($($ty:ty),*) => { $(impl SelfContained for $ty {})* };
-}
-self_contained!(
-    AllocUnbound,
-    BindInterdomain,
-    BindVirq,
-    BindPirq,
-    BindIpi,
-    Close,
-    SendEvent,
-    Status,
-    BindVcpu,
-    Unmask,
-    Reset,
-    SetPriority
+no_guest_memory!(
+    AllocUnbound => op::ALLOC_UNBOUND,
+    BindInterdomain => op::BIND_INTERDOMAIN,
+    BindVirq => op::BIND_VIRQ,
+    BindPirq => op::BIND_PIRQ,
+    BindIpi => op::BIND_IPI,
+    Close => op::CLOSE,
+    SendEvent => op::SEND,
+    Status => op::STATUS,
+    BindVcpu => op::BIND_VCPU,
+    Unmask => op::UNMASK,
+    Reset => op::RESET,
+    SetPriority => op::SET_PRIORITY,
 );
-
-/// `event_channel_op(T::CMD, &mut arg)` for an argument that names no other
-/// memory.
-fn call<T: SelfContained>(hc: &impl Hypercall, arg: &mut T) -> Result<()> {
-    // SAFETY: `T` names no memory besides itself, which `cmd_arg` hands Xen.
-    unsafe { crate::cmd_arg(hc, HypercallOp::EVENT_CHANNEL_OP, T::CMD, arg) }.map(drop)
-}
 
 /// Allocates a port in `dom` that `remote_dom` may connect to with
 /// [`bind_interdomain`] (`EVTCHNOP_alloc_unbound`).
@@ -90,9 +77,9 @@ pub fn bind_interdomain(
 /// for an unknown VIRQ or a global VIRQ on a vCPU other than 0, `ENOENT`
 /// for no such vCPU.
 #[doc(alias = "EVTCHNOP_bind_virq")]
-pub fn bind_virq(hc: &impl Hypercall, virq: Virq, vcpu: u32) -> Result<EvtchnPort> {
+pub fn bind_virq(hc: &impl Hypercall, virq: Virq, vcpu: VcpuId) -> Result<EvtchnPort> {
     let mut arg = BindVirq {
-        virq: virq.get(),
+        virq,
         vcpu,
         port: EvtchnPort::ZERO,
     };
@@ -123,7 +110,7 @@ pub fn bind_pirq(hc: &impl Hypercall, pirq: u32, flags: BindPirqFlags) -> Result
 /// # Errors
 /// Xen's errno: `ENOENT` for no such vCPU, `ENOSPC` when no port is free.
 #[doc(alias = "EVTCHNOP_bind_ipi")]
-pub fn bind_ipi(hc: &impl Hypercall, vcpu: u32) -> Result<EvtchnPort> {
+pub fn bind_ipi(hc: &impl Hypercall, vcpu: VcpuId) -> Result<EvtchnPort> {
     let mut arg = BindIpi {
         vcpu,
         port: EvtchnPort::ZERO,
@@ -139,7 +126,7 @@ pub fn bind_ipi(hc: &impl Hypercall, vcpu: u32) -> Result<EvtchnPort> {
 /// Xen's errno (`EINVAL` for a port this domain does not have).
 #[doc(alias = "EVTCHNOP_close")]
 pub fn close(hc: &impl Hypercall, port: EvtchnPort) -> Result<()> {
-    call(hc, &mut Close { port })
+    call(hc, &mut Close { port }).map(drop)
 }
 
 /// Signals `port`: the remote end of an interdomain channel, or the port
@@ -149,7 +136,7 @@ pub fn close(hc: &impl Hypercall, port: EvtchnPort) -> Result<()> {
 /// Xen's errno (`EINVAL` for a port that is closed or cannot be sent on).
 #[doc(alias = "EVTCHNOP_send")]
 pub fn send(hc: &impl Hypercall, port: EvtchnPort) -> Result<()> {
-    call(hc, &mut SendEvent { port })
+    call(hc, &mut SendEvent { port }).map(drop)
 }
 
 /// The state of `port` of domain `dom` (`EVTCHNOP_status`); read the
@@ -177,8 +164,8 @@ pub fn status(hc: &impl Hypercall, dom: DomId, port: EvtchnPort) -> Result<Statu
 /// Xen's errno: `ENOENT` for no such vCPU, `EINVAL` for a port whose vCPU
 /// is fixed (a per-vCPU VIRQ, an IPI) or that is closed.
 #[doc(alias = "EVTCHNOP_bind_vcpu")]
-pub fn bind_vcpu(hc: &impl Hypercall, port: EvtchnPort, vcpu: u32) -> Result<()> {
-    call(hc, &mut BindVcpu { port, vcpu })
+pub fn bind_vcpu(hc: &impl Hypercall, port: EvtchnPort, vcpu: VcpuId) -> Result<()> {
+    call(hc, &mut BindVcpu { port, vcpu }).map(drop)
 }
 
 /// Unmasks `port`, redelivering an event that became pending while it was
@@ -188,7 +175,7 @@ pub fn bind_vcpu(hc: &impl Hypercall, port: EvtchnPort, vcpu: u32) -> Result<()>
 /// Xen's errno (`EINVAL` for a port beyond the domain's range).
 #[doc(alias = "EVTCHNOP_unmask")]
 pub fn unmask(hc: &impl Hypercall, port: EvtchnPort) -> Result<()> {
-    call(hc, &mut Unmask { port })
+    call(hc, &mut Unmask { port }).map(drop)
 }
 
 /// Closes every port of `dom` and returns it to the 2-level ABI
@@ -199,7 +186,7 @@ pub fn unmask(hc: &impl Hypercall, port: EvtchnPort) -> Result<()> {
 /// without privilege.
 #[doc(alias = "EVTCHNOP_reset")]
 pub fn reset(hc: &impl Hypercall, dom: DomId) -> Result<()> {
-    call(hc, &mut Reset { dom })
+    call(hc, &mut Reset { dom }).map(drop)
 }
 
 /// Registers `vcpu`'s FIFO control block, at byte `offset` of frame
@@ -222,24 +209,17 @@ pub unsafe fn init_control(
     hc: &impl Hypercall,
     control_gfn: Gfn,
     offset: u32,
-    vcpu: u32,
+    vcpu: VcpuId,
 ) -> Result<u8> {
     let mut arg = InitControl {
-        control_gfn: control_gfn.get(),
+        control_gfn,
         offset,
         vcpu,
         ..InitControl::default()
     };
     // SAFETY: the caller gives Xen the frame; the struct itself is handed
-    // to Xen by `cmd_arg`.
-    unsafe {
-        crate::cmd_arg(
-            hc,
-            HypercallOp::EVENT_CHANNEL_OP,
-            InitControl::CMD,
-            &mut arg,
-        )
-    }?;
+    // to Xen by `call_unchecked`.
+    unsafe { call_unchecked(hc, &mut arg) }?;
     Ok(arg.link_bits)
 }
 
@@ -255,20 +235,10 @@ pub unsafe fn init_control(
 /// part of the event array and writes it until [`reset`].
 #[doc(alias = "EVTCHNOP_expand_array")]
 pub unsafe fn expand_array(hc: &impl Hypercall, array_gfn: Gfn) -> Result<()> {
-    let mut arg = ExpandArray {
-        array_gfn: array_gfn.get(),
-    };
+    let mut arg = ExpandArray { array_gfn };
     // SAFETY: the caller gives Xen the page; the struct itself is handed to
-    // Xen by `cmd_arg`.
-    unsafe {
-        crate::cmd_arg(
-            hc,
-            HypercallOp::EVENT_CHANNEL_OP,
-            ExpandArray::CMD,
-            &mut arg,
-        )
-    }
-    .map(drop)
+    // Xen by `call_unchecked`.
+    unsafe { call_unchecked(hc, &mut arg) }.map(drop)
 }
 
 /// Puts `port` on FIFO queue `priority`
@@ -280,7 +250,7 @@ pub unsafe fn expand_array(hc: &impl Hypercall, array_gfn: Gfn) -> Result<()> {
 /// priority.
 #[doc(alias = "EVTCHNOP_set_priority")]
 pub fn set_priority(hc: &impl Hypercall, port: EvtchnPort, priority: u32) -> Result<()> {
-    call(hc, &mut SetPriority { port, priority })
+    call(hc, &mut SetPriority { port, priority }).map(drop)
 }
 
 #[cfg(test)]
@@ -305,9 +275,9 @@ mod tests {
         let hc = Fake::new(0);
         let p = EvtchnPort::new_unchecked(3);
         send(&hc, p).unwrap();
-        bind_vcpu(&hc, p, 1).unwrap();
+        bind_vcpu(&hc, p, VcpuId::new(1)).unwrap();
         set_priority(&hc, p, 2).unwrap();
-        bind_virq(&hc, Virq::CONSOLE, 0).unwrap();
+        bind_virq(&hc, Virq::CONSOLE, VcpuId::BOOT).unwrap();
         let got: std::vec::Vec<_> = hc
             .calls()
             .into_iter()
@@ -324,7 +294,7 @@ mod tests {
         let hc = Fake::new(0);
         hc.reply(|b| b[16] = 17);
         // SAFETY: the fake maps nothing.
-        let bits = unsafe { init_control(&hc, Gfn::new_unchecked(0x1234), 8, 0) };
+        let bits = unsafe { init_control(&hc, Gfn::new_unchecked(0x1234), 8, VcpuId::BOOT) };
         assert_eq!(bits, Ok(17));
         let c = hc.last();
         assert_eq!(c.args[0], 11);

@@ -14,13 +14,13 @@
 use core::fmt;
 
 use xen_abi::grant_table::{
-    CacheFlush, DumpTable, GetStatusFrames, GetVersion, GrantCopy, GrantStatus, MapGrantRef, OpArg,
+    op, CacheFlush, DumpTable, GetStatusFrames, GetVersion, GrantCopy, GrantStatus, MapGrantRef,
     QuerySize, SetVersion, SetupTable, SwapGrantRef, Transfer, UnmapAndReplace, UnmapGrantRef,
 };
-use xen_abi::xen::{DomId, GuestHandle, HypercallOp, XenPfn};
+use xen_abi::xen::{DomId, Gfn, GuestHandle};
 use zerocopy::IntoBytes;
 
-use crate::{Errno, Hypercall, Result};
+use crate::{call, call_array, call_unchecked, no_guest_memory, Errno, Hypercall, Result};
 
 /// Why a single-struct grant-table operation failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,15 +47,12 @@ impl fmt::Display for GrantError {
     }
 }
 
-/// Issues `grant_table_op(T::CMD, ops, ops.len())`.
-///
-/// # Safety
-/// Everything the `ops` name (addresses, frames, handles) must be valid for
-/// Xen to use as the sub-op defines.
-unsafe fn batch<H: Hypercall, T: OpArg>(hc: &H, ops: &mut [T]) -> Result<()> {
-    // SAFETY: forwarded from the caller.
-    unsafe { crate::cmd_args(hc, HypercallOp::GRANT_TABLE_OP, T::CMD, ops) }.map(drop)
-}
+no_guest_memory!(
+    DumpTable => op::DUMP_TABLE,
+    QuerySize => op::QUERY_SIZE,
+    SetVersion => op::SET_VERSION,
+    GetVersion => op::GET_VERSION,
+);
 
 /// `Ok(())` for an OK status, the status as an error otherwise.
 fn status(s: GrantStatus) -> core::result::Result<(), GrantError> {
@@ -79,7 +76,7 @@ fn status(s: GrantStatus) -> core::result::Result<(), GrantError> {
 #[doc(alias = "GNTTABOP_map_grant_ref")]
 pub unsafe fn map_grant_ref(hc: &impl Hypercall, ops: &mut [MapGrantRef]) -> Result<()> {
     // SAFETY: the caller vouches for every `host_addr`.
-    unsafe { batch(hc, ops) }
+    unsafe { call_array(hc, ops) }.map(drop)
 }
 
 /// Undoes mappings made by [`map_grant_ref`] (`GNTTABOP_unmap_grant_ref`).
@@ -93,7 +90,7 @@ pub unsafe fn map_grant_ref(hc: &impl Hypercall, ops: &mut [MapGrantRef]) -> Res
 #[doc(alias = "GNTTABOP_unmap_grant_ref")]
 pub unsafe fn unmap_grant_ref(hc: &impl Hypercall, ops: &mut [UnmapGrantRef]) -> Result<()> {
     // SAFETY: the caller vouches that nothing uses the unmapped memory.
-    unsafe { batch(hc, ops) }
+    unsafe { call_array(hc, ops) }.map(drop)
 }
 
 /// Unmaps grants and moves another mapping in their place
@@ -108,7 +105,7 @@ pub unsafe fn unmap_grant_ref(hc: &impl Hypercall, ops: &mut [UnmapGrantRef]) ->
 #[doc(alias = "GNTTABOP_unmap_and_replace")]
 pub unsafe fn unmap_and_replace(hc: &impl Hypercall, ops: &mut [UnmapAndReplace]) -> Result<()> {
     // SAFETY: the caller vouches for both addresses of every element.
-    unsafe { batch(hc, ops) }
+    unsafe { call_array(hc, ops) }.map(drop)
 }
 
 /// Gets the frames of `dom`'s grant table, growing it to `frames.len()`
@@ -125,7 +122,7 @@ pub unsafe fn unmap_and_replace(hc: &impl Hypercall, ops: &mut [UnmapAndReplace]
 pub fn setup_table(
     hc: &impl Hypercall,
     dom: DomId,
-    frames: &mut [XenPfn],
+    frames: &mut [Gfn],
 ) -> core::result::Result<(), GrantError> {
     let mut arg = SetupTable {
         dom,
@@ -136,7 +133,7 @@ pub fn setup_table(
         arg.frame_list = GuestHandle::from_addr(list);
         // SAFETY: Xen writes at most `nr_frames` frame numbers at `list`,
         // which `with_buffer` made visible for this call.
-        unsafe { batch(hc, core::slice::from_mut(&mut arg)) }
+        unsafe { call_unchecked(hc, &mut arg) }
     })?;
     status(arg.status)
 }
@@ -153,8 +150,7 @@ pub fn dump_table(hc: &impl Hypercall, dom: DomId) -> core::result::Result<(), G
         dom,
         status: GrantStatus::OKAY,
     };
-    // SAFETY: the argument holds no addresses.
-    unsafe { batch(hc, core::slice::from_mut(&mut arg)) }?;
+    call(hc, &mut arg)?;
     status(arg.status)
 }
 
@@ -170,7 +166,7 @@ pub fn dump_table(hc: &impl Hypercall, dom: DomId) -> core::result::Result<(), G
 #[doc(alias = "GNTTABOP_transfer")]
 pub unsafe fn transfer(hc: &impl Hypercall, ops: &mut [Transfer]) -> Result<()> {
     // SAFETY: the caller gives the frames away.
-    unsafe { batch(hc, ops) }
+    unsafe { call_array(hc, ops) }.map(drop)
 }
 
 /// Copies bytes between grants and local frames (`GNTTABOP_copy`).
@@ -186,7 +182,7 @@ pub unsafe fn transfer(hc: &impl Hypercall, ops: &mut [Transfer]) -> Result<()> 
 #[doc(alias = "GNTTABOP_copy")]
 pub unsafe fn copy(hc: &impl Hypercall, ops: &mut [GrantCopy]) -> Result<()> {
     // SAFETY: the caller vouches for every local destination.
-    unsafe { batch(hc, ops) }
+    unsafe { call_array(hc, ops) }.map(drop)
 }
 
 /// Current and maximum size of a grant table, in frames.
@@ -209,8 +205,7 @@ pub fn query_size(hc: &impl Hypercall, dom: DomId) -> core::result::Result<Table
         dom,
         ..QuerySize::default()
     };
-    // SAFETY: the argument holds no addresses.
-    unsafe { batch(hc, core::slice::from_mut(&mut arg)) }?;
+    call(hc, &mut arg)?;
     status(arg.status)?;
     Ok(TableSize {
         nr_frames: arg.nr_frames,
@@ -232,8 +227,7 @@ pub fn query_size(hc: &impl Hypercall, dom: DomId) -> core::result::Result<Table
 #[doc(alias = "GNTTABOP_set_version")]
 pub fn set_version(hc: &impl Hypercall, version: u32) -> Result<u32> {
     let mut arg = SetVersion { version };
-    // SAFETY: the argument holds no addresses.
-    unsafe { batch(hc, core::slice::from_mut(&mut arg)) }?;
+    call(hc, &mut arg)?;
     Ok(arg.version)
 }
 
@@ -248,8 +242,7 @@ pub fn get_version(hc: &impl Hypercall, dom: DomId) -> Result<u32> {
         dom,
         ..GetVersion::default()
     };
-    // SAFETY: the argument holds no addresses.
-    unsafe { batch(hc, core::slice::from_mut(&mut arg)) }?;
+    call(hc, &mut arg)?;
     Ok(arg.version)
 }
 
@@ -274,7 +267,7 @@ pub fn get_status_frames(
         arg.frame_list = GuestHandle::from_addr(list);
         // SAFETY: Xen writes at most `nr_frames` frame numbers at `list`,
         // which `with_buffer` made visible for this call.
-        unsafe { batch(hc, core::slice::from_mut(&mut arg)) }
+        unsafe { call_unchecked(hc, &mut arg) }
     })?;
     status(arg.status)
 }
@@ -288,7 +281,7 @@ pub fn get_status_frames(
 #[doc(alias = "GNTTABOP_swap_grant_ref")]
 pub fn swap_grant_ref(hc: &impl Hypercall, ops: &mut [SwapGrantRef]) -> Result<()> {
     // SAFETY: the arguments hold only grant references of our own table.
-    unsafe { batch(hc, ops) }
+    unsafe { call_array(hc, ops) }.map(drop)
 }
 
 /// Cleans or invalidates the data cache over granted memory
@@ -303,7 +296,7 @@ pub fn swap_grant_ref(hc: &impl Hypercall, ops: &mut [SwapGrantRef]) -> Result<(
 #[doc(alias = "GNTTABOP_cache_flush")]
 pub unsafe fn cache_flush(hc: &impl Hypercall, ops: &mut [CacheFlush]) -> Result<()> {
     // SAFETY: the caller accepts the effect on the named memory.
-    unsafe { batch(hc, ops) }
+    unsafe { call_array(hc, ops) }.map(drop)
 }
 
 #[cfg(test)]
@@ -352,12 +345,12 @@ mod tests {
     fn setup_table_points_at_frame_list() {
         let fake = Fake::new(0);
         fake.reply(|buf| buf[..8].copy_from_slice(&0x1234u64.to_ne_bytes()));
-        let mut frames = [0u64; 2];
+        let mut frames = [Gfn::default(); 2];
         setup_table(&fake, DomId::SELF, &mut frames).unwrap();
         // Inner buffer (the frame list) first, then the struct naming it.
         let call = fake.last();
         assert_eq!(call.buffers.len(), 2);
-        assert_eq!(frames[0], 0x1234);
+        assert_eq!(frames[0].get(), 0x1234);
         let arg = &call.buffers[1];
         assert_eq!(&arg[4..8], &2u32.to_ne_bytes());
         assert_eq!(&arg[16..24], &call.addrs[0].to_ne_bytes());

@@ -7,22 +7,16 @@
 
 use xen_abi::hvm::hvm_op::{op, Altp2mOp, GetMemType, GetTime, PagetableDying, Param, Xentrace};
 use xen_abi::hvm::params::HvmParam;
-use xen_abi::xen::{DomId, HypercallOp};
+use xen_abi::xen::{DomId, Gfn, HypercallOp};
 
-use crate::{Errno, Hypercall, Result};
+use crate::{call, call_null, call_unchecked, no_guest_memory, Errno, Hypercall, Result};
 
-/// `hvm_op(cmd, &mut arg)`.
-///
-/// # Safety
-/// As [`crate::cmd_arg`]: what `arg` names must be valid for `cmd`.
-unsafe fn call<T: zerocopy::IntoBytes + zerocopy::FromBytes>(
-    hc: &impl Hypercall,
-    cmd: u32,
-    arg: &mut T,
-) -> Result<usize> {
-    // SAFETY: the caller vouches for what `arg` names.
-    unsafe { crate::cmd_arg(hc, HypercallOp::HVM_OP, cmd, arg) }
-}
+no_guest_memory!(
+    Param => op::GET_PARAM,
+    GetTime => op::GET_TIME,
+    Xentrace => op::XENTRACE,
+    GetMemType => op::GET_MEM_TYPE,
+);
 
 /// Reads HVM parameter `param` of domain `domid` (`HVMOP_get_param`).
 ///
@@ -34,8 +28,7 @@ unsafe fn call<T: zerocopy::IntoBytes + zerocopy::FromBytes>(
 #[doc(alias = "HYPERVISOR_hvm_op")]
 pub fn get_param(hc: &impl Hypercall, domid: DomId, param: HvmParam) -> Result<u64> {
     let mut arg = Param::new(domid, param.get(), 0);
-    // SAFETY: get_param only writes `value` in the struct.
-    unsafe { call(hc, op::GET_PARAM, &mut arg) }?;
+    call::<{ op::GET_PARAM }, _>(hc, &mut arg)?;
     Ok(arg.value)
 }
 
@@ -60,7 +53,7 @@ pub unsafe fn set_param(
 ) -> Result<()> {
     let mut arg = Param::new(domid, param.get(), value);
     // SAFETY: the caller vouches for `value`.
-    unsafe { call(hc, op::SET_PARAM, &mut arg) }.map(drop)
+    unsafe { call_unchecked::<{ op::SET_PARAM }, _>(hc, &mut arg) }.map(drop)
 }
 
 /// Flushes the TLBs of all the calling domain's vCPUs (`HVMOP_flush_tlbs`).
@@ -69,10 +62,8 @@ pub unsafe fn set_param(
 /// Xen's errno (`EINVAL` from a PV guest).
 #[doc(alias = "HVMOP_flush_tlbs")]
 pub fn flush_tlbs(hc: &impl Hypercall) -> Result<()> {
-    let args = [u64::from(op::FLUSH_TLBS), 0, 0, 0, 0];
     // SAFETY: HVMOP_flush_tlbs takes a null argument and touches no memory.
-    let ret = unsafe { hc.hypercall5(HypercallOp::HVM_OP.get(), args) };
-    crate::check(ret).map(drop)
+    unsafe { call_null(hc, HypercallOp::HVM_OP, op::FLUSH_TLBS) }.map(drop)
 }
 
 /// Tells Xen that the top-level pagetable at guest-physical address `gpa`
@@ -94,7 +85,7 @@ pub unsafe fn pagetable_dying(hc: &impl Hypercall, domid: DomId, gpa: u64) -> Re
         gpa,
     };
     // SAFETY: the caller vouches for `gpa`.
-    unsafe { call(hc, op::PAGETABLE_DYING, &mut arg) }.map(drop)
+    unsafe { call_unchecked(hc, &mut arg) }.map(drop)
 }
 
 /// Xen's system time, in ns since boot (`HVMOP_get_time`).
@@ -104,8 +95,7 @@ pub unsafe fn pagetable_dying(hc: &impl Hypercall, domid: DomId, gpa: u64) -> Re
 #[doc(alias = "HVMOP_get_time")]
 pub fn get_time(hc: &impl Hypercall) -> Result<u64> {
     let mut arg = GetTime { now: 0 };
-    // SAFETY: get_time only writes the struct.
-    unsafe { call(hc, op::GET_TIME, &mut arg) }?;
+    call(hc, &mut arg)?;
     Ok(arg.now)
 }
 
@@ -123,8 +113,7 @@ pub fn xentrace(hc: &impl Hypercall, event: u16, extra: &[u8]) -> Result<()> {
         .copy_from_slice(extra);
     arg.event = event;
     arg.extra_bytes = extra.len() as u16;
-    // SAFETY: xentrace only reads the struct.
-    unsafe { call(hc, op::XENTRACE, &mut arg) }.map(drop)
+    call(hc, &mut arg).map(drop)
 }
 
 /// The memory type (one of [`xen_abi::hvm::hvm_op::mem_type`]) of frame
@@ -134,14 +123,13 @@ pub fn xentrace(hc: &impl Hypercall, event: u16, extra: &[u8]) -> Result<()> {
 /// Xen's errno (`EINVAL` for a domain that is not HVM, `ESRCH` for no such
 /// domain).
 #[doc(alias = "HVMOP_get_mem_type")]
-pub fn get_mem_type(hc: &impl Hypercall, domid: DomId, pfn: u64) -> Result<u16> {
+pub fn get_mem_type(hc: &impl Hypercall, domid: DomId, pfn: Gfn) -> Result<u16> {
     let mut arg = GetMemType {
         domid,
         pfn,
         ..GetMemType::default()
     };
-    // SAFETY: get_mem_type only reads and writes the struct.
-    unsafe { call(hc, op::GET_MEM_TYPE, &mut arg) }?;
+    call(hc, &mut arg)?;
     Ok(arg.mem_type)
 }
 
@@ -159,11 +147,15 @@ pub fn get_mem_type(hc: &impl Hypercall, domid: DomId, pfn: u64) -> Result<u16> 
 #[cfg(target_arch = "x86_64")]
 #[cfg_attr(docsrs, doc(cfg(target_arch = "x86_64")))]
 #[doc(alias = "HVMOP_set_evtchn_upcall_vector")]
-pub unsafe fn set_evtchn_upcall_vector(hc: &impl Hypercall, vcpu: u32, vector: u8) -> Result<()> {
+pub unsafe fn set_evtchn_upcall_vector(
+    hc: &impl Hypercall,
+    vcpu: xen_abi::xen::VcpuId,
+    vector: u8,
+) -> Result<()> {
     let mut arg = xen_abi::hvm::hvm_op::EvtchnUpcallVector::new(vcpu, vector);
     // SAFETY: the caller vouches for the handler; the struct names no
     // memory.
-    unsafe { call(hc, op::SET_EVTCHN_UPCALL_VECTOR, &mut arg) }.map(drop)
+    unsafe { call_unchecked(hc, &mut arg) }.map(drop)
 }
 
 /// Sends a guest-request `vm_event` to the domain's monitor
@@ -173,10 +165,8 @@ pub unsafe fn set_evtchn_upcall_vector(hc: &impl Hypercall, vcpu: u32, vector: u
 /// Xen's errno (`EINVAL` from a PV guest).
 #[doc(alias = "HVMOP_guest_request_vm_event")]
 pub fn guest_request_vm_event(hc: &impl Hypercall) -> Result<()> {
-    let args = [u64::from(op::GUEST_REQUEST_VM_EVENT), 0, 0, 0, 0];
     // SAFETY: the sub-op takes a null argument and touches no memory.
-    let ret = unsafe { hc.hypercall5(HypercallOp::HVM_OP.get(), args) };
-    crate::check(ret).map(drop)
+    unsafe { call_null(hc, HypercallOp::HVM_OP, op::GUEST_REQUEST_VM_EVENT) }.map(drop)
 }
 
 /// Runs an alternate-p2m command (`HVMOP_altp2m`); Xen writes its outputs
@@ -193,7 +183,7 @@ pub fn guest_request_vm_event(hc: &impl Hypercall) -> Result<()> {
 #[doc(alias = "HVMOP_altp2m")]
 pub unsafe fn altp2m(hc: &impl Hypercall, arg: &mut Altp2mOp) -> Result<()> {
     // SAFETY: the caller vouches for what `arg` names.
-    unsafe { call(hc, op::ALTP2M, arg) }.map(drop)
+    unsafe { call_unchecked(hc, arg) }.map(drop)
 }
 
 #[cfg(test)]

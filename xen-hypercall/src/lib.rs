@@ -23,6 +23,7 @@
 //!
 //! ```
 //! use xen_hypercall::{event_channel, version, Hypercall};
+//! use xen_abi::xen::HypercallOp;
 //! use xen_abi::DomId;
 //!
 //! // In a guest kernel `hc` is the hypercall page or `hvc`; in dom0 userspace
@@ -31,20 +32,20 @@
 //! struct Fake;
 //! // SAFETY: never touches memory; answers like Xen would.
 //! unsafe impl Hypercall for Fake {
-//!     unsafe fn hypercall5(&self, op: u32, args: [u64; 5]) -> isize {
+//!     unsafe fn hypercall5(&self, op: HypercallOp, args: [u64; 5]) -> isize {
 //!         match (op, args[0]) {
-//!             (17, 0) => 0x0004_0011,                    // XENVER_version
-//!             (32, 6) => {                               // EVTCHNOP_alloc_unbound
+//!             (HypercallOp::XEN_VERSION, 0) => 0x0004_0011, // XENVER_version
+//!             (HypercallOp::EVENT_CHANNEL_OP, 6) => {       // EVTCHNOP_alloc_unbound
 //!                 // SAFETY: args[1] is the evtchn_alloc_unbound Xen writes.
 //!                 unsafe { *((args[1] + 4) as *mut u32) = 5 };
 //!                 0
 //!             }
-//!             _ => -38,                                  // ENOSYS
+//!             _ => -38,                                     // ENOSYS
 //!         }
 //!     }
 //! }
 //! let hc = Fake;
-//! assert_eq!(version::version(&hc)?, (4, 17));
+//! assert_eq!(version::version(&hc)?.to_string(), "4.17");
 //! let port = event_channel::alloc_unbound(&hc, DomId::SELF, DomId::SELF)?;
 //! assert_eq!(port.get(), 5);
 //! assert_eq!(event_channel::send(&hc, port), Err(xen_abi::Errno::ENOSYS));
@@ -58,6 +59,14 @@
 //!
 //! A wrapper is `unsafe` exactly when the caller must vouch for memory (frames,
 //! guest addresses, mappings); its `# Safety` section says what.
+//!
+//! The typed wrappers of multiplexing hypercalls (`event_channel_op`,
+//! `sched_op`, `memory_op`, ...) share one path: each argument struct names
+//! its hypercall and command through
+//! [`xen_abi::xen::SubOp`], and [`call`] issues it without `unsafe` when the
+//! struct also implements [`NoGuestMemory`] for that command;
+//! [`call_unchecked`] and [`call_array`] are the forms for arguments that
+//! name memory. They are public, for sub-ops this crate does not wrap.
 #![no_std]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -82,6 +91,10 @@ pub mod version;
 pub mod vm_assist;
 pub use backend::Hypercall;
 
+mod sub_op;
+pub use sub_op::{call, call_array, call_unchecked, NoGuestMemory};
+pub(crate) use sub_op::{call_null, no_guest_memory};
+
 #[cfg(test)]
 mod testing;
 
@@ -97,45 +110,4 @@ pub type Result<T, E = Errno> = core::result::Result<T, E>;
 /// Turns a raw hypercall result into `Ok(value)` or `Err(errno)`.
 pub(crate) fn check(ret: isize) -> Result<usize> {
     Errno::result(ret)
-}
-
-/// Issues `op(cmd, &mut arg)`: the common shape of a sub-op hypercall, with
-/// Xen reading and writing `arg` in place (bounced through hypercall-safe
-/// memory by backends that need it).
-///
-/// # Safety
-/// Everything `arg` names for this `(op, cmd)` (guest addresses, frames,
-/// mappings) must be valid for Xen to use as the sub-op defines.
-pub(crate) unsafe fn cmd_arg<H: Hypercall, T: zerocopy::IntoBytes + zerocopy::FromBytes>(
-    hc: &H,
-    op: xen_abi::xen::HypercallOp,
-    cmd: u32,
-    arg: &mut T,
-) -> Result<usize> {
-    let ret = hc.with_buffer(zerocopy::IntoBytes::as_mut_bytes(arg), |addr| {
-        // SAFETY: `addr` is where Xen sees `arg` for this call; the caller
-        // vouches for what `arg` names.
-        unsafe { hc.hypercall2(op.get(), u64::from(cmd), addr) }
-    });
-    check(ret)
-}
-
-/// Like [`cmd_arg`] for an array of arguments with a count
-/// (`grant_table_op(cmd, uop, count)`-style).
-///
-/// # Safety
-/// As [`cmd_arg`], for every element.
-pub(crate) unsafe fn cmd_args<H: Hypercall, T: zerocopy::IntoBytes + zerocopy::FromBytes>(
-    hc: &H,
-    op: xen_abi::xen::HypercallOp,
-    cmd: u32,
-    args: &mut [T],
-) -> Result<usize> {
-    let count = args.len() as u64;
-    let ret = hc.with_buffer(zerocopy::IntoBytes::as_mut_bytes(args), |addr| {
-        // SAFETY: `addr` is where Xen sees the `count` elements; the caller
-        // vouches for what they name.
-        unsafe { hc.hypercall3(op.get(), u64::from(cmd), addr, count) }
-    });
-    check(ret)
 }

@@ -6,40 +6,33 @@
 //! pages by machine frame, an HVM/PVH (translated) guest by guest frame.
 
 use xen_abi::memory::{
-    op, AddToPhysmap, AddToPhysmapBatch, AddToPhysmapBatchExtra, MemAcquireResource, MemFlags,
-    MemoryDomain, MemoryMap, RemoveFromPhysmap, Reservation,
+    op, AddToPhysmap, AddToPhysmapBatch, AddToPhysmapBatchExtra, MapSpace, MemAcquireResource,
+    MemFlags, MemoryDomain, MemoryMap, RemoveFromPhysmap, Reservation,
 };
-use xen_abi::xen::{DomId, GuestHandle, HypercallOp, XenPfn};
+use xen_abi::xen::{DomId, Gfn, GuestHandle, HypercallOp, SubOp};
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
 
-use crate::{Errno, Hypercall, Result};
+use crate::{call, call_null, call_unchecked, no_guest_memory, Errno, Hypercall, Result};
 
-/// Issues `memory_op(cmd, arg)`.
-///
-/// # Safety
-/// As [`crate::cmd_arg`].
-unsafe fn memory_op<H: Hypercall, T: IntoBytes + FromBytes>(
-    hc: &H,
-    cmd: u32,
-    arg: &mut T,
-) -> Result<usize> {
-    // SAFETY: forwarded from the caller.
-    unsafe { crate::cmd_arg(hc, HypercallOp::MEMORY_OP, cmd, arg) }
-}
+no_guest_memory!(
+    MemoryDomain => op::CURRENT_RESERVATION | op::MAXIMUM_RESERVATION | op::MAXIMUM_GPFN,
+);
 
 /// Issues one of the three reservation ops over `extents`; returns the
 /// number of extents Xen handled.
 ///
 /// # Safety
 /// As the public wrappers say for `cmd`.
-unsafe fn reservation<H: Hypercall>(
-    hc: &H,
-    cmd: u32,
+unsafe fn reservation<const CMD: u32>(
+    hc: &impl Hypercall,
     domid: DomId,
     extent_order: u32,
     mem_flags: MemFlags,
-    extents: &mut [XenPfn],
-) -> Result<usize> {
+    extents: &mut [Gfn],
+) -> Result<usize>
+where
+    Reservation: SubOp<CMD>,
+{
     let nr = extents.len() as u64;
     hc.with_buffer(extents.as_mut_bytes(), |list| {
         let mut arg = Reservation::new(
@@ -51,7 +44,7 @@ unsafe fn reservation<H: Hypercall>(
         );
         // SAFETY: `list` is where Xen sees the extent array for this call;
         // the caller vouches for what the op does with the frames.
-        unsafe { memory_op(hc, cmd, &mut arg) }
+        unsafe { call_unchecked::<CMD, _>(hc, &mut arg) }
     })
 }
 
@@ -70,19 +63,12 @@ pub fn increase_reservation(
     domid: DomId,
     extent_order: u32,
     mem_flags: MemFlags,
-    extents: &mut [XenPfn],
+    extents: &mut [Gfn],
 ) -> Result<usize> {
     // SAFETY: Xen only writes frame numbers into `extents`; the new pages
     // are not mapped over anything.
     unsafe {
-        reservation(
-            hc,
-            op::INCREASE_RESERVATION,
-            domid,
-            extent_order,
-            mem_flags,
-            extents,
-        )
+        reservation::<{ op::INCREASE_RESERVATION }>(hc, domid, extent_order, mem_flags, extents)
     }
 }
 
@@ -101,13 +87,12 @@ pub unsafe fn decrease_reservation(
     hc: &impl Hypercall,
     domid: DomId,
     extent_order: u32,
-    extents: &mut [XenPfn],
+    extents: &mut [Gfn],
 ) -> Result<usize> {
     // SAFETY: the caller gives the frames up.
     unsafe {
-        reservation(
+        reservation::<{ op::DECREASE_RESERVATION }>(
             hc,
-            op::DECREASE_RESERVATION,
             domid,
             extent_order,
             MemFlags::empty(),
@@ -134,38 +119,10 @@ pub unsafe fn populate_physmap(
     domid: DomId,
     extent_order: u32,
     mem_flags: MemFlags,
-    extents: &mut [XenPfn],
+    extents: &mut [Gfn],
 ) -> Result<usize> {
     // SAFETY: the caller vouches for the guest frames.
-    unsafe {
-        reservation(
-            hc,
-            op::POPULATE_PHYSMAP,
-            domid,
-            extent_order,
-            mem_flags,
-            extents,
-        )
-    }
-}
-
-/// Issues a query op that takes a `xen_memory_domain` (or nothing).
-fn query(hc: &impl Hypercall, cmd: u32, domid: Option<DomId>) -> Result<u64> {
-    let ret = match domid {
-        Some(domid) => {
-            let mut arg = MemoryDomain { domid };
-            // SAFETY: the argument holds no addresses.
-            unsafe { memory_op(hc, cmd, &mut arg) }
-        }
-        None => {
-            // SAFETY: the op takes no argument (a null pointer).
-            let ret = unsafe {
-                hc.hypercall5(HypercallOp::MEMORY_OP.get(), [u64::from(cmd), 0, 0, 0, 0])
-            };
-            crate::check(ret)
-        }
-    }?;
-    Ok(ret as u64)
+    unsafe { reservation::<{ op::POPULATE_PHYSMAP }>(hc, domid, extent_order, mem_flags, extents) }
 }
 
 /// The highest machine frame number plus one
@@ -175,7 +132,9 @@ fn query(hc: &impl Hypercall, cmd: u32, domid: Option<DomId>) -> Result<u64> {
 /// Xen's errno.
 #[doc(alias = "XENMEM_maximum_ram_page")]
 pub fn maximum_ram_page(hc: &impl Hypercall) -> Result<u64> {
-    query(hc, op::MAXIMUM_RAM_PAGE, None)
+    // SAFETY: XENMEM_maximum_ram_page takes no argument and touches no
+    // memory.
+    unsafe { call_null(hc, HypercallOp::MEMORY_OP, op::MAXIMUM_RAM_PAGE) }.map(|n| n as u64)
 }
 
 /// `domid`'s current reservation, in pages (`XENMEM_current_reservation`).
@@ -184,7 +143,7 @@ pub fn maximum_ram_page(hc: &impl Hypercall) -> Result<u64> {
 /// Xen's errno (`ESRCH`, `EPERM`).
 #[doc(alias = "XENMEM_current_reservation")]
 pub fn current_reservation(hc: &impl Hypercall, domid: DomId) -> Result<u64> {
-    query(hc, op::CURRENT_RESERVATION, Some(domid))
+    call::<{ op::CURRENT_RESERVATION }, _>(hc, &mut MemoryDomain { domid }).map(|n| n as u64)
 }
 
 /// `domid`'s maximum reservation, in pages (`XENMEM_maximum_reservation`).
@@ -193,7 +152,7 @@ pub fn current_reservation(hc: &impl Hypercall, domid: DomId) -> Result<u64> {
 /// Xen's errno (`ESRCH`, `EPERM`).
 #[doc(alias = "XENMEM_maximum_reservation")]
 pub fn maximum_reservation(hc: &impl Hypercall, domid: DomId) -> Result<u64> {
-    query(hc, op::MAXIMUM_RESERVATION, Some(domid))
+    call::<{ op::MAXIMUM_RESERVATION }, _>(hc, &mut MemoryDomain { domid }).map(|n| n as u64)
 }
 
 /// The highest guest frame `domid` has (`XENMEM_maximum_gpfn`).
@@ -202,7 +161,7 @@ pub fn maximum_reservation(hc: &impl Hypercall, domid: DomId) -> Result<u64> {
 /// Xen's errno (`ESRCH`, `EPERM`).
 #[doc(alias = "XENMEM_maximum_gpfn")]
 pub fn maximum_gpfn(hc: &impl Hypercall, domid: DomId) -> Result<u64> {
-    query(hc, op::MAXIMUM_GPFN, Some(domid))
+    call::<{ op::MAXIMUM_GPFN }, _>(hc, &mut MemoryDomain { domid }).map(|n| n as u64)
 }
 
 /// An E820 memory-map entry as `XENMEM_memory_map` writes it: 20 bytes,
@@ -233,7 +192,10 @@ impl E820Entry {
     }
 }
 
-fn read_map(hc: &impl Hypercall, cmd: u32, entries: &mut [E820Entry]) -> Result<usize> {
+fn read_map<const CMD: u32>(hc: &impl Hypercall, entries: &mut [E820Entry]) -> Result<usize>
+where
+    MemoryMap: SubOp<CMD>,
+{
     let nr = u32::try_from(entries.len()).map_err(|_| Errno::EINVAL)?;
     hc.with_buffer(entries.as_mut_bytes(), |buf| {
         let mut arg = MemoryMap {
@@ -243,7 +205,7 @@ fn read_map(hc: &impl Hypercall, cmd: u32, entries: &mut [E820Entry]) -> Result<
         };
         // SAFETY: Xen writes at most `nr_entries` entries at `buf`, which
         // `with_buffer` made visible for this call.
-        unsafe { memory_op(hc, cmd, &mut arg) }?;
+        unsafe { call_unchecked::<CMD, _>(hc, &mut arg) }?;
         Ok(arg.nr_entries as usize)
     })
 }
@@ -255,7 +217,7 @@ fn read_map(hc: &impl Hypercall, cmd: u32, entries: &mut [E820Entry]) -> Result<
 /// Xen's errno (`ENOSYS` where the domain has no map of its own).
 #[doc(alias = "XENMEM_memory_map")]
 pub fn memory_map(hc: &impl Hypercall, entries: &mut [E820Entry]) -> Result<usize> {
-    read_map(hc, op::MEMORY_MAP, entries)
+    read_map::<{ op::MEMORY_MAP }>(hc, entries)
 }
 
 /// Reads the host's machine memory map into `entries`; returns the number
@@ -265,13 +227,13 @@ pub fn memory_map(hc: &impl Hypercall, entries: &mut [E820Entry]) -> Result<usiz
 /// Xen's errno (`EPERM` without privilege).
 #[doc(alias = "XENMEM_machine_memory_map")]
 pub fn machine_memory_map(hc: &impl Hypercall, entries: &mut [E820Entry]) -> Result<usize> {
-    read_map(hc, op::MACHINE_MEMORY_MAP, entries)
+    read_map::<{ op::MACHINE_MEMORY_MAP }>(hc, entries)
 }
 
-/// Maps a page of `space` (one of `xen_abi::memory::map_space`) at guest frame `gpfn` of
+/// Maps a page of `space` at guest frame `gpfn` of
 /// `domid`'s physmap (`XENMEM_add_to_physmap`, translated guests).
 ///
-/// `size` counts pages for `map_space::GMFN_RANGE` and is ignored
+/// `size` counts pages for [`MapSpace::GMFN_RANGE`] and is ignored
 /// otherwise.
 ///
 /// # Errors
@@ -285,9 +247,9 @@ pub fn machine_memory_map(hc: &impl Hypercall, entries: &mut [E820Entry]) -> Res
 pub unsafe fn add_to_physmap(
     hc: &impl Hypercall,
     domid: DomId,
-    space: u32,
+    space: MapSpace,
     idx: u64,
-    gpfn: XenPfn,
+    gpfn: Gfn,
     size: u16,
 ) -> Result<()> {
     let mut arg = AddToPhysmap {
@@ -298,18 +260,19 @@ pub unsafe fn add_to_physmap(
         gpfn,
     };
     // SAFETY: the caller gives up `gpfn`.
-    unsafe { memory_op(hc, op::ADD_TO_PHYSMAP, &mut arg) }.map(drop)
+    unsafe { call_unchecked(hc, &mut arg) }.map(drop)
 }
 
 /// Maps `idxs.len()` pages of `space` at the guest frames in `gpfns`, with
 /// a per-page error code in `errs` (`XENMEM_add_to_physmap_batch`).
 ///
-/// `foreign` is the other domain for `map_space::GMFN_FOREIGN` (pass
+/// `foreign` is the other domain for [`MapSpace::GMFN_FOREIGN`] (pass
 /// `None` for every other space).
 ///
 /// # Errors
 /// Xen's errno for the whole call; `EINVAL` (without a hypercall) when the
-/// three slices differ in length or are too long. Per-page failures are
+/// three slices differ in length or are too long, or `space` does not fit
+/// the batch's 16-bit field. Per-page failures are
 /// negative errnos in `errs`.
 ///
 /// # Safety
@@ -318,16 +281,17 @@ pub unsafe fn add_to_physmap(
 pub unsafe fn add_to_physmap_batch(
     hc: &impl Hypercall,
     domid: DomId,
-    space: u16,
+    space: MapSpace,
     foreign: Option<DomId>,
     idxs: &mut [u64],
-    gpfns: &mut [XenPfn],
+    gpfns: &mut [Gfn],
     errs: &mut [i32],
 ) -> Result<()> {
     if idxs.len() != gpfns.len() || idxs.len() != errs.len() {
         return Err(Errno::EINVAL);
     }
     let size = u16::try_from(idxs.len()).map_err(|_| Errno::EINVAL)?;
+    let space = u16::try_from(space.get()).map_err(|_| Errno::EINVAL)?;
     let u = foreign.map_or(
         AddToPhysmapBatchExtra::default(),
         AddToPhysmapBatchExtra::foreign,
@@ -346,7 +310,7 @@ pub unsafe fn add_to_physmap_batch(
                 };
                 // SAFETY: the three arrays are visible to Xen at these
                 // addresses for this call; the caller gives up the frames.
-                unsafe { memory_op(hc, op::ADD_TO_PHYSMAP_BATCH, &mut arg) }.map(drop)
+                unsafe { call_unchecked(hc, &mut arg) }.map(drop)
             })
         })
     })
@@ -361,10 +325,10 @@ pub unsafe fn add_to_physmap_batch(
 /// # Safety
 /// Nothing may use the frame afterwards: the memory behind it goes away.
 #[doc(alias = "XENMEM_remove_from_physmap")]
-pub unsafe fn remove_from_physmap(hc: &impl Hypercall, domid: DomId, gpfn: XenPfn) -> Result<()> {
+pub unsafe fn remove_from_physmap(hc: &impl Hypercall, domid: DomId, gpfn: Gfn) -> Result<()> {
     let mut arg = RemoveFromPhysmap::new(domid, gpfn);
     // SAFETY: the caller gives up `gpfn`.
-    unsafe { memory_op(hc, op::REMOVE_FROM_PHYSMAP, &mut arg) }.map(drop)
+    unsafe { call_unchecked(hc, &mut arg) }.map(drop)
 }
 
 /// A resource of another domain, for [`acquire_resource`] and
@@ -394,7 +358,7 @@ pub fn resource_size(hc: &impl Hypercall, res: Resource) -> Result<u32> {
         ..MemAcquireResource::default()
     };
     // SAFETY: a null frame list: Xen only writes `nr_frames`.
-    unsafe { memory_op(hc, op::ACQUIRE_RESOURCE, &mut arg) }?;
+    unsafe { call_unchecked(hc, &mut arg) }?;
     Ok(arg.nr_frames)
 }
 
@@ -416,7 +380,7 @@ pub unsafe fn acquire_resource(
     hc: &impl Hypercall,
     res: Resource,
     first: u64,
-    frames: &mut [XenPfn],
+    frames: &mut [Gfn],
 ) -> Result<u32> {
     let nr = u32::try_from(frames.len()).map_err(|_| Errno::EINVAL)?;
     hc.with_buffer(frames.as_mut_bytes(), |list| {
@@ -431,7 +395,7 @@ pub unsafe fn acquire_resource(
         };
         // SAFETY: the frame list is visible to Xen at `list`; the caller
         // gives up the guest frames named in it.
-        unsafe { memory_op(hc, op::ACQUIRE_RESOURCE, &mut arg) }?;
+        unsafe { call_unchecked(hc, &mut arg) }?;
         Ok(arg.nr_frames)
     })
 }
@@ -444,7 +408,7 @@ mod tests {
     #[test]
     fn reservation_encodes_extent_array() {
         let fake = Fake::new(2);
-        let mut extents = [0x10u64, 0x11];
+        let mut extents = [Gfn::new_unchecked(0x10), Gfn::new_unchecked(0x11)];
         // SAFETY: the fake backend touches no memory.
         let n = unsafe { populate_physmap(&fake, DomId::SELF, 0, MemFlags::empty(), &mut extents) }
             .unwrap();
@@ -491,10 +455,23 @@ mod tests {
     #[test]
     fn batch_checks_lengths_and_nests_three_buffers() {
         let fake = Fake::new(0);
-        let (mut i, mut g, mut e) = ([1u64, 2], [3u64, 4], [0i32; 1]);
+        let (mut i, mut g, mut e) = (
+            [1u64, 2],
+            [Gfn::new_unchecked(3), Gfn::new_unchecked(4)],
+            [0i32; 1],
+        );
         // SAFETY: the fake backend touches no memory.
-        let r =
-            unsafe { add_to_physmap_batch(&fake, DomId::SELF, 2, None, &mut i, &mut g, &mut e) };
+        let r = unsafe {
+            add_to_physmap_batch(
+                &fake,
+                DomId::SELF,
+                MapSpace::GMFN,
+                None,
+                &mut i,
+                &mut g,
+                &mut e,
+            )
+        };
         assert_eq!(r, Err(Errno::EINVAL));
         assert!(fake.calls().is_empty());
         let mut e = [0i32; 2];
@@ -503,7 +480,7 @@ mod tests {
             add_to_physmap_batch(
                 &fake,
                 DomId::SELF,
-                4,
+                MapSpace::GMFN_FOREIGN,
                 Some(DomId::DOM0),
                 &mut i,
                 &mut g,

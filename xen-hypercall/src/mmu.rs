@@ -52,7 +52,7 @@ unsafe fn batch<H: Hypercall, T: IntoBytes + zerocopy::FromBytes>(
             let args = [reqs, count, done, u64::from(foreigndom), 0];
             // SAFETY: both buffers are visible to Xen at these addresses for
             // this call; the caller vouches for the requests.
-            unsafe { hc.hypercall5(op.get(), args) }
+            unsafe { hc.hypercall5(op, args) }
         })
     });
     let done = done as usize;
@@ -128,7 +128,7 @@ pub unsafe fn update_va_mapping(
 ) -> crate::Result<()> {
     let args = [va, pte, flags.bits(), 0, 0];
     // SAFETY: the caller vouches for the mapping.
-    let ret = unsafe { hc.hypercall5(HypercallOp::UPDATE_VA_MAPPING.get(), args) };
+    let ret = unsafe { hc.hypercall5(HypercallOp::UPDATE_VA_MAPPING, args) };
     crate::check(ret).map(drop)
 }
 
@@ -150,7 +150,7 @@ pub unsafe fn update_va_mapping_otherdomain(
 ) -> crate::Result<()> {
     let args = [va, pte, flags.bits(), u64::from(dom.get()), 0];
     // SAFETY: the caller vouches for the mapping.
-    let ret = unsafe { hc.hypercall5(HypercallOp::UPDATE_VA_MAPPING_OTHERDOMAIN.get(), args) };
+    let ret = unsafe { hc.hypercall5(HypercallOp::UPDATE_VA_MAPPING_OTHERDOMAIN, args) };
     crate::check(ret).map(drop)
 }
 

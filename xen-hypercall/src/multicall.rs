@@ -122,7 +122,7 @@ impl<const N: usize> Multicall<N> {
                 // SAFETY: the entry array is visible to Xen at `addr` for
                 // this call; every entry's arguments were vouched for by
                 // the caller of `push`.
-                unsafe { hc.hypercall5(HypercallOp::MULTICALL.get(), [addr, n as u64, 0, 0, 0]) }
+                unsafe { hc.hypercall5(HypercallOp::MULTICALL, [addr, n as u64, 0, 0, 0]) }
             });
             crate::check(ret)?;
         }

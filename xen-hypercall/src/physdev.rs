@@ -3,46 +3,34 @@
 //! privilege, mostly for the hardware domain (x86).
 
 use xen_abi::physdev::{
-    op, Apic, DbgpOp, Eoi, GetFreePirq, Irq, IrqStatusFlags, IrqStatusQuery, ManagePci,
-    ManagePciExt, MapPirq, PciDevice, PciDeviceAdd, PciMmcfgReserved, PirqEoiGmfn, RestoreMsi,
-    SetIobitmap, SetIopl, SetupGsi, UnmapPirq,
+    op, Apic, DbgpOp, Eoi, GetFreePirq, GsiPolarity, GsiTrigger, Irq, IrqStatusFlags,
+    IrqStatusQuery, ManagePci, ManagePciExt, MapPirq, PciDevice, PciDeviceAdd, PciMmcfgReserved,
+    PirqEoiGmfn, RestoreMsi, SetIobitmap, SetIopl, SetupGsi, UnmapPirq,
 };
 use xen_abi::xen::{DomId, Gfn, GuestHandle, HypercallOp};
-use zerocopy::{FromBytes, IntoBytes};
+use zerocopy::IntoBytes;
 
-use crate::{Errno, Hypercall, Result};
+use crate::{call, call_unchecked, no_guest_memory, Errno, Hypercall, Result};
 
 /// Most optional parameters [`pci_device_add`] passes after its struct.
 pub const PCI_DEVICE_ADD_MAX_OPT: usize = 4;
 
-/// Argument structs Xen reads and writes in place, naming no memory.
-trait SelfContained: IntoBytes + FromBytes {}
-
-macro_rules! self_contained {
-    ($($ty:ty),*) => { $(impl SelfContained for $ty {})* };
-}
-self_contained!(
-    Eoi,
-    IrqStatusQuery,
-    SetIopl,
-    Apic,
-    Irq,
-    MapPirq,
-    UnmapPirq,
-    ManagePci,
-    RestoreMsi,
-    ManagePciExt,
-    SetupGsi,
-    GetFreePirq,
-    PciDevice,
-    DbgpOp
+no_guest_memory!(
+    Eoi => op::EOI,
+    IrqStatusQuery => op::IRQ_STATUS_QUERY,
+    SetIopl => op::SET_IOPL,
+    Apic => op::APIC_READ | op::APIC_WRITE,
+    Irq => op::ALLOC_IRQ_VECTOR | op::FREE_IRQ_VECTOR,
+    MapPirq => op::MAP_PIRQ,
+    UnmapPirq => op::UNMAP_PIRQ,
+    ManagePci => op::MANAGE_PCI_ADD | op::MANAGE_PCI_REMOVE,
+    RestoreMsi => op::RESTORE_MSI,
+    ManagePciExt => op::MANAGE_PCI_ADD_EXT,
+    SetupGsi => op::SETUP_GSI,
+    GetFreePirq => op::GET_FREE_PIRQ,
+    PciDevice => op::RESTORE_MSI_EXT | op::PCI_DEVICE_REMOVE | op::PREPARE_MSIX | op::RELEASE_MSIX,
+    DbgpOp => op::DBGP_OP,
 );
-
-/// `physdev_op(cmd, &mut arg)` for an argument that names no memory.
-fn call<T: SelfContained>(hc: &impl Hypercall, cmd: u32, arg: &mut T) -> Result<()> {
-    // SAFETY: `T` names no memory besides itself, which `cmd_arg` hands Xen.
-    unsafe { crate::cmd_arg(hc, HypercallOp::PHYSDEV_OP, cmd, arg) }.map(drop)
-}
 
 /// Signals end-of-interrupt for `irq` (`PHYSDEVOP_eoi`).
 ///
@@ -51,7 +39,7 @@ fn call<T: SelfContained>(hc: &impl Hypercall, cmd: u32, arg: &mut T) -> Result<
 #[doc(alias = "PHYSDEVOP_eoi")]
 #[doc(alias = "HYPERVISOR_physdev_op")]
 pub fn eoi(hc: &impl Hypercall, irq: u32) -> Result<()> {
-    call(hc, op::EOI, &mut Eoi { irq })
+    call(hc, &mut Eoi { irq }).map(drop)
 }
 
 /// Registers the page at `gmfn` as the bitmap of PIRQs needing an EOI
@@ -66,9 +54,9 @@ pub fn eoi(hc: &impl Hypercall, irq: u32) -> Result<()> {
 /// As [`pirq_eoi_gmfn_v2`].
 #[doc(alias = "PHYSDEVOP_pirq_eoi_gmfn_v1")]
 pub unsafe fn pirq_eoi_gmfn_v1(hc: &impl Hypercall, gmfn: Gfn) -> Result<()> {
-    let mut arg = PirqEoiGmfn { gmfn: gmfn.get() };
+    let mut arg = PirqEoiGmfn { gmfn };
     // SAFETY: the caller gives Xen the page.
-    unsafe { crate::cmd_arg(hc, HypercallOp::PHYSDEV_OP, op::PIRQ_EOI_GMFN_V1, &mut arg) }.map(drop)
+    unsafe { call_unchecked::<{ op::PIRQ_EOI_GMFN_V1 }, _>(hc, &mut arg) }.map(drop)
 }
 
 /// Registers the page at `gmfn` as the bitmap of PIRQs needing an EOI
@@ -84,9 +72,9 @@ pub unsafe fn pirq_eoi_gmfn_v1(hc: &impl Hypercall, gmfn: Gfn) -> Result<()> {
 #[doc(alias = "PHYSDEVOP_pirq_eoi_gmfn_v2")]
 #[doc(alias = "PHYSDEVOP_pirq_eoi_gmfn")]
 pub unsafe fn pirq_eoi_gmfn_v2(hc: &impl Hypercall, gmfn: Gfn) -> Result<()> {
-    let mut arg = PirqEoiGmfn { gmfn: gmfn.get() };
+    let mut arg = PirqEoiGmfn { gmfn };
     // SAFETY: the caller gives Xen the page.
-    unsafe { crate::cmd_arg(hc, HypercallOp::PHYSDEV_OP, op::PIRQ_EOI_GMFN_V2, &mut arg) }.map(drop)
+    unsafe { call_unchecked::<{ op::PIRQ_EOI_GMFN_V2 }, _>(hc, &mut arg) }.map(drop)
 }
 
 /// Whether `irq` needs an EOI and whether it is shared
@@ -100,7 +88,7 @@ pub fn irq_status_query(hc: &impl Hypercall, irq: u32) -> Result<IrqStatusFlags>
         irq,
         flags: IrqStatusFlags::empty(),
     };
-    call(hc, op::IRQ_STATUS_QUERY, &mut arg)?;
+    call(hc, &mut arg)?;
     Ok(arg.flags)
 }
 
@@ -111,7 +99,7 @@ pub fn irq_status_query(hc: &impl Hypercall, irq: u32) -> Result<IrqStatusFlags>
 /// Xen's errno (`EINVAL` above 3).
 #[doc(alias = "PHYSDEVOP_set_iopl")]
 pub fn set_iopl(hc: &impl Hypercall, iopl: u32) -> Result<()> {
-    call(hc, op::SET_IOPL, &mut SetIopl { iopl })
+    call(hc, &mut SetIopl { iopl }).map(drop)
 }
 
 /// Makes Xen check guest port I/O against the bitmap at `bitmap` (one bit
@@ -138,7 +126,7 @@ pub unsafe fn set_iobitmap(
         _pad0: [0; 4],
     };
     // SAFETY: the caller vouches for the bitmap.
-    unsafe { crate::cmd_arg(hc, HypercallOp::PHYSDEV_OP, op::SET_IOBITMAP, &mut arg) }.map(drop)
+    unsafe { call_unchecked(hc, &mut arg) }.map(drop)
 }
 
 /// Reads register `reg` of the IO-APIC at physical address `apic_physbase`
@@ -154,7 +142,7 @@ pub fn apic_read(hc: &impl Hypercall, apic_physbase: u64, reg: u32) -> Result<u3
         reg,
         value: 0,
     };
-    call(hc, op::APIC_READ, &mut arg)?;
+    call::<{ op::APIC_READ }, _>(hc, &mut arg)?;
     Ok(arg.value)
 }
 
@@ -171,7 +159,7 @@ pub fn apic_write(hc: &impl Hypercall, apic_physbase: u64, reg: u32, value: u32)
         reg,
         value,
     };
-    call(hc, op::APIC_WRITE, &mut arg)
+    call::<{ op::APIC_WRITE }, _>(hc, &mut arg).map(drop)
 }
 
 /// Allocates an upcall vector for IRQ line `irq`; returns the vector
@@ -183,7 +171,7 @@ pub fn apic_write(hc: &impl Hypercall, apic_physbase: u64, reg: u32, value: u32)
 #[doc(alias = "PHYSDEVOP_alloc_irq_vector")]
 pub fn alloc_irq_vector(hc: &impl Hypercall, irq: u32) -> Result<u32> {
     let mut arg = Irq { irq, vector: 0 };
-    call(hc, op::ALLOC_IRQ_VECTOR, &mut arg)?;
+    call::<{ op::ALLOC_IRQ_VECTOR }, _>(hc, &mut arg)?;
     Ok(arg.vector)
 }
 
@@ -194,7 +182,7 @@ pub fn alloc_irq_vector(hc: &impl Hypercall, irq: u32) -> Result<u32> {
 /// Xen's errno (`EPERM` outside the hardware domain).
 #[doc(alias = "PHYSDEVOP_free_irq_vector")]
 pub fn free_irq_vector(hc: &impl Hypercall, irq: u32, vector: u32) -> Result<()> {
-    call(hc, op::FREE_IRQ_VECTOR, &mut Irq { irq, vector })
+    call::<{ op::FREE_IRQ_VECTOR }, _>(hc, &mut Irq { irq, vector }).map(drop)
 }
 
 /// Maps a GSI or MSI to a PIRQ of `arg.domid`; returns `arg` as Xen
@@ -206,7 +194,7 @@ pub fn free_irq_vector(hc: &impl Hypercall, irq: u32, vector: u32) -> Result<()>
 /// for a bad type or index, `ENOSPC` when no PIRQ is free.
 #[doc(alias = "PHYSDEVOP_map_pirq")]
 pub fn map_pirq(hc: &impl Hypercall, mut arg: MapPirq) -> Result<MapPirq> {
-    call(hc, op::MAP_PIRQ, &mut arg)?;
+    call(hc, &mut arg)?;
     Ok(arg)
 }
 
@@ -222,7 +210,7 @@ pub fn unmap_pirq(hc: &impl Hypercall, domid: DomId, pirq: i32) -> Result<()> {
         _pad0: [0; 2],
         pirq,
     };
-    call(hc, op::UNMAP_PIRQ, &mut arg)
+    call(hc, &mut arg).map(drop)
 }
 
 /// Tells Xen about PCI device `bus:devfn` of segment 0
@@ -232,7 +220,7 @@ pub fn unmap_pirq(hc: &impl Hypercall, domid: DomId, pirq: i32) -> Result<()> {
 /// Xen's errno (`EPERM` outside the hardware domain).
 #[doc(alias = "PHYSDEVOP_manage_pci_add")]
 pub fn manage_pci_add(hc: &impl Hypercall, bus: u8, devfn: u8) -> Result<()> {
-    call(hc, op::MANAGE_PCI_ADD, &mut ManagePci { bus, devfn })
+    call::<{ op::MANAGE_PCI_ADD }, _>(hc, &mut ManagePci { bus, devfn }).map(drop)
 }
 
 /// Tells Xen PCI device `bus:devfn` of segment 0 is gone
@@ -243,7 +231,7 @@ pub fn manage_pci_add(hc: &impl Hypercall, bus: u8, devfn: u8) -> Result<()> {
 /// Xen does not know).
 #[doc(alias = "PHYSDEVOP_manage_pci_remove")]
 pub fn manage_pci_remove(hc: &impl Hypercall, bus: u8, devfn: u8) -> Result<()> {
-    call(hc, op::MANAGE_PCI_REMOVE, &mut ManagePci { bus, devfn })
+    call::<{ op::MANAGE_PCI_REMOVE }, _>(hc, &mut ManagePci { bus, devfn }).map(drop)
 }
 
 /// Tells Xen about a PCI device of segment 0 that may be an extended or
@@ -253,7 +241,7 @@ pub fn manage_pci_remove(hc: &impl Hypercall, bus: u8, devfn: u8) -> Result<()> 
 /// Xen's errno (`EPERM` outside the hardware domain).
 #[doc(alias = "PHYSDEVOP_manage_pci_add_ext")]
 pub fn manage_pci_add_ext(hc: &impl Hypercall, mut dev: ManagePciExt) -> Result<()> {
-    call(hc, op::MANAGE_PCI_ADD_EXT, &mut dev)
+    call(hc, &mut dev).map(drop)
 }
 
 /// Restores the MSI state of PCI device `bus:devfn` of segment 0, after a
@@ -264,7 +252,7 @@ pub fn manage_pci_add_ext(hc: &impl Hypercall, mut dev: ManagePciExt) -> Result<
 /// Xen does not know).
 #[doc(alias = "PHYSDEVOP_restore_msi")]
 pub fn restore_msi(hc: &impl Hypercall, bus: u8, devfn: u8) -> Result<()> {
-    call(hc, op::RESTORE_MSI, &mut RestoreMsi { bus, devfn })
+    call(hc, &mut RestoreMsi { bus, devfn }).map(drop)
 }
 
 /// Restores the MSI state of PCI device `dev` (`PHYSDEVOP_restore_msi_ext`).
@@ -273,24 +261,29 @@ pub fn restore_msi(hc: &impl Hypercall, bus: u8, devfn: u8) -> Result<()> {
 /// As [`restore_msi`].
 #[doc(alias = "PHYSDEVOP_restore_msi_ext")]
 pub fn restore_msi_ext(hc: &impl Hypercall, mut dev: PciDevice) -> Result<()> {
-    call(hc, op::RESTORE_MSI_EXT, &mut dev)
+    call::<{ op::RESTORE_MSI_EXT }, _>(hc, &mut dev).map(drop)
 }
 
-/// Sets up GSI `gsi` with its trigger mode (`level`: 1 level, 0 edge) and
-/// polarity (`active_low`: 1 low, 0 high) (`PHYSDEVOP_setup_gsi`).
+/// Sets up GSI `gsi` with its trigger mode and polarity
+/// (`PHYSDEVOP_setup_gsi`).
 ///
 /// # Errors
 /// Xen's errno: `EPERM` outside the hardware domain, `EINVAL` for a bad
 /// GSI, `EEXIST` when it is already set up.
 #[doc(alias = "PHYSDEVOP_setup_gsi")]
-pub fn setup_gsi(hc: &impl Hypercall, gsi: i32, level: u8, active_low: u8) -> Result<()> {
+pub fn setup_gsi(
+    hc: &impl Hypercall,
+    gsi: i32,
+    triggering: GsiTrigger,
+    polarity: GsiPolarity,
+) -> Result<()> {
     let mut arg = SetupGsi {
         gsi,
-        triggering: level,
-        polarity: active_low,
+        triggering,
+        polarity,
         _pad0: [0; 2],
     };
-    call(hc, op::SETUP_GSI, &mut arg)
+    call(hc, &mut arg).map(drop)
 }
 
 /// A free PIRQ of the calling domain for interrupts of type `kind`
@@ -303,7 +296,7 @@ pub fn setup_gsi(hc: &impl Hypercall, gsi: i32, level: u8, active_low: u8) -> Re
 #[doc(alias = "PHYSDEVOP_get_free_pirq")]
 pub fn get_free_pirq(hc: &impl Hypercall, kind: i32) -> Result<u32> {
     let mut arg = GetFreePirq { kind, pirq: 0 };
-    call(hc, op::GET_FREE_PIRQ, &mut arg)?;
+    call(hc, &mut arg)?;
     Ok(arg.pirq)
 }
 
@@ -321,16 +314,8 @@ pub fn get_free_pirq(hc: &impl Hypercall, kind: i32) -> Result<u32> {
 #[doc(alias = "PHYSDEVOP_pci_mmcfg_reserved")]
 pub unsafe fn pci_mmcfg_reserved(hc: &impl Hypercall, mut region: PciMmcfgReserved) -> Result<()> {
     // SAFETY: the caller vouches for the physical range; the struct itself
-    // is handed to Xen by `cmd_arg`.
-    unsafe {
-        crate::cmd_arg(
-            hc,
-            HypercallOp::PHYSDEV_OP,
-            op::PCI_MMCFG_RESERVED,
-            &mut region,
-        )
-    }
-    .map(drop)
+    // is handed to Xen by `call_unchecked`.
+    unsafe { call_unchecked(hc, &mut region) }.map(drop)
 }
 
 /// Tells Xen about PCI device `dev`, followed by the optional parameters
@@ -352,7 +337,7 @@ pub fn pci_device_add(hc: &impl Hypercall, dev: PciDeviceAdd, optarr: &[u32]) ->
         // SAFETY: Xen reads the struct and the optional words after it at
         // `addr`, which `with_buffer` made visible to Xen; they name no
         // memory.
-        unsafe { hc.hypercall5(HypercallOp::PHYSDEV_OP.get(), args) }
+        unsafe { hc.hypercall5(HypercallOp::PHYSDEV_OP, args) }
     });
     crate::check(ret).map(drop)
 }
@@ -364,7 +349,7 @@ pub fn pci_device_add(hc: &impl Hypercall, dev: PciDeviceAdd, optarr: &[u32]) ->
 /// Xen does not know).
 #[doc(alias = "PHYSDEVOP_pci_device_remove")]
 pub fn pci_device_remove(hc: &impl Hypercall, mut dev: PciDevice) -> Result<()> {
-    call(hc, op::PCI_DEVICE_REMOVE, &mut dev)
+    call::<{ op::PCI_DEVICE_REMOVE }, _>(hc, &mut dev).map(drop)
 }
 
 /// Announces that `dev`'s MSI-X MMIO resources are settled
@@ -375,7 +360,7 @@ pub fn pci_device_remove(hc: &impl Hypercall, mut dev: PciDevice) -> Result<()> 
 /// Xen does not know).
 #[doc(alias = "PHYSDEVOP_prepare_msix")]
 pub fn prepare_msix(hc: &impl Hypercall, mut dev: PciDevice) -> Result<()> {
-    call(hc, op::PREPARE_MSIX, &mut dev)
+    call::<{ op::PREPARE_MSIX }, _>(hc, &mut dev).map(drop)
 }
 
 /// Announces that `dev`'s MSI-X MMIO resources may change
@@ -385,7 +370,7 @@ pub fn prepare_msix(hc: &impl Hypercall, mut dev: PciDevice) -> Result<()> {
 /// As [`prepare_msix`].
 #[doc(alias = "PHYSDEVOP_release_msix")]
 pub fn release_msix(hc: &impl Hypercall, mut dev: PciDevice) -> Result<()> {
-    call(hc, op::RELEASE_MSIX, &mut dev)
+    call::<{ op::RELEASE_MSIX }, _>(hc, &mut dev).map(drop)
 }
 
 /// Tells Xen a USB debug port is about to be reset, or has been
@@ -396,7 +381,7 @@ pub fn release_msix(hc: &impl Hypercall, mut dev: PciDevice) -> Result<()> {
 /// not use that debug port).
 #[doc(alias = "PHYSDEVOP_dbgp_op")]
 pub fn dbgp_op(hc: &impl Hypercall, mut arg: DbgpOp) -> Result<()> {
-    call(hc, op::DBGP_OP, &mut arg)
+    call(hc, &mut arg).map(drop)
 }
 
 #[cfg(test)]

@@ -370,13 +370,13 @@ impl Drop for HypercallBuf {
 // `with_buffer` hands `f` the address of a hypercall-safe copy of `buf` and
 // copies it back afterwards.
 unsafe impl Hypercall for Privcmd {
-    unsafe fn hypercall5(&self, op: u32, args: [u64; 5]) -> isize {
+    unsafe fn hypercall5(&self, op: xen_abi::xen::HypercallOp, args: [u64; 5]) -> isize {
         let failed = BUFFER_FAILURE.with(Cell::get);
         if failed != 0 {
             return -(failed as isize);
         }
         let mut call = PrivcmdHypercall {
-            op: u64::from(op),
+            op: u64::from(op.get()),
             arg: args,
         };
         // SAFETY: IOCTL_PRIVCMD_HYPERCALL takes a `struct privcmd_hypercall`,
@@ -481,15 +481,17 @@ mod tests {
         let pc = null_privcmd("/dev/null");
         assert!(pc.uses_hypercall_device());
         // SAFETY: the ioctl on /dev/null never reaches Xen.
-        let plain = unsafe { pc.hypercall5(17, [0; 5]) };
+        let plain = unsafe { pc.hypercall5(xen_abi::xen::HypercallOp::XEN_VERSION, [0; 5]) };
         assert_eq!(plain, -(libc::ENOTTY as isize));
         let mut buf = [0u8; 8];
         let (addr, inside, nested) = pc.with_buffer(&mut buf, |addr| {
             // SAFETY: refused before any ioctl.
-            let inside = unsafe { pc.hypercall5(17, [0, addr, 0, 0, 0]) };
+            let inside = unsafe {
+                pc.hypercall5(xen_abi::xen::HypercallOp::XEN_VERSION, [0, addr, 0, 0, 0])
+            };
             let nested = pc.with_buffer(&mut [0u8; 8], |a| {
                 // SAFETY: as above.
-                unsafe { pc.hypercall5(17, [0, a, 0, 0, 0]) }
+                unsafe { pc.hypercall5(xen_abi::xen::HypercallOp::XEN_VERSION, [0, a, 0, 0, 0]) }
             });
             (addr, inside, nested)
         });
@@ -498,7 +500,7 @@ mod tests {
         assert_eq!(nested, -(libc::ENODEV as isize));
         // Outside the scope, hypercalls are issued again.
         // SAFETY: as above.
-        let after = unsafe { pc.hypercall5(17, [0; 5]) };
+        let after = unsafe { pc.hypercall5(xen_abi::xen::HypercallOp::XEN_VERSION, [0; 5]) };
         assert_eq!(after, -(libc::ENOTTY as isize));
         assert_eq!(pc.cached_buffers(), 0);
     }

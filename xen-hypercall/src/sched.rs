@@ -3,37 +3,21 @@
 //! and the domain watchdog.
 
 use xen_abi::event_channel::EvtchnPort;
-use xen_abi::sched::{
-    op, OpArg, PinOverride, Poll, RemoteShutdown, Shutdown, ShutdownReason, Watchdog,
-};
+use xen_abi::sched::{op, PinOverride, Poll, RemoteShutdown, Shutdown, ShutdownReason, Watchdog};
 use xen_abi::xen::{DomId, GuestHandle, HypercallOp};
 use zerocopy::IntoBytes;
 
-use crate::{Errno, Hypercall, Result};
+use crate::{call, call_null, call_unchecked, no_guest_memory, Errno, Hypercall, Result};
 
 /// Most ports one [`poll`] may name (Xen refuses more with `EINVAL`).
 pub const POLL_MAX_PORTS: usize = 128;
 
-/// Argument structs Xen reads and writes in place, naming no other memory.
-trait SelfContained: OpArg {}
-impl SelfContained for Shutdown {}
-impl SelfContained for RemoteShutdown {}
-impl SelfContained for Watchdog {}
-impl SelfContained for PinOverride {}
-
-/// `sched_op(cmd, &mut arg)` for an argument that names no other memory.
-fn call<T: SelfContained>(hc: &impl Hypercall, cmd: u32, arg: &mut T) -> Result<usize> {
-    // SAFETY: `T` names no memory besides itself, which `cmd_arg` hands Xen.
-    unsafe { crate::cmd_arg(hc, HypercallOp::SCHED_OP, cmd, arg) }
-}
-
-/// `sched_op(cmd, NULL)`.
-fn call_null(hc: &impl Hypercall, cmd: u32) -> Result<usize> {
-    // SAFETY: the argument-less sub-ops take a null pointer and touch no
-    // memory.
-    let ret = unsafe { hc.hypercall5(HypercallOp::SCHED_OP.get(), [u64::from(cmd), 0, 0, 0, 0]) };
-    crate::check(ret)
-}
+no_guest_memory!(
+    Shutdown => op::SHUTDOWN | op::SHUTDOWN_CODE,
+    RemoteShutdown => op::REMOTE_SHUTDOWN,
+    Watchdog => op::WATCHDOG,
+    PinOverride => op::PIN_OVERRIDE,
+);
 
 /// Gives up the CPU to another vCPU that can run (`SCHEDOP_yield`).
 ///
@@ -42,7 +26,8 @@ fn call_null(hc: &impl Hypercall, cmd: u32) -> Result<usize> {
 #[doc(alias = "SCHEDOP_yield")]
 #[doc(alias = "HYPERVISOR_sched_op")]
 pub fn yield_now(hc: &impl Hypercall) -> Result<()> {
-    call_null(hc, op::YIELD).map(drop)
+    // SAFETY: SCHEDOP_yield takes no argument and touches no memory.
+    unsafe { call_null(hc, HypercallOp::SCHED_OP, op::YIELD) }.map(drop)
 }
 
 /// Blocks this vCPU until an event is pending (`SCHEDOP_block`).
@@ -55,7 +40,8 @@ pub fn yield_now(hc: &impl Hypercall) -> Result<()> {
 /// Xen's errno (none in practice).
 #[doc(alias = "SCHEDOP_block")]
 pub fn block(hc: &impl Hypercall) -> Result<()> {
-    call_null(hc, op::BLOCK).map(drop)
+    // SAFETY: SCHEDOP_block takes no argument and touches no memory.
+    unsafe { call_null(hc, HypercallOp::SCHED_OP, op::BLOCK) }.map(drop)
 }
 
 /// Shuts this domain (all vCPUs) down for `reason` (`SCHEDOP_shutdown`).
@@ -68,7 +54,7 @@ pub fn block(hc: &impl Hypercall) -> Result<()> {
 /// Xen's errno (`EINVAL` for an unknown reason).
 #[doc(alias = "SCHEDOP_shutdown")]
 pub fn shutdown(hc: &impl Hypercall, reason: ShutdownReason) -> Result<()> {
-    call(hc, op::SHUTDOWN, &mut Shutdown { reason }).map(drop)
+    call::<{ op::SHUTDOWN }, _>(hc, &mut Shutdown { reason }).map(drop)
 }
 
 /// Blocks until one of `ports` is pending, or until system time `timeout`
@@ -92,15 +78,11 @@ pub fn poll(hc: &impl Hypercall, ports: &[EvtchnPort], timeout: u64) -> Result<(
             _pad0: [0; 4],
             timeout,
         };
-        hc.with_buffer(arg.as_mut_bytes(), |arg_addr| {
-            let args = [u64::from(op::POLL), arg_addr, 0, 0, 0];
-            // SAFETY: Xen reads the `sched_poll` at `arg_addr` and the
-            // `nr_ports` ports its handle names, both made visible to Xen by
-            // the enclosing `with_buffer` calls.
-            unsafe { hc.hypercall5(HypercallOp::SCHED_OP.get(), args) }
-        })
+        // SAFETY: Xen reads the `nr_ports` ports the handle names, which
+        // the enclosing `with_buffer` made visible to Xen for this call.
+        unsafe { call_unchecked(hc, &mut arg) }
     });
-    crate::check(ret).map(drop)
+    ret.map(drop)
 }
 
 /// Records `reason` as the one this domain will report when it later shuts
@@ -110,7 +92,7 @@ pub fn poll(hc: &impl Hypercall, ports: &[EvtchnPort], timeout: u64) -> Result<(
 /// Xen's errno (`EINVAL` for an unknown reason).
 #[doc(alias = "SCHEDOP_shutdown_code")]
 pub fn shutdown_code(hc: &impl Hypercall, reason: ShutdownReason) -> Result<()> {
-    call(hc, op::SHUTDOWN_CODE, &mut Shutdown { reason }).map(drop)
+    call::<{ op::SHUTDOWN_CODE }, _>(hc, &mut Shutdown { reason }).map(drop)
 }
 
 /// Shuts domain `domid` down for `reason`, as a device model does for the
@@ -126,7 +108,7 @@ pub fn remote_shutdown(hc: &impl Hypercall, domid: DomId, reason: ShutdownReason
         _pad0: [0; 2],
         reason,
     };
-    call(hc, op::REMOTE_SHUTDOWN, &mut arg).map(drop)
+    call(hc, &mut arg).map(drop)
 }
 
 /// Creates a domain watchdog that shuts the domain down
@@ -141,7 +123,7 @@ pub fn watchdog_create(hc: &impl Hypercall, timeout_s: u32) -> Result<u32> {
         id: 0,
         timeout: timeout_s,
     };
-    call(hc, op::WATCHDOG, &mut arg).map(|id| id as u32)
+    call(hc, &mut arg).map(|id| id as u32)
 }
 
 /// Kicks watchdog `id`, giving it a new timeout of `timeout_s` seconds
@@ -159,7 +141,7 @@ pub fn watchdog_kick(hc: &impl Hypercall, id: u32, timeout_s: u32) -> Result<()>
         id,
         timeout: timeout_s,
     };
-    call(hc, op::WATCHDOG, &mut arg).map(drop)
+    call(hc, &mut arg).map(drop)
 }
 
 /// Destroys watchdog `id` (`SCHEDOP_watchdog` with timeout 0).
@@ -171,7 +153,7 @@ pub fn watchdog_destroy(hc: &impl Hypercall, id: u32) -> Result<()> {
     if id == 0 {
         return Err(Errno::EINVAL);
     }
-    call(hc, op::WATCHDOG, &mut Watchdog { id, timeout: 0 }).map(drop)
+    call(hc, &mut Watchdog { id, timeout: 0 }).map(drop)
 }
 
 /// Pins the calling vCPU to physical CPU `pcpu`, or with `None` undoes an
@@ -186,7 +168,7 @@ pub fn pin_override(hc: &impl Hypercall, pcpu: Option<u32>) -> Result<()> {
         Some(cpu) => i32::try_from(cpu).map_err(|_| Errno::EINVAL)?,
         None => -1,
     };
-    call(hc, op::PIN_OVERRIDE, &mut PinOverride { pcpu }).map(drop)
+    call(hc, &mut PinOverride { pcpu }).map(drop)
 }
 
 #[cfg(test)]

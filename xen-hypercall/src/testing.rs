@@ -77,11 +77,11 @@ impl Fake {
 
 // SAFETY: the fake never touches guest memory; it only records.
 unsafe impl Hypercall for Fake {
-    unsafe fn hypercall5(&self, op: u32, args: [u64; 5]) -> isize {
+    unsafe fn hypercall5(&self, op: xen_abi::xen::HypercallOp, args: [u64; 5]) -> isize {
         let mut s = self.0.borrow_mut();
         let n = s.live.len() as u64;
         let call = Call {
-            op,
+            op: op.get(),
             args,
             buffers: s.live.clone(),
             addrs: (0..n).map(|i| BASE + i * STRIDE).collect(),

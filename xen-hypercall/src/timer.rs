@@ -18,7 +18,7 @@ use crate::{Hypercall, Result};
 #[doc(alias = "HYPERVISOR_set_timer_op")]
 pub fn set_timer_op(hc: &impl Hypercall, deadline_ns: u64) -> Result<()> {
     // SAFETY: set_timer_op takes one 64-bit value and touches no memory.
-    let ret = unsafe { hc.hypercall5(HypercallOp::SET_TIMER_OP.get(), [deadline_ns, 0, 0, 0, 0]) };
+    let ret = unsafe { hc.hypercall5(HypercallOp::SET_TIMER_OP, [deadline_ns, 0, 0, 0, 0]) };
     crate::check(ret).map(drop)
 }
 

@@ -8,36 +8,51 @@ use xen_abi::vcpu::{
     op, GetPhysid, RegisterRunstateMemoryArea, RegisterTimeMemoryArea, RegisterVcpuInfo,
     RunstateInfo, SetPeriodicTimer, SetSingleshotTimer, SingleshotFlags,
 };
-use xen_abi::xen::HypercallOp;
-use zerocopy::{FromBytes, IntoBytes};
+use xen_abi::xen::{Gfn, HypercallOp, SubOp, VcpuId};
 
-use crate::{Hypercall, Result};
+use crate::{no_guest_memory, Hypercall, NoGuestMemory, Result};
 
-/// Issues `vcpu_op(cmd, vcpu, &mut arg)`.
+/// Issues `vcpu_op(CMD, vcpu, &mut arg)` (the one sub-op hypercall with an
+/// extra argument before the struct).
 ///
 /// # Safety
-/// Everything `arg` names must be valid for Xen to use as `cmd` defines.
-unsafe fn vcpu_op<H: Hypercall, T: IntoBytes + FromBytes>(
-    hc: &H,
-    cmd: u32,
-    vcpu: u32,
+/// Everything `arg` names must be valid for Xen to use as `CMD` defines.
+unsafe fn vcpu_op<const CMD: u32, T: SubOp<CMD>>(
+    hc: &impl Hypercall,
+    vcpu: VcpuId,
     arg: &mut T,
 ) -> Result<usize> {
     let ret = hc.with_buffer(arg.as_mut_bytes(), |addr| {
-        let args = [u64::from(cmd), u64::from(vcpu), addr, 0, 0];
         // SAFETY: `addr` is where Xen sees `arg` for this call; the caller
         // vouches for what `arg` names.
-        unsafe { hc.hypercall5(HypercallOp::VCPU_OP.get(), args) }
+        unsafe { hc.hypercall3(T::HYPERCALL, u64::from(CMD), u64::from(vcpu.get()), addr) }
     });
     crate::check(ret)
 }
 
-/// Issues `vcpu_op(cmd, vcpu, NULL)` for a sub-op without argument.
-fn vcpu_op_noarg(hc: &impl Hypercall, cmd: u32, vcpu: u32) -> Result<usize> {
-    let args = [u64::from(cmd), u64::from(vcpu), 0, 0, 0];
-    // SAFETY: the sub-ops used here take no argument.
-    crate::check(unsafe { hc.hypercall5(HypercallOp::VCPU_OP.get(), args) })
+/// [`vcpu_op`] for an argument that names no memory.
+fn vcpu_call<const CMD: u32, T: NoGuestMemory<CMD>>(
+    hc: &impl Hypercall,
+    vcpu: VcpuId,
+    arg: &mut T,
+) -> Result<usize> {
+    // SAFETY: `NoGuestMemory` promises `CMD` touches only `arg`.
+    unsafe { vcpu_op(hc, vcpu, arg) }
 }
+
+/// Issues `vcpu_op(cmd, vcpu, NULL)` for a sub-op without argument.
+fn vcpu_op_noarg(hc: &impl Hypercall, cmd: u32, vcpu: VcpuId) -> Result<usize> {
+    let args = [u64::from(cmd), u64::from(vcpu.get()), 0, 0, 0];
+    // SAFETY: the sub-ops used here take no argument.
+    crate::check(unsafe { hc.hypercall5(HypercallOp::VCPU_OP, args) })
+}
+
+no_guest_memory!(
+    RunstateInfo => op::GET_RUNSTATE_INFO,
+    SetPeriodicTimer => op::SET_PERIODIC_TIMER,
+    SetSingleshotTimer => op::SET_SINGLESHOT_TIMER,
+    GetPhysid => op::GET_PHYSID,
+);
 
 /// Sets up vCPU `vcpu`'s initial register state (`VCPUOP_initialise`),
 /// once, before [`up`].
@@ -53,13 +68,13 @@ fn vcpu_op_noarg(hc: &impl Hypercall, cmd: u32, vcpu: u32) -> Result<usize> {
 /// The vCPU starts running the code, stack and page tables `ctx` names once
 /// it is brought up: they must be valid for that.
 #[doc(alias = "VCPUOP_initialise")]
-pub unsafe fn initialise<T: IntoBytes + FromBytes>(
+pub unsafe fn initialise<T: SubOp<{ op::INITIALISE }>>(
     hc: &impl Hypercall,
-    vcpu: u32,
+    vcpu: VcpuId,
     ctx: &mut T,
 ) -> Result<()> {
     // SAFETY: the caller vouches for the context.
-    unsafe { vcpu_op(hc, op::INITIALISE, vcpu, ctx) }.map(drop)
+    unsafe { vcpu_op(hc, vcpu, ctx) }.map(drop)
 }
 
 /// Makes an initialised vCPU runnable (`VCPUOP_up`).
@@ -67,7 +82,7 @@ pub unsafe fn initialise<T: IntoBytes + FromBytes>(
 /// # Errors
 /// Xen's errno (`EINVAL` if it was never initialised, `ENOENT`).
 #[doc(alias = "VCPUOP_up")]
-pub fn up(hc: &impl Hypercall, vcpu: u32) -> Result<()> {
+pub fn up(hc: &impl Hypercall, vcpu: VcpuId) -> Result<()> {
     vcpu_op_noarg(hc, op::UP, vcpu).map(drop)
 }
 
@@ -77,7 +92,7 @@ pub fn up(hc: &impl Hypercall, vcpu: u32) -> Result<()> {
 /// # Errors
 /// Xen's errno (`ENOENT`).
 #[doc(alias = "VCPUOP_down")]
-pub fn down(hc: &impl Hypercall, vcpu: u32) -> Result<()> {
+pub fn down(hc: &impl Hypercall, vcpu: VcpuId) -> Result<()> {
     vcpu_op_noarg(hc, op::DOWN, vcpu).map(drop)
 }
 
@@ -86,7 +101,7 @@ pub fn down(hc: &impl Hypercall, vcpu: u32) -> Result<()> {
 /// # Errors
 /// Xen's errno (`ENOENT` for a vCPU the domain does not have).
 #[doc(alias = "VCPUOP_is_up")]
-pub fn is_up(hc: &impl Hypercall, vcpu: u32) -> Result<bool> {
+pub fn is_up(hc: &impl Hypercall, vcpu: VcpuId) -> Result<bool> {
     Ok(vcpu_op_noarg(hc, op::IS_UP, vcpu)? != 0)
 }
 
@@ -96,10 +111,9 @@ pub fn is_up(hc: &impl Hypercall, vcpu: u32) -> Result<bool> {
 /// # Errors
 /// Xen's errno (`ENOENT`).
 #[doc(alias = "VCPUOP_get_runstate_info")]
-pub fn get_runstate_info(hc: &impl Hypercall, vcpu: u32) -> Result<RunstateInfo> {
+pub fn get_runstate_info(hc: &impl Hypercall, vcpu: VcpuId) -> Result<RunstateInfo> {
     let mut info = RunstateInfo::default();
-    // SAFETY: Xen writes only the struct.
-    unsafe { vcpu_op(hc, op::GET_RUNSTATE_INFO, vcpu, &mut info) }?;
+    vcpu_call(hc, vcpu, &mut info)?;
     Ok(info)
 }
 
@@ -119,12 +133,12 @@ pub fn get_runstate_info(hc: &impl Hypercall, vcpu: u32) -> Result<RunstateInfo>
 #[doc(alias = "VCPUOP_register_runstate_memory_area")]
 pub unsafe fn register_runstate_memory_area(
     hc: &impl Hypercall,
-    vcpu: u32,
+    vcpu: VcpuId,
     addr: u64,
 ) -> Result<()> {
     let mut arg = RegisterRunstateMemoryArea::from_addr(addr);
     // SAFETY: the caller vouches for the area.
-    unsafe { vcpu_op(hc, op::REGISTER_RUNSTATE_MEMORY_AREA, vcpu, &mut arg) }.map(drop)
+    unsafe { vcpu_op(hc, vcpu, &mut arg) }.map(drop)
 }
 
 /// Starts (or changes) the vCPU's periodic timer (`VCPUOP_set_periodic_timer`),
@@ -133,10 +147,9 @@ pub unsafe fn register_runstate_memory_area(
 /// # Errors
 /// Xen's errno (`EINVAL` for a period below 1 ms or too long).
 #[doc(alias = "VCPUOP_set_periodic_timer")]
-pub fn set_periodic_timer(hc: &impl Hypercall, vcpu: u32, period_ns: u64) -> Result<()> {
+pub fn set_periodic_timer(hc: &impl Hypercall, vcpu: VcpuId, period_ns: u64) -> Result<()> {
     let mut arg = SetPeriodicTimer { period_ns };
-    // SAFETY: the argument holds no addresses.
-    unsafe { vcpu_op(hc, op::SET_PERIODIC_TIMER, vcpu, &mut arg) }.map(drop)
+    vcpu_call(hc, vcpu, &mut arg).map(drop)
 }
 
 /// Stops the periodic timer (`VCPUOP_stop_periodic_timer`).
@@ -144,7 +157,7 @@ pub fn set_periodic_timer(hc: &impl Hypercall, vcpu: u32, period_ns: u64) -> Res
 /// # Errors
 /// Xen's errno.
 #[doc(alias = "VCPUOP_stop_periodic_timer")]
-pub fn stop_periodic_timer(hc: &impl Hypercall, vcpu: u32) -> Result<()> {
+pub fn stop_periodic_timer(hc: &impl Hypercall, vcpu: VcpuId) -> Result<()> {
     vcpu_op_noarg(hc, op::STOP_PERIODIC_TIMER, vcpu).map(drop)
 }
 
@@ -157,13 +170,12 @@ pub fn stop_periodic_timer(hc: &impl Hypercall, vcpu: u32) -> Result<()> {
 #[doc(alias = "VCPUOP_set_singleshot_timer")]
 pub fn set_singleshot_timer(
     hc: &impl Hypercall,
-    vcpu: u32,
+    vcpu: VcpuId,
     timeout_abs_ns: u64,
     flags: SingleshotFlags,
 ) -> Result<()> {
     let mut arg = SetSingleshotTimer::new(timeout_abs_ns, flags);
-    // SAFETY: the argument holds no addresses.
-    unsafe { vcpu_op(hc, op::SET_SINGLESHOT_TIMER, vcpu, &mut arg) }.map(drop)
+    vcpu_call(hc, vcpu, &mut arg).map(drop)
 }
 
 /// Disarms the single-shot timer (`VCPUOP_stop_singleshot_timer`).
@@ -171,7 +183,7 @@ pub fn set_singleshot_timer(
 /// # Errors
 /// Xen's errno (`EINVAL` for another vCPU than the caller).
 #[doc(alias = "VCPUOP_stop_singleshot_timer")]
-pub fn stop_singleshot_timer(hc: &impl Hypercall, vcpu: u32) -> Result<()> {
+pub fn stop_singleshot_timer(hc: &impl Hypercall, vcpu: VcpuId) -> Result<()> {
     vcpu_op_noarg(hc, op::STOP_SINGLESHOT_TIMER, vcpu).map(drop)
 }
 
@@ -191,8 +203,8 @@ pub fn stop_singleshot_timer(hc: &impl Hypercall, vcpu: u32) -> Result<()> {
 #[doc(alias = "VCPUOP_register_vcpu_info")]
 pub unsafe fn register_vcpu_info(
     hc: &impl Hypercall,
-    vcpu: u32,
-    frame: u64,
+    vcpu: VcpuId,
+    frame: Gfn,
     offset: u32,
 ) -> Result<()> {
     let mut arg = RegisterVcpuInfo {
@@ -201,7 +213,7 @@ pub unsafe fn register_vcpu_info(
         rsvd: 0,
     };
     // SAFETY: the caller vouches for the frame.
-    unsafe { vcpu_op(hc, op::REGISTER_VCPU_INFO, vcpu, &mut arg) }.map(drop)
+    unsafe { vcpu_op(hc, vcpu, &mut arg) }.map(drop)
 }
 
 /// Sends an NMI to the vCPU (`VCPUOP_send_nmi`).
@@ -209,7 +221,7 @@ pub unsafe fn register_vcpu_info(
 /// # Errors
 /// Xen's errno.
 #[doc(alias = "VCPUOP_send_nmi")]
-pub fn send_nmi(hc: &impl Hypercall, vcpu: u32) -> Result<()> {
+pub fn send_nmi(hc: &impl Hypercall, vcpu: VcpuId) -> Result<()> {
     vcpu_op_noarg(hc, op::SEND_NMI, vcpu).map(drop)
 }
 
@@ -219,10 +231,9 @@ pub fn send_nmi(hc: &impl Hypercall, vcpu: u32) -> Result<()> {
 /// # Errors
 /// Xen's errno (`EINVAL` when the vCPU is not pinned, `EPERM`).
 #[doc(alias = "VCPUOP_get_physid")]
-pub fn get_physid(hc: &impl Hypercall, vcpu: u32) -> Result<GetPhysid> {
+pub fn get_physid(hc: &impl Hypercall, vcpu: VcpuId) -> Result<GetPhysid> {
     let mut arg = GetPhysid::default();
-    // SAFETY: Xen writes only the struct.
-    unsafe { vcpu_op(hc, op::GET_PHYSID, vcpu, &mut arg) }?;
+    vcpu_call(hc, vcpu, &mut arg)?;
     Ok(arg)
 }
 
@@ -235,10 +246,14 @@ pub fn get_physid(hc: &impl Hypercall, vcpu: u32) -> Result<GetPhysid> {
 /// # Safety
 /// As [`register_runstate_memory_area`], for a `vcpu_time_info`.
 #[doc(alias = "VCPUOP_register_vcpu_time_memory_area")]
-pub unsafe fn register_time_memory_area(hc: &impl Hypercall, vcpu: u32, addr: u64) -> Result<()> {
+pub unsafe fn register_time_memory_area(
+    hc: &impl Hypercall,
+    vcpu: VcpuId,
+    addr: u64,
+) -> Result<()> {
     let mut arg = RegisterTimeMemoryArea::from_addr(addr);
     // SAFETY: the caller vouches for the area.
-    unsafe { vcpu_op(hc, op::REGISTER_VCPU_TIME_MEMORY_AREA, vcpu, &mut arg) }.map(drop)
+    unsafe { vcpu_op(hc, vcpu, &mut arg) }.map(drop)
 }
 
 #[cfg(test)]
@@ -251,16 +266,16 @@ mod tests {
     #[test]
     fn vcpu_id_is_the_second_argument() {
         let fake = Fake::new(1);
-        assert_eq!(is_up(&fake, 3), Ok(true));
+        assert_eq!(is_up(&fake, VcpuId::new(3)), Ok(true));
         assert_eq!(fake.last().args, [3, 3, 0, 0, 0]);
         fake.set_ret(-2);
-        assert_eq!(is_up(&fake, 9), Err(Errno::ENOENT));
+        assert_eq!(is_up(&fake, VcpuId::new(9)), Err(Errno::ENOENT));
     }
 
     #[test]
     fn timer_arguments() {
         let fake = Fake::new(0);
-        set_singleshot_timer(&fake, 0, 5_000, SingleshotFlags::FUTURE).unwrap();
+        set_singleshot_timer(&fake, VcpuId::new(0), 5_000, SingleshotFlags::FUTURE).unwrap();
         let call = fake.last();
         assert_eq!(
             (call.op, call.args[0], call.args[2]),
@@ -268,7 +283,7 @@ mod tests {
         );
         assert_eq!(&call.buffers[0][..8], &5_000u64.to_ne_bytes());
         assert_eq!(&call.buffers[0][8..12], &1u32.to_ne_bytes());
-        set_periodic_timer(&fake, 1, 10_000_000).unwrap();
+        set_periodic_timer(&fake, VcpuId::new(1), 10_000_000).unwrap();
         assert_eq!(fake.last().args[..2], [6, 1]);
     }
 
@@ -279,7 +294,7 @@ mod tests {
             b[..4].copy_from_slice(&2i32.to_ne_bytes());
             b[16..24].copy_from_slice(&77u64.to_ne_bytes());
         });
-        let info = get_runstate_info(&fake, 0).unwrap();
+        let info = get_runstate_info(&fake, VcpuId::new(0)).unwrap();
         assert_eq!(info.state, RunState::BLOCKED);
         assert_eq!(info.time[0], 77);
         assert_eq!(fake.last().args[0], 4);

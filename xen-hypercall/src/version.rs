@@ -6,8 +6,8 @@
 //! is safe; they return owned values.
 
 use xen_abi::version::{
-    op, split_version, BuildId, CapabilitiesInfo, ChangesetInfo, Commandline, CompileInfo,
-    ExtraVersion, FeatureInfo, PlatformParameters,
+    op, BuildId, CapabilitiesInfo, ChangesetInfo, Commandline, CompileInfo, ExtraVersion,
+    FeatureInfo, PlatformParameters, XenVersion,
 };
 use xen_abi::xen::{HypercallOp, XenDomainHandle};
 use zerocopy::{FromBytes, IntoBytes};
@@ -25,12 +25,7 @@ fn xen_version(hc: &impl Hypercall, cmd: u32, buf: &mut [u8]) -> Result<usize> {
         // the header of) the buffer at `addr`, which `with_buffer` made
         // visible to Xen and which is as large as the sub-op's type; a null
         // argument is what the argument-less sub-ops expect.
-        unsafe {
-            hc.hypercall5(
-                HypercallOp::XEN_VERSION.get(),
-                [u64::from(cmd), addr, 0, 0, 0],
-            )
-        }
+        unsafe { hc.hypercall5(HypercallOp::XEN_VERSION, [u64::from(cmd), addr, 0, 0, 0]) }
     };
     let ret = if buf.is_empty() {
         call(0)
@@ -47,15 +42,15 @@ fn fill<T: FromBytes + IntoBytes>(hc: &impl Hypercall, cmd: u32) -> Result<T> {
     Ok(out)
 }
 
-/// Xen's version, as `(major, minor)` (`XENVER_version`).
+/// Xen's version (`XENVER_version`).
 ///
 /// # Errors
 /// Xen's errno (none in practice: every guest may ask).
 #[doc(alias = "XENVER_version")]
 #[doc(alias = "HYPERVISOR_xen_version")]
-pub fn version(hc: &impl Hypercall) -> Result<(u16, u16)> {
+pub fn version(hc: &impl Hypercall) -> Result<XenVersion> {
     let ret = xen_version(hc, op::VERSION, &mut [])?;
-    Ok(split_version(ret as u32))
+    Ok(XenVersion::from_packed(ret as u32))
 }
 
 /// The version suffix, such as `.0` or `-rc` (`XENVER_extraversion`).
@@ -201,7 +196,7 @@ mod tests {
     #[test]
     fn argumentless_sub_ops_pass_null() {
         let hc = Fake::new(0x0004_0011);
-        assert_eq!(version(&hc), Ok((4, 17)));
+        assert_eq!(version(&hc), Ok(XenVersion::new(4, 17)));
         let c = hc.last();
         assert_eq!((c.op, c.args), (17, [0, 0, 0, 0, 0]));
         assert!(c.buffers.is_empty());

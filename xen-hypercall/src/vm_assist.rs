@@ -22,7 +22,7 @@ use crate::{Hypercall, Result};
 pub fn vm_assist(hc: &impl Hypercall, cmd: VmAssistCmd, kind: VmAssistType) -> Result<()> {
     let args = [u64::from(cmd.get()), u64::from(kind.get()), 0, 0, 0];
     // SAFETY: vm_assist takes two numbers and touches no memory.
-    let ret = unsafe { hc.hypercall5(HypercallOp::VM_ASSIST.get(), args) };
+    let ret = unsafe { hc.hypercall5(HypercallOp::VM_ASSIST, args) };
     crate::check(ret).map(drop)
 }
 

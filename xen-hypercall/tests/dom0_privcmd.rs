@@ -17,8 +17,9 @@ use xen_abi::event_channel::ChannelState;
 use xen_abi::event_channel::EvtchnPort;
 use xen_abi::io::shm::{Ordering::Relaxed, SharedMem};
 use xen_abi::memory::{op as memop, resource, MachphysMfnList};
+use xen_abi::version::XenVersion;
 use xen_abi::xen::{GuestHandle, HypercallOp};
-use xen_abi::DomId;
+use xen_abi::{DomId, VcpuId};
 use xen_hypercall::memory::Resource;
 use xen_hypercall::privcmd::{
     sysfs, Access, AccessError, ForeignMapping, Privcmd, PrivcmdError, PAGE_SIZE,
@@ -130,7 +131,7 @@ fn machphys_mfn_list(pc: &Privcmd) -> Vec<u64> {
             // the count into `arg`; both are hypercall-visible buffers.
             unsafe {
                 pc.hypercall2(
-                    HypercallOp::MEMORY_OP.get(),
+                    HypercallOp::MEMORY_OP,
                     u64::from(memop::MACHPHYS_MFN_LIST),
                     arg_addr,
                 )
@@ -259,11 +260,13 @@ fn buffers_are_cached_across_calls_and_nesting() {
 #[test]
 #[ignore = "needs a Xen dom0 with /dev/xen/privcmd (run by `cargo xtask dom0`)"]
 fn version_matches_sysfs() {
-    let (major, minor) = version::version(&privcmd()).unwrap();
-    assert_eq!(major.to_string(), sys("version/major"));
-    assert_eq!(minor.to_string(), sys("version/minor"));
-    assert_eq!(major, 4);
-    assert!(minor == 17 || minor == 20, "Xen 4.{minor}");
+    let v = version::version(&privcmd()).unwrap();
+    assert_eq!(v.major.to_string(), sys("version/major"));
+    assert_eq!(v.minor.to_string(), sys("version/minor"));
+    assert!(
+        v == XenVersion::new(4, 17) || v == XenVersion::new(4, 20),
+        "Xen {v}"
+    );
 }
 
 #[test]
@@ -340,8 +343,8 @@ fn features_match_sysfs() {
 fn sysfs_detect_agrees_with_hypercalls() {
     let pc = privcmd();
     let s = sysfs::detect().unwrap_or_else(|e| panic!("{e}"));
-    let (major, minor) = version::version(&pc).unwrap();
-    assert_eq!(s.version, (u32::from(major), u32::from(minor)));
+    let v = version::version(&pc).unwrap();
+    assert_eq!(s.version, (u32::from(v.major), u32::from(v.minor)));
     assert_eq!(
         s.extra_version,
         version::extraversion(&pc).unwrap().to_str().unwrap()
@@ -378,7 +381,7 @@ fn errno_paths() {
     let pc = privcmd();
     // An unused hypercall number.
     // SAFETY: Xen rejects the number before looking at the arguments.
-    let r = unsafe { pc.hypercall5(47, [0; 5]) };
+    let r = unsafe { pc.hypercall5(HypercallOp::new(47), [0; 5]) };
     assert_eq!(Errno::from_ret(r), Some(Errno::ENOSYS));
     // A port beyond dom0's range.
     let far = EvtchnPort::new(EvtchnPort::LIMIT - 1).unwrap();
@@ -415,9 +418,9 @@ fn memory_reservations_fit_dom0_mem() {
 #[ignore = "needs a Xen dom0 with /dev/xen/privcmd (run by `cargo xtask dom0`)"]
 fn vcpu_and_sched() {
     let pc = privcmd();
-    assert_eq!(vcpu::is_up(&pc, 0), Ok(true));
+    assert_eq!(vcpu::is_up(&pc, VcpuId::BOOT), Ok(true));
     // dom0_max_vcpus=1: there is no vCPU 1.
-    assert_eq!(vcpu::is_up(&pc, 1), Err(Errno::ENOENT));
+    assert_eq!(vcpu::is_up(&pc, VcpuId::new(1)), Err(Errno::ENOENT));
     sched::yield_now(&pc).unwrap();
 }
 

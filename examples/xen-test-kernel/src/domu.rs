@@ -107,8 +107,9 @@ fn map_page(hc: &impl Hypercall, page: &'static Page, mfn: u64) -> Option<Shared
 /// `si` is Xen's start_info page; call once, before [`console_write`].
 pub unsafe fn console_init(hc: &impl Hypercall, si: *const StartInfo) {
     // SAFETY: the caller's start_info stays mapped.
-    let (mfn, port) = unsafe { ((*si).console[0], (*si).console[1] as u32) };
-    let Some(mem) = map_page(hc, &CONSOLE_PAGE, mfn) else {
+    let console = unsafe { (*si).console_domu() };
+    let (mfn, port) = (console.mfn, console.evtchn);
+    let Some(mem) = map_page(hc, &CONSOLE_PAGE, mfn.get()) else {
         return;
     };
     if let (Ok(ring), Ok(port)) = (ConsoleFront::attach(mem), EvtchnPort::new(port)) {
@@ -182,7 +183,7 @@ pub unsafe fn run<H: Hypercall>(hc: &H, si: *const StartInfo) -> bool {
     // SAFETY: the caller's start_info stays mapped.
     let (mfn, port) = unsafe { ((*si).store_mfn, (*si).store_evtchn) };
     let port = EvtchnPort::new(port);
-    let mem = map_page(hc, &STORE_PAGE, mfn);
+    let mem = map_page(hc, &STORE_PAGE, mfn.get());
     r.check(
         "map the xenstore ring",
         mem.is_some() && port.is_ok(),

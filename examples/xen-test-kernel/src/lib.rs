@@ -219,16 +219,16 @@ macro_rules! pv_entry {
             .endm
         
             .pushsection .note.Xen, "a", @note
-            XEN_NOTE_STR 6, "xen-rs-test-kernel"
-            XEN_NOTE_STR 7, "0.1"
-            XEN_NOTE_STR 5, "xen-3.0"
-            XEN_NOTE_QUAD 3, 0xffffffff80000000
-            XEN_NOTE_QUAD 4, 0xffffffff80000000
-            XEN_NOTE_QUAD 1, _start
-            XEN_NOTE_QUAD 2, hypercall_page
-            XEN_NOTE_STR 8, "generic"
-            XEN_NOTE_STR 9, "yes"
-            XEN_NOTE_STR 10, "!writable_page_tables"
+            XEN_NOTE_STR {guest_os}, "xen-rs-test-kernel"
+            XEN_NOTE_STR {guest_version}, "0.1"
+            XEN_NOTE_STR {xen_version}, "xen-3.0"
+            XEN_NOTE_QUAD {virt_base}, 0xffffffff80000000
+            XEN_NOTE_QUAD {paddr_offset}, 0xffffffff80000000
+            XEN_NOTE_QUAD {entry}, _start
+            XEN_NOTE_QUAD {note_hypercall_page}, hypercall_page
+            XEN_NOTE_STR {loader}, "generic"
+            XEN_NOTE_STR {pae_mode}, "yes"
+            XEN_NOTE_STR {features}, "!writable_page_tables"
             .popsection
         
             .pushsection .text.entry, "ax"
@@ -243,6 +243,16 @@ macro_rules! pv_entry {
             stack = sym STACK,
             stack_size = const STACK_SIZE,
             main = sym $main,
+            guest_os = const ::xen_abi::elfnote::ElfNote::GUEST_OS.get(),
+            guest_version = const ::xen_abi::elfnote::ElfNote::GUEST_VERSION.get(),
+            xen_version = const ::xen_abi::elfnote::ElfNote::XEN_VERSION.get(),
+            virt_base = const ::xen_abi::elfnote::ElfNote::VIRT_BASE.get(),
+            paddr_offset = const ::xen_abi::elfnote::ElfNote::PADDR_OFFSET.get(),
+            entry = const ::xen_abi::elfnote::ElfNote::ENTRY.get(),
+            note_hypercall_page = const ::xen_abi::elfnote::ElfNote::HYPERCALL_PAGE.get(),
+            loader = const ::xen_abi::elfnote::ElfNote::LOADER.get(),
+            pae_mode = const ::xen_abi::elfnote::ElfNote::PAE_MODE.get(),
+            features = const ::xen_abi::elfnote::ElfNote::FEATURES.get(),
         );
     };
 }

@@ -9,8 +9,12 @@ use core::mem::offset_of;
 use core::ptr::NonNull;
 
 use xen_abi::io::shm::{Ordering, SharedMem};
-use xen_abi::xen::{SharedInfo, VcpuInfo, VcpuTimeInfo};
+use xen_abi::memory::{op as memory_op, AddToPhysmap, MapSpace};
+use xen_abi::physdev::{self, SetIopl};
+use xen_abi::sched::{self, Shutdown, ShutdownReason};
+use xen_abi::xen::{DomId, Gfn, HypercallOp, SharedInfo, UvmFlags, VcpuInfo, VcpuTimeInfo};
 use xen_hypercall::Hypercall;
+use zerocopy::IntoBytes;
 
 use crate::{println, Tester};
 
@@ -154,17 +158,22 @@ fn map_shared_info(hc: &impl Hypercall, platform: Platform) -> Result<SharedInfo
             // SAFETY: Xen's start_info page stays mapped.
             let ma = unsafe { (*start_info).shared_info };
             let pte = (ma & !0xfff) | 0x67; // present, rw, user, accessed, dirty
-                                            // SAFETY: remaps our own page (UVMF_INVLPG = 2).
-            unsafe { hc.hypercall5(14, [va as u64, pte, 2, 0, 0]) }
+            let args = [va as u64, pte, UvmFlags::INVLPG.bits(), 0, 0];
+            // SAFETY: remaps our own page.
+            unsafe { hc.hypercall5(HypercallOp::UPDATE_VA_MAPPING, args) }
         }
         Platform::Pvh { .. } => {
-            // struct xen_add_to_physmap { u16 domid; u16 size; u32 space; u64 idx; u64 gpfn; }
-            let mut arg = [0u8; 24];
-            arg[0..2].copy_from_slice(&0x7ff0u16.to_le_bytes());
-            arg[16..24].copy_from_slice(&((va as u64) >> 12).to_le_bytes());
-            hc.with_buffer(&mut arg, |a| {
-                // SAFETY: XENMEM_add_to_physmap (7) over our own page.
-                unsafe { hc.hypercall5(12, [7, a, 0, 0, 0]) }
+            let mut arg = AddToPhysmap {
+                domid: DomId::SELF,
+                size: 0,
+                space: MapSpace::SHARED_INFO,
+                idx: 0,
+                gpfn: Gfn::containing(va as u64),
+            };
+            hc.with_buffer(arg.as_mut_bytes(), |a| {
+                let args = [u64::from(memory_op::ADD_TO_PHYSMAP), a, 0, 0, 0];
+                // SAFETY: XENMEM_add_to_physmap over our own page.
+                unsafe { hc.hypercall5(HypercallOp::MEMORY_OP, args) }
             })
         }
     };
@@ -190,10 +199,11 @@ pub fn run(hc: &impl Hypercall, platform: Platform) -> bool {
     if platform.is_pv() {
         // I/O privilege for QEMU's debug-exit port (PHYSDEVOP_set_iopl); the
         // typed wrapper is checked again in xen_info.
-        let mut iopl = 1u32.to_ne_bytes();
-        hc.with_buffer(&mut iopl, |a| {
-            // SAFETY: PHYSDEVOP_set_iopl reads a u32 at `a`.
-            unsafe { hc.hypercall5(33, [6, a, 0, 0, 0]) }
+        let mut iopl = SetIopl { iopl: 1 };
+        hc.with_buffer(iopl.as_mut_bytes(), |a| {
+            let args = [u64::from(physdev::op::SET_IOPL), a, 0, 0, 0];
+            // SAFETY: PHYSDEVOP_set_iopl reads a `physdev_set_iopl` at `a`.
+            unsafe { hc.hypercall5(HypercallOp::PHYSDEV_OP, args) }
         });
     }
     let mut t = Tester::new(PLAN);
@@ -231,10 +241,13 @@ pub fn run(hc: &impl Hypercall, platform: Platform) -> bool {
 /// Shuts the machine down (dom0 `SCHEDOP_shutdown`, reboot: with QEMU's
 /// `-no-reboot` that ends QEMU).
 pub fn power_off(hc: &impl Hypercall) -> ! {
-    let mut reason = 1u32.to_ne_bytes(); // SHUTDOWN_reboot
-    hc.with_buffer(&mut reason, |a| {
-        // SAFETY: SCHEDOP_shutdown reads a `sched_shutdown` (u32) at `a`.
-        unsafe { hc.hypercall5(29, [2, a, 0, 0, 0]) }
+    let mut arg = Shutdown {
+        reason: ShutdownReason::REBOOT,
+    };
+    hc.with_buffer(arg.as_mut_bytes(), |a| {
+        let args = [u64::from(sched::op::SHUTDOWN), a, 0, 0, 0];
+        // SAFETY: SCHEDOP_shutdown reads a `sched_shutdown` at `a`.
+        unsafe { hc.hypercall5(HypercallOp::SCHED_OP, args) }
     });
     loop {
         core::hint::spin_loop();

@@ -18,7 +18,7 @@ use core::fmt;
 
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
 
-use crate::xen::debug_flags;
+use crate::debug::debug_flags;
 
 /// The immediate of the `hvc` instruction that makes a hypercall
 /// (`hvc #0xEA1`).
@@ -544,6 +544,13 @@ pub mod guest {
     /// Last virtio-mmio SPI.
     #[doc(alias = "GUEST_VIRTIO_MMIO_SPI_LAST")]
     pub const VIRTIO_MMIO_SPI_LAST: u32 = 43;
+}
+
+mod sub_ops {
+    use super::VcpuGuestContext;
+    use crate::vcpu::op;
+
+    sub_op!(VCPU_OP: VcpuGuestContext => INITIALISE);
 }
 
 #[cfg(test)]

@@ -13,7 +13,8 @@ use core::fmt;
 
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
 
-use crate::xen::{debug_flags, XenPfn};
+use crate::debug::debug_flags;
+use crate::xen::Mfn;
 
 /// Number of vCPUs whose [`VcpuInfo`](crate::xen::VcpuInfo) lives in the
 /// shared-info page.
@@ -77,16 +78,17 @@ pub type XenCallback = u64;
 #[doc(alias = "tsc_timestamp_t")]
 pub type TscTimestamp = u64;
 
-/// The `cr3` value of the page table at frame `pfn`.
+/// The `cr3` value of the page table at machine frame `mfn` (a PV guest's
+/// `cr3` holds machine frames).
 #[doc(alias = "xen_pfn_to_cr3")]
-pub const fn pfn_to_cr3(pfn: XenPfn) -> u64 {
-    pfn << 12
+pub const fn pfn_to_cr3(mfn: Mfn) -> u64 {
+    mfn.addr()
 }
 
-/// The page-table frame a `cr3` value points at.
+/// The page-table machine frame a `cr3` value points at.
 #[doc(alias = "xen_cr3_to_pfn")]
-pub const fn cr3_to_pfn(cr3: u64) -> XenPfn {
-    cr3 >> 12
+pub const fn cr3_to_pfn(cr3: u64) -> Mfn {
+    Mfn::containing(cr3)
 }
 
 /// The flat segment selectors in the Xen-reserved part of every PV GDT
@@ -600,7 +602,7 @@ pub struct ArchSharedInfo {
     pub max_pfn: u64,
     /// Frame of the list of frames of lists of P2M frames (0: not set up;
     /// `!0`: invalid, use `p2m_vaddr`).
-    pub pfn_to_mfn_frame_list_list: XenPfn,
+    pub pfn_to_mfn_frame_list_list: Mfn,
     /// NMI reason bits.
     pub nmi_reason: u64,
     /// `cr3` of the address space where `p2m_vaddr` is valid (0: the three
@@ -783,6 +785,13 @@ pub struct MsrEntry {
 }
 assert_layout!(MsrEntry, size = 16, align = 8, { idx: 0, flags: 4, val: 8 });
 
+mod sub_ops {
+    use super::VcpuGuestContext;
+    use crate::vcpu::op;
+
+    sub_op!(VCPU_OP: VcpuGuestContext => INITIALISE);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -814,7 +823,10 @@ mod tests {
         assert_eq!(gdt::FIRST_RESERVED_ENTRY, 7168);
         assert_eq!(layout::M2P_NR_ENTRIES, 0x8_0000_0000);
         assert_eq!(flat::KERNEL_CS, 0xe033);
-        assert_eq!(cr3_to_pfn(pfn_to_cr3(0x1234)), 0x1234);
+        assert_eq!(
+            cr3_to_pfn(pfn_to_cr3(Mfn::new_unchecked(0x1234))).get(),
+            0x1234
+        );
         assert_eq!(
             VcpuGuestContextFlags::IN_SYSCALL.bits(),
             1 << VcpuGuestContextFlags::IN_SYSCALL_BIT

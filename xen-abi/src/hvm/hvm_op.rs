@@ -7,7 +7,7 @@
 
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
 
-use crate::xen::{DomId, GuestHandle};
+use crate::xen::{DomId, Gfn, GuestHandle, VcpuId};
 
 /// `HVMOP_*`: the sub-operations of `HYPERVISOR_hvm_op`.
 pub mod op {
@@ -179,7 +179,7 @@ pub struct Altp2mSuppressVe {
     /// Padding; zero.
     pub pad2: u32,
     /// The page.
-    pub gfn: u64,
+    pub gfn: Gfn,
 }
 assert_layout!(Altp2mSuppressVe, size = 16, align = 8, {
     view: 0,
@@ -205,11 +205,11 @@ pub struct Altp2mSuppressVeMulti {
     /// OUT: the first error (zero on entry).
     pub first_error: i32,
     /// IN/OUT: first page of the range (updated for continuation).
-    pub first_gfn: u64,
+    pub first_gfn: Gfn,
     /// IN: last page of the range.
-    pub last_gfn: u64,
+    pub last_gfn: Gfn,
     /// OUT: the page of the first error.
-    pub first_error_gfn: u64,
+    pub first_error_gfn: Gfn,
 }
 assert_layout!(Altp2mSuppressVeMulti, size = 32, align = 8, {
     view: 0,
@@ -293,7 +293,7 @@ pub struct GetMemType {
     /// Padding; zero.
     pub pad: [u16; 2],
     /// IN: the guest frame.
-    pub pfn: u64,
+    pub pfn: Gfn,
 }
 assert_layout!(GetMemType, size = 16, align = 8, { domid: 0, mem_type: 2, pad: 4, pfn: 8 });
 
@@ -308,7 +308,7 @@ assert_layout!(GetMemType, size = 16, align = 8, { domid: 0, mem_type: 2, pad: 4
 #[doc(alias = "xen_hvm_evtchn_upcall_vector_t")]
 pub struct EvtchnUpcallVector {
     /// The vCPU.
-    pub vcpu: u32,
+    pub vcpu: VcpuId,
     /// The vector.
     pub vector: u8,
     /// Padding.
@@ -318,7 +318,7 @@ assert_layout!(EvtchnUpcallVector, size = 8, align = 4, { vcpu: 0, vector: 4 });
 
 impl EvtchnUpcallVector {
     /// Upcalls for `vcpu` on `vector`.
-    pub const fn new(vcpu: u32, vector: u8) -> Self {
+    pub const fn new(vcpu: VcpuId, vector: u8) -> Self {
         Self {
             vcpu,
             vector,
@@ -350,11 +350,11 @@ assert_layout!(Altp2mDomainState, size = 1, align = 1, { state: 0 });
 #[doc(alias = "xen_hvm_altp2m_vcpu_enable_notify_t")]
 pub struct Altp2mVcpuEnableNotify {
     /// The vCPU.
-    pub vcpu_id: u32,
+    pub vcpu_id: VcpuId,
     /// Padding; zero.
     pub pad: u32,
     /// Frame of the #VE information area.
-    pub gfn: u64,
+    pub gfn: Gfn,
 }
 assert_layout!(Altp2mVcpuEnableNotify, size = 16, align = 8, { vcpu_id: 0, pad: 4, gfn: 8 });
 
@@ -367,7 +367,7 @@ assert_layout!(Altp2mVcpuEnableNotify, size = 16, align = 8, { vcpu_id: 0, pad: 
 #[doc(alias = "xen_hvm_altp2m_vcpu_disable_notify_t")]
 pub struct Altp2mVcpuDisableNotify {
     /// The vCPU.
-    pub vcpu_id: u32,
+    pub vcpu_id: VcpuId,
 }
 assert_layout!(Altp2mVcpuDisableNotify, size = 4, align = 4, { vcpu_id: 0 });
 
@@ -402,7 +402,7 @@ pub struct Altp2mMemAccess {
     /// Padding; zero.
     pub pad: u32,
     /// The page.
-    pub gfn: u64,
+    pub gfn: Gfn,
 }
 assert_layout!(Altp2mMemAccess, size = 16, align = 8, { view: 0, access: 2, pad: 4, gfn: 8 });
 
@@ -450,9 +450,10 @@ pub struct Altp2mChangeGfn {
     /// Padding; zero.
     pub pad2: u32,
     /// The page to remap.
-    pub old_gfn: u64,
-    /// Its new target; `INVALID_GFN` (`!0`) reverts the remapping.
-    pub new_gfn: u64,
+    pub old_gfn: Gfn,
+    /// Its new target; [`Gfn::INVALID`] (`INVALID_GFN`) reverts the
+    /// remapping.
+    pub new_gfn: Gfn,
 }
 assert_layout!(Altp2mChangeGfn, size = 24, align = 8, {
     view: 0,
@@ -470,7 +471,7 @@ assert_layout!(Altp2mChangeGfn, size = 24, align = 8, {
 #[doc(alias = "xen_hvm_altp2m_get_vcpu_p2m_idx")]
 pub struct Altp2mGetVcpuP2mIdx {
     /// IN: the vCPU.
-    pub vcpu_id: u32,
+    pub vcpu_id: VcpuId,
     /// OUT: its active view.
     pub altp2m_idx: u16,
     /// Padding.
@@ -588,6 +589,17 @@ impl Altp2mOp {
     }
 }
 
+sub_op! {
+    HVM_OP:
+    Param => SET_PARAM | GET_PARAM,
+    PagetableDying => PAGETABLE_DYING,
+    GetTime => GET_TIME,
+    Xentrace => XENTRACE,
+    GetMemType => GET_MEM_TYPE,
+    EvtchnUpcallVector => SET_EVTCHN_UPCALL_VECTOR,
+    Altp2mOp => ALTP2M,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -596,8 +608,8 @@ mod tests {
     fn altp2m_union_round_trip() {
         let cg = Altp2mChangeGfn {
             view: 2,
-            old_gfn: 0x10,
-            new_gfn: u64::MAX,
+            old_gfn: Gfn::new_unchecked(0x10),
+            new_gfn: Gfn::INVALID,
             ..Default::default()
         };
         let mut o = Altp2mOp::new(DomId::SELF, altp2m_op::CHANGE_GFN, &cg);

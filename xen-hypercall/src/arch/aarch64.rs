@@ -6,6 +6,8 @@
 
 use core::arch::asm;
 
+use xen_abi::xen::HypercallOp;
+
 use crate::Hypercall;
 
 /// The aarch64 hypercall instruction's immediate (`XEN_HYPERCALL_TAG`).
@@ -19,14 +21,14 @@ pub struct Hvc;
 // defines; `with_buffer` is the default identity.
 unsafe impl Hypercall for Hvc {
     #[inline]
-    unsafe fn hypercall5(&self, op: u32, args: [u64; 5]) -> isize {
+    unsafe fn hypercall5(&self, op: HypercallOp, args: [u64; 5]) -> isize {
         let ret: u64;
         // SAFETY: the caller vouches for the arguments; the clobbers are the
         // ones the Arm hypercall ABI allows Xen.
         unsafe {
             asm!(
                 "hvc #0xEA1",
-                in("x16") op as u64,
+                in("x16") u64::from(op.get()),
                 inlateout("x0") args[0] => ret,
                 inlateout("x1") args[1] => _,
                 inlateout("x2") args[2] => _,
@@ -39,14 +41,14 @@ unsafe impl Hypercall for Hvc {
     }
 
     #[inline]
-    unsafe fn hypercall2(&self, op: u32, a0: u64, a1: u64) -> isize {
+    unsafe fn hypercall2(&self, op: HypercallOp, a0: u64, a1: u64) -> isize {
         let ret: u64;
         // SAFETY: as `hypercall5`, with x2..x4 left as they are (Xen ignores
         // them) but declared clobbered.
         unsafe {
             asm!(
                 "hvc #0xEA1",
-                in("x16") op as u64,
+                in("x16") u64::from(op.get()),
                 inlateout("x0") a0 => ret,
                 inlateout("x1") a1 => _,
                 lateout("x2") _,
@@ -59,14 +61,14 @@ unsafe impl Hypercall for Hvc {
     }
 
     #[inline]
-    unsafe fn hypercall3(&self, op: u32, a0: u64, a1: u64, a2: u64) -> isize {
+    unsafe fn hypercall3(&self, op: HypercallOp, a0: u64, a1: u64, a2: u64) -> isize {
         let ret: u64;
         // SAFETY: as `hypercall5`, with x3..x4 left as they are but declared
         // clobbered.
         unsafe {
             asm!(
                 "hvc #0xEA1",
-                in("x16") op as u64,
+                in("x16") u64::from(op.get()),
                 inlateout("x0") a0 => ret,
                 inlateout("x1") a1 => _,
                 inlateout("x2") a2 => _,

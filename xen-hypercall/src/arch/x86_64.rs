@@ -10,6 +10,8 @@
 
 use core::arch::asm;
 
+use xen_abi::xen::HypercallOp;
+
 use crate::Hypercall;
 
 /// Entries in a hypercall page (4096 / 32).
@@ -46,7 +48,8 @@ impl HypercallPage {
 // default identity (guest memory is what Xen sees).
 unsafe impl Hypercall for HypercallPage {
     #[inline]
-    unsafe fn hypercall5(&self, op: u32, args: [u64; 5]) -> isize {
+    unsafe fn hypercall5(&self, op: HypercallOp, args: [u64; 5]) -> isize {
+        let op = op.get();
         if op >= HYPERCALL_PAGE_ENTRIES {
             return -(xen_abi::Errno::ENOSYS.get() as isize);
         }
@@ -74,21 +77,21 @@ unsafe impl Hypercall for HypercallPage {
     }
 
     #[inline]
-    unsafe fn hypercall1(&self, op: u32, a0: u64) -> isize {
+    unsafe fn hypercall1(&self, op: HypercallOp, a0: u64) -> isize {
         // SAFETY: as `hypercall5`, with four fewer live argument registers.
-        unsafe { self.short(op, a0, 0, 0, 1) }
+        unsafe { self.short(op.get(), a0, 0, 0, 1) }
     }
 
     #[inline]
-    unsafe fn hypercall2(&self, op: u32, a0: u64, a1: u64) -> isize {
+    unsafe fn hypercall2(&self, op: HypercallOp, a0: u64, a1: u64) -> isize {
         // SAFETY: as `hypercall5`, with three fewer live argument registers.
-        unsafe { self.short(op, a0, a1, 0, 2) }
+        unsafe { self.short(op.get(), a0, a1, 0, 2) }
     }
 
     #[inline]
-    unsafe fn hypercall3(&self, op: u32, a0: u64, a1: u64, a2: u64) -> isize {
+    unsafe fn hypercall3(&self, op: HypercallOp, a0: u64, a1: u64, a2: u64) -> isize {
         // SAFETY: as `hypercall5`, with two fewer live argument registers.
-        unsafe { self.short(op, a0, a1, a2, 3) }
+        unsafe { self.short(op.get(), a0, a1, a2, 3) }
     }
 }
 
@@ -180,10 +183,10 @@ impl XenCpuid {
             })
     }
 
-    /// Xen's version from leaf `base + 1`: (major, minor).
-    pub fn version(&self) -> (u16, u16) {
+    /// Xen's version from leaf `base + 1`.
+    pub fn version(&self) -> xen_abi::version::XenVersion {
         let [eax, ..] = cpuid(self.base + 1, 0);
-        ((eax >> 16) as u16, eax as u16)
+        xen_abi::version::XenVersion::from_packed(eax)
     }
 
     /// Leaf `base + 2`: (number of hypercall pages, the MSR to install them).

@@ -18,7 +18,7 @@ core::arch::global_asm!(
         .balign 4
         .long 4
         .long 4
-        .long 18
+        .long {phys32_entry}
         .asciz "Xen"
         .balign 4
         .long _start32
@@ -98,6 +98,7 @@ core::arch::global_asm!(
     pd = sym PD,
     gdt_ptr = sym pvh_gdt_ptr,
     main = sym pvh_main,
+    phys32_entry = const xen_abi::elfnote::ElfNote::PHYS32_ENTRY.get(),
 );
 
 const STACK_SIZE: usize = 64 * 1024;

@@ -6,9 +6,10 @@ use core::ptr::NonNull;
 
 use xen_abi::io::shm::{Ordering, SharedMem};
 use xen_abi::vcpu::{RunState, RunstateInfo, SingleshotFlags};
+use xen_abi::version::XenVersion;
 use xen_abi::xen::{
-    DomId, HypercallOp, MmuUpdate, MmuUpdateCmd, MmuextCmd, MmuextOp, UvmFlags, VcpuInfo,
-    VcpuTimeInfo,
+    DomId, Gfn, HypercallOp, Mfn, MmuUpdate, MmuUpdateCmd, MmuextCmd, MmuextOp, UvmFlags, VcpuId,
+    VcpuInfo, VcpuTimeInfo,
 };
 use xen_abi::Errno;
 use xen_hypercall::mmu::{self, Incomplete};
@@ -67,23 +68,23 @@ fn vcpus<H: Hypercall>(t: &mut Tester, cx: &Ctx<'_, H>) {
     let pv = cx.platform.is_pv();
 
     // 1, 2. is_up.
-    let up = vcpu::is_up(hc, 0);
+    let up = vcpu::is_up(hc, VcpuId::BOOT);
     t.check(
         "vcpu: is_up(0)",
         up == Ok(true),
         format_args!("Xen said {up:?}"),
     );
-    let up1 = vcpu::is_up(hc, 1);
+    let up1 = vcpu::is_up(hc, VcpuId::new(1));
     t.check_err("vcpu: is_up(1) with dom0_max_vcpus=1", &up1, Errno::ENOENT);
 
     // 3, 4. Runstate: we are running, and time only grows.
-    let r1 = vcpu::get_runstate_info(hc, 0);
+    let r1 = vcpu::get_runstate_info(hc, VcpuId::BOOT);
     t.check(
         "vcpu: get_runstate_info",
         matches!(r1, Ok(i) if i.state == RunState::RUNNING && i.time[0] > 0),
         format_args!("Xen said {r1:?}"),
     );
-    let r2 = vcpu::get_runstate_info(hc, 0);
+    let r2 = vcpu::get_runstate_info(hc, VcpuId::BOOT);
     let (a, b) = (r1.unwrap_or_default(), r2.unwrap_or_default());
     t.check(
         "vcpu: runstate times monotonic",
@@ -101,10 +102,10 @@ fn vcpus<H: Hypercall>(t: &mut Tester, cx: &Ctx<'_, H>) {
     let area = page_addr!(RUNSTATE_PAGE);
     fill(area, 0xff);
     // SAFETY: RUNSTATE_PAGE is dedicated to Xen's writes; unregistered below.
-    let r = unsafe { vcpu::register_runstate_memory_area(hc, 0, area) };
+    let r = unsafe { vcpu::register_runstate_memory_area(hc, VcpuId::BOOT, area) };
     let seen: RunstateInfo = snapshot(area);
     // SAFETY: unregistering (address 0) stops Xen's writes.
-    let off = unsafe { vcpu::register_runstate_memory_area(hc, 0, 0) };
+    let off = unsafe { vcpu::register_runstate_memory_area(hc, VcpuId::BOOT, 0) };
     t.check(
         "vcpu: register_runstate_memory_area",
         r.is_ok()
@@ -127,7 +128,12 @@ fn vcpus<H: Hypercall>(t: &mut Tester, cx: &Ctx<'_, H>) {
     });
 
     // 6-8. Single-shot timer.
-    let r = vcpu::set_singleshot_timer(hc, 0, now + 1_000_000_000, SingleshotFlags::FUTURE);
+    let r = vcpu::set_singleshot_timer(
+        hc,
+        VcpuId::BOOT,
+        now + 1_000_000_000,
+        SingleshotFlags::FUTURE,
+    );
     t.check(
         "vcpu: set_singleshot_timer(now + 1 s)",
         r.is_ok(),
@@ -135,13 +141,13 @@ fn vcpus<H: Hypercall>(t: &mut Tester, cx: &Ctx<'_, H>) {
     );
     // Xen ignores VCPU_SSHOTTMR_future (the header allows it): a past
     // timeout just fires at once.
-    let r = vcpu::set_singleshot_timer(hc, 0, 1, SingleshotFlags::FUTURE);
+    let r = vcpu::set_singleshot_timer(hc, VcpuId::BOOT, 1, SingleshotFlags::FUTURE);
     t.check(
         "vcpu: set_singleshot_timer(past, FUTURE)",
         r.is_ok(),
         format_args!("Xen said {r:?} (FUTURE is ignored, no ETIME)"),
     );
-    let r = vcpu::stop_singleshot_timer(hc, 0);
+    let r = vcpu::stop_singleshot_timer(hc, VcpuId::BOOT);
     t.check(
         "vcpu: stop_singleshot_timer",
         r.is_ok(),
@@ -149,15 +155,15 @@ fn vcpus<H: Hypercall>(t: &mut Tester, cx: &Ctx<'_, H>) {
     );
 
     // 9-11. Periodic timer.
-    let r = vcpu::set_periodic_timer(hc, 0, 10_000_000);
+    let r = vcpu::set_periodic_timer(hc, VcpuId::BOOT, 10_000_000);
     t.check(
         "vcpu: set_periodic_timer(10 ms)",
         r.is_ok(),
         format_args!("Xen said {r:?}"),
     );
-    let r = vcpu::set_periodic_timer(hc, 0, 1_000);
+    let r = vcpu::set_periodic_timer(hc, VcpuId::BOOT, 1_000);
     t.check_err("vcpu: set_periodic_timer(1 us)", &r, Errno::EINVAL);
-    let r = vcpu::stop_periodic_timer(hc, 0);
+    let r = vcpu::stop_periodic_timer(hc, VcpuId::BOOT);
     t.check(
         "vcpu: stop_periodic_timer",
         r.is_ok(),
@@ -165,7 +171,7 @@ fn vcpus<H: Hypercall>(t: &mut Tester, cx: &Ctx<'_, H>) {
     );
 
     // 12. get_physid: only for a vCPU pinned to one CPU.
-    let r = vcpu::get_physid(hc, 0);
+    let r = vcpu::get_physid(hc, VcpuId::BOOT);
     t.check(
         "vcpu: get_physid",
         matches!(r, Ok(p) if p.x86_apic_id() == 0 && p.x86_acpi_id() == 0),
@@ -176,7 +182,7 @@ fn vcpus<H: Hypercall>(t: &mut Tester, cx: &Ctx<'_, H>) {
     let tva = page_addr!(TIME_PAGE);
     fill(tva, 0);
     // SAFETY: TIME_PAGE is dedicated to Xen's writes for the kernel's life.
-    let r = unsafe { vcpu::register_time_memory_area(hc, 0, tva) };
+    let r = unsafe { vcpu::register_time_memory_area(hc, VcpuId::BOOT, tva) };
     let ti: VcpuTimeInfo = snapshot(tva);
     let shared_time = cx.shared.map(|s| s.system_time());
     t.check(
@@ -195,9 +201,9 @@ fn vcpus<H: Hypercall>(t: &mut Tester, cx: &Ctx<'_, H>) {
     // 14, 15. Move vcpu_info out of shared_info: Xen copies it over.
     let vva = page_addr!(VCPU_INFO_PAGE);
     fill(vva, 0);
-    let frame = frame_of(cx.platform, vva);
+    let frame = Gfn::new_unchecked(frame_of(cx.platform, vva));
     // SAFETY: VCPU_INFO_PAGE is dedicated to vCPU 0's vcpu_info for good.
-    let r = unsafe { vcpu::register_vcpu_info(hc, 0, frame, 64) };
+    let r = unsafe { vcpu::register_vcpu_info(hc, VcpuId::BOOT, frame, 64) };
     let vi: VcpuInfo = snapshot(vva + 64);
     t.check(
         "vcpu: register_vcpu_info",
@@ -210,8 +216,8 @@ fn vcpus<H: Hypercall>(t: &mut Tester, cx: &Ctx<'_, H>) {
         ),
     );
     // SAFETY: refused: already registered.
-    let again = unsafe { vcpu::register_vcpu_info(hc, 0, frame, 128) };
-    let want = if super::memory::xen_version(hc) >= (4, 20) {
+    let again = unsafe { vcpu::register_vcpu_info(hc, VcpuId::BOOT, frame, 128) };
+    let want = if super::memory::xen_version(hc) >= XenVersion::new(4, 20) {
         Errno::EBUSY
     } else {
         Errno::EINVAL
@@ -286,9 +292,9 @@ fn mmu_checks<H: Hypercall>(t: &mut Tester, cx: &Ctx<'_, H>) {
 
             // 20. Pinning a writable data page as an L1 table is refused.
             let mut pin = MmuextOp::new(MmuextCmd::PIN_L1_TABLE);
-            pin.set_mfn(ma);
+            pin.set_mfn(Mfn::new_unchecked(ma));
             let mut unpin = MmuextOp::new(MmuextCmd::UNPIN_TABLE);
-            unpin.set_mfn(ma);
+            unpin.set_mfn(Mfn::new_unchecked(ma));
             let mut ops = [unpin, pin];
             // SAFETY: both refused: A is a mapped, writable, unpinned page.
             let r = unsafe { mmu::mmuext_op(hc, &mut ops, DomId::SELF) };
@@ -322,7 +328,7 @@ fn mmu_checks<H: Hypercall>(t: &mut Tester, cx: &Ctx<'_, H>) {
             let r = unsafe { mmu::mmuext_op(hc, &mut ops, DomId::SELF) }.map_err(Errno::from);
             t.check_err("mmu: mmuext_op on PVH", &r, Errno::EINVAL);
             let mut pin = [MmuextOp::new(MmuextCmd::PIN_L1_TABLE)];
-            pin[0].set_mfn(a >> 12);
+            pin[0].set_mfn(Mfn::containing(a));
             // SAFETY: as above.
             let r = unsafe { mmu::mmuext_op(hc, &mut pin, DomId::SELF) }.map_err(Errno::from);
             t.check_err("mmu: mmuext_op(PIN) on PVH", &r, Errno::EINVAL);
@@ -333,8 +339,8 @@ fn mmu_checks<H: Hypercall>(t: &mut Tester, cx: &Ctx<'_, H>) {
 fn multicall<H: Hypercall>(t: &mut Tester, cx: &Ctx<'_, H>) {
     let hc = cx.hc;
     // The version straight from Xen, to compare with the batched one.
-    // SAFETY: XENVER_version (0) takes no argument.
-    let direct = unsafe { hc.hypercall5(HypercallOp::XEN_VERSION.get(), [0; 5]) };
+    // SAFETY: XENVER_version takes no argument.
+    let direct = unsafe { hc.hypercall5(HypercallOp::XEN_VERSION, [0; 5]) };
     let mut batch = Multicall::<3>::new();
     // SAFETY: XENVER_version with a null argument and VCPUOP_is_up take no
     // memory.

@@ -13,7 +13,7 @@ use core::sync::atomic::AtomicU32;
 
 use xen_abi::event_channel::{fifo, ChannelState, EvtchnPort, FifoControlBlock, Status};
 use xen_abi::io::shm::{Ordering, SharedMem};
-use xen_abi::xen::{DomId, Gfn, Virq};
+use xen_abi::xen::{DomId, Gfn, VcpuId, Virq};
 use xen_abi::Errno;
 use xen_hypercall::event_channel as evtchn;
 use xen_hypercall::{hvm, sched, timer, Hypercall};
@@ -169,17 +169,17 @@ pub fn run<H: Hypercall>(t: &mut Tester, cx: &Ctx<'_, H>) {
     );
 
     // VIRQ_TIMER and set_timer_op.
-    let tp = evtchn::bind_virq(hc, Virq::TIMER, 0);
+    let tp = evtchn::bind_virq(hc, Virq::TIMER, VcpuId::BOOT);
     let st = tp.and_then(|p| evtchn::status(hc, me, p));
     t.check(
         "EVTCHNOP_bind_virq timer",
-        matches!(st, Ok(s) if s.status == ChannelState::VIRQ && s.virq() == Virq::TIMER.get() && s.vcpu == 0),
+        matches!(st, Ok(s) if s.status == ChannelState::VIRQ && s.virq() == Virq::TIMER.get() && s.vcpu == VcpuId::BOOT),
         format_args!(
             "EVTCHNOP_bind_virq(VIRQ_TIMER, vcpu 0) -> {tp:?}, status {}",
             show(&st)
         ),
     );
-    let r = evtchn::bind_virq(hc, Virq::TIMER, 0);
+    let r = evtchn::bind_virq(hc, Virq::TIMER, VcpuId::BOOT);
     expect_err(
         t,
         "EVTCHNOP_bind_virq twice",
@@ -205,7 +205,7 @@ pub fn run<H: Hypercall>(t: &mut Tester, cx: &Ctx<'_, H>) {
     );
 
     // IPIs come back to the sender's own port.
-    let ip = evtchn::bind_ipi(hc, 0);
+    let ip = evtchn::bind_ipi(hc, VcpuId::BOOT);
     let ipp = ip.unwrap_or(BOGUS);
     shared.clear_pending(ipp.get());
     let sent = evtchn::send(hc, ipp);
@@ -220,14 +220,14 @@ pub fn run<H: Hypercall>(t: &mut Tester, cx: &Ctx<'_, H>) {
         ),
     );
 
-    let r = evtchn::bind_vcpu(hc, a, 0);
+    let r = evtchn::bind_vcpu(hc, a, VcpuId::BOOT);
     let st = evtchn::status(hc, me, a);
     t.check(
         "EVTCHNOP_bind_vcpu",
-        r.is_ok() && matches!(st, Ok(s) if s.vcpu == 0),
+        r.is_ok() && matches!(st, Ok(s) if s.vcpu == VcpuId::BOOT),
         format_args!("EVTCHNOP_bind_vcpu({a}, 0) -> {r:?}; status {}", show(&st)),
     );
-    let r = evtchn::bind_vcpu(hc, a, 5);
+    let r = evtchn::bind_vcpu(hc, a, VcpuId::new(5));
     expect_err(
         t,
         "EVTCHNOP_bind_vcpu missing vcpu",
@@ -235,7 +235,7 @@ pub fn run<H: Hypercall>(t: &mut Tester, cx: &Ctx<'_, H>) {
         &r,
         Errno::ENOENT,
     );
-    let r = evtchn::bind_vcpu(hc, ipp, 0);
+    let r = evtchn::bind_vcpu(hc, ipp, VcpuId::BOOT);
     expect_err(
         t,
         "EVTCHNOP_bind_vcpu IPI",
@@ -387,7 +387,7 @@ fn fifo_checks<H: Hypercall>(t: &mut Tester, cx: &Ctx<'_, H>, a: EvtchnPort) {
         Errno::EOPNOTSUPP,
     );
     // SAFETY: a frame far beyond dom0's memory, which Xen must refuse.
-    let r = unsafe { evtchn::init_control(hc, Gfn::new_unchecked(0xf_ffff_ffff), 0, 0) };
+    let r = unsafe { evtchn::init_control(hc, Gfn::new_unchecked(0xf_ffff_ffff), 0, VcpuId::BOOT) };
     expect_err(
         t,
         "EVTCHNOP_init_control bad frame",
@@ -401,7 +401,7 @@ fn fifo_checks<H: Hypercall>(t: &mut Tester, cx: &Ctx<'_, H>, a: EvtchnPort) {
     // SAFETY: both pages are ours, static and used for nothing else; Xen
     // writes them only through atomics-compatible accesses, and the reset
     // below takes them back.
-    let bits = unsafe { evtchn::init_control(hc, control, 0, 0) };
+    let bits = unsafe { evtchn::init_control(hc, control, 0, VcpuId::BOOT) };
     // SAFETY: as above.
     let grown = unsafe { evtchn::expand_array(hc, array) };
     t.check(

@@ -10,8 +10,8 @@ use xen_abi::grant_table::{
     UnmapGrantRef,
 };
 use xen_abi::io::shm::Ordering;
-use xen_abi::memory::map_space;
-use xen_abi::xen::{DomId, UvmFlags};
+use xen_abi::memory::MapSpace;
+use xen_abi::xen::{DomId, Gfn, Mfn, UvmFlags};
 use xen_abi::Errno;
 use xen_hypercall::grant_table::{self as gnttab, GrantError};
 use xen_hypercall::{memory, mmu, Hypercall};
@@ -97,9 +97,9 @@ pub fn run<H: Hypercall>(t: &mut Tester, cx: &Ctx<'_, H>) {
     );
 
     // 3. setup_table for one frame.
-    let mut frames = [0u64; 1];
+    let mut frames = [Gfn::default(); 1];
     let r = gnttab::setup_table(hc, DomId::SELF, &mut frames);
-    let frame0 = frames[0];
+    let frame0 = frames[0].get();
     t.check(
         "grants: setup_table",
         r.is_ok()
@@ -137,12 +137,12 @@ pub fn run<H: Hypercall>(t: &mut Tester, cx: &Ctx<'_, H>) {
             r.is_ok()
         }
         Platform::Pvh { .. } => {
-            let gfn = table >> 12;
+            let gfn = Gfn::containing(table);
             // SAFETY: TABLE_PAGE is used for nothing else; its RAM goes away.
             let r = unsafe {
-                memory::add_to_physmap(hc, DomId::SELF, map_space::GRANT_TABLE, 0, gfn, 0)
+                memory::add_to_physmap(hc, DomId::SELF, MapSpace::GRANT_TABLE, 0, gfn, 0)
             };
-            let mut again = [0u64; 1];
+            let mut again = [Gfn::default(); 1];
             let s = gnttab::setup_table(hc, DomId::SELF, &mut again);
             t.check(
                 "grants: map table frame",
@@ -174,7 +174,7 @@ pub fn run<H: Hypercall>(t: &mut Tester, cx: &Ctx<'_, H>) {
     }
     let mut op = [GrantCopy {
         source: CopyPtr::from_gref(GrantRef::new_unchecked(SELF_REF), DomId::SELF, 100),
-        dest: CopyPtr::from_gmfn(dst_frame, DomId::SELF, 200),
+        dest: CopyPtr::from_gmfn(Gfn::new_unchecked(dst_frame), DomId::SELF, 200),
         len: 300,
         flags: GntCopyFlags::SOURCE_GREF,
         ..GrantCopy::default()
@@ -293,7 +293,7 @@ pub fn run<H: Hypercall>(t: &mut Tester, cx: &Ctx<'_, H>) {
 
     // 11. transfer of a frame we do not have.
     let mut xfer = [Transfer {
-        mfn: 0xf_ffff_ffff,
+        mfn: Mfn::new_unchecked(0xf_ffff_ffff),
         domid: DomId::DOM0,
         gref: GrantRef::new_unchecked(SELF_REF),
         ..Transfer::default()
@@ -357,14 +357,14 @@ pub fn run<H: Hypercall>(t: &mut Tester, cx: &Ctx<'_, H>) {
         );
     } else {
         // PVH maps status frames with add_to_physmap instead.
-        let gfn = page_addr!(STATUS_PAGE) >> 12;
+        let gfn = Gfn::containing(page_addr!(STATUS_PAGE));
         // SAFETY: STATUS_PAGE is never touched; its RAM goes away.
         let m = unsafe {
             memory::add_to_physmap(
                 hc,
                 DomId::SELF,
-                map_space::GRANT_TABLE,
-                map_space::GRANT_TABLE_STATUS_IDX,
+                MapSpace::GRANT_TABLE,
+                MapSpace::GRANT_TABLE_STATUS_IDX,
                 gfn,
                 0,
             )

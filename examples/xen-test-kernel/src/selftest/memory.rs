@@ -5,11 +5,12 @@
 use core::ptr::{self, NonNull};
 
 use xen_abi::io::shm::{Ordering, SharedMem};
-use xen_abi::memory::{resource, MemFlags};
-use xen_abi::xen::{DomId, UvmFlags};
+use xen_abi::memory::{resource, MapSpace, MemFlags};
+use xen_abi::version::XenVersion;
+use xen_abi::xen::{DomId, Gfn, UvmFlags};
 use xen_abi::Errno;
 use xen_hypercall::memory::{self, E820Entry, Resource};
-use xen_hypercall::{mmu, Hypercall};
+use xen_hypercall::{mmu, version, Hypercall};
 
 use super::{Ctx, Platform};
 use crate::Tester;
@@ -90,11 +91,10 @@ pub(crate) fn frame_of(platform: Platform, va: u64) -> u64 {
     }
 }
 
-/// Xen's (major, minor) version, straight from `XENVER_version`.
-pub(crate) fn xen_version(hc: &impl Hypercall) -> (u32, u32) {
-    // SAFETY: XENVER_version (0) takes no argument.
-    let v = unsafe { hc.hypercall5(17, [0; 5]) } as u32;
-    (v >> 16, v & 0xffff)
+/// Xen's version, or 0.0 if Xen will not say (the typed wrapper is checked
+/// in `xen_info`).
+pub(crate) fn xen_version(hc: &impl Hypercall) -> XenVersion {
+    version::version(hc).unwrap_or_default()
 }
 
 /// Runs the group.
@@ -206,7 +206,7 @@ pub fn run<H: Hypercall>(t: &mut Tester, cx: &Ctx<'_, H>) {
             .max()
             .unwrap_or(0)
     });
-    if !pv && xen_version(hc) < (4, 20) {
+    if !pv && xen_version(hc) < XenVersion::new(4, 20) {
         t.check_err(
             "memory: machine_memory_map (PVH, Xen < 4.20)",
             &n,
@@ -230,9 +230,9 @@ pub fn run<H: Hypercall>(t: &mut Tester, cx: &Ctx<'_, H>) {
         memory::add_to_physmap(
             hc,
             DomId::SELF,
-            0xffff,
+            MapSpace::new(0xffff),
             0,
-            frame_of(cx.platform, page_addr!(RESERVATION_PAGE)),
+            Gfn::new_unchecked(frame_of(cx.platform, page_addr!(RESERVATION_PAGE))),
             0,
         )
     };
@@ -244,10 +244,11 @@ pub fn run<H: Hypercall>(t: &mut Tester, cx: &Ctx<'_, H>) {
     let va = page_addr!(RESERVATION_PAGE);
     if pv {
         // SAFETY: refused for PV guests.
-        let r = unsafe { memory::remove_from_physmap(hc, DomId::SELF, pv_pfn(va)) };
+        let r =
+            unsafe { memory::remove_from_physmap(hc, DomId::SELF, Gfn::new_unchecked(pv_pfn(va))) };
         t.check_err("memory: remove_from_physmap (PV)", &r, Errno::EACCES);
     } else {
-        let gfn = va >> 12;
+        let gfn = Gfn::containing(va);
         let before = memory::current_reservation(hc, DomId::SELF);
         // SAFETY: the page is ours and unused until repopulated below.
         let r = unsafe { memory::remove_from_physmap(hc, DomId::SELF, gfn) };
@@ -302,7 +303,7 @@ fn reservation_round_trip<H: Hypercall>(t: &mut Tester, cx: &Ctx<'_, H>, cur: u6
             crate::println!("unmap failed: {r:?}");
         }
     }
-    let mut ext = [frame];
+    let mut ext = [Gfn::new_unchecked(frame)];
     // SAFETY: the page is ours, unused and (PV) unmapped.
     let dec = unsafe { memory::decrease_reservation(hc, DomId::SELF, 0, &mut ext) };
     let after = memory::current_reservation(hc, DomId::SELF);
@@ -319,9 +320,9 @@ fn reservation_round_trip<H: Hypercall>(t: &mut Tester, cx: &Ctx<'_, H>, cur: u6
             let pfn = pv_pfn(va);
             // SAFETY: our P2M entry for the page just given back.
             unsafe { ptr::write_volatile(p2m(start_info, pfn), u64::MAX) };
-            ([pfn], pfn)
+            ([Gfn::new_unchecked(pfn)], pfn)
         }
-        Platform::Pvh { .. } => ([frame], frame),
+        Platform::Pvh { .. } => ([Gfn::new_unchecked(frame)], frame),
     };
     // SAFETY: the frame was emptied just above.
     let pop = unsafe { memory::populate_physmap(hc, DomId::SELF, 0, MemFlags::empty(), &mut ext) };
@@ -329,8 +330,8 @@ fn reservation_round_trip<H: Hypercall>(t: &mut Tester, cx: &Ctx<'_, H>, cur: u6
     if let Platform::Pv { start_info } = cx.platform {
         // SAFETY: point the P2M and our mapping at the new machine frame.
         unsafe {
-            ptr::write_volatile(p2m(start_info, pfn), ext[0]);
-            mapped = mmu::update_va_mapping(hc, va, (ext[0] << 12) | PTE_RW, UvmFlags::INVLPG);
+            ptr::write_volatile(p2m(start_info, pfn), ext[0].get());
+            mapped = mmu::update_va_mapping(hc, va, ext[0].addr() | PTE_RW, UvmFlags::INVLPG);
         }
     }
     let back = memory::current_reservation(hc, DomId::SELF);

@@ -13,7 +13,8 @@ use xen_abi::hvm::hvm_op::mem_type;
 use xen_abi::hvm::params::HvmParam;
 use xen_abi::physdev::map_pirq_type;
 use xen_abi::sched::ShutdownReason;
-use xen_abi::xen::{DomId, GuestHandle, StartInfoFlags, VmAssistCmd, VmAssistType};
+use xen_abi::version::XenVersion;
+use xen_abi::xen::{DomId, Gfn, GuestHandle, StartInfoFlags, VcpuId, VmAssistCmd, VmAssistType};
 use xen_abi::Errno;
 use xen_hypercall::{callback, console, hvm, physdev, sched, version, vm_assist, Hypercall};
 
@@ -76,7 +77,7 @@ fn pv_cpuid(leaf: u32) -> [u32; 4] {
 }
 
 /// Xen's version from its CPUID leaves, found the way each mode must.
-fn cpuid_version(platform: Platform) -> Option<(u16, u16)> {
+fn cpuid_version(platform: Platform) -> Option<XenVersion> {
     match platform {
         Platform::Pvh { cpuid, .. } => Some(cpuid.version()),
         Platform::Pv { .. } => (0x4000_0000u32..0x4001_0000)
@@ -85,10 +86,7 @@ fn cpuid_version(platform: Platform) -> Option<(u16, u16)> {
                 let [_, b, c, d] = pv_cpuid(base);
                 [b, c, d] == [0x566e_6558, 0x65584d4d, 0x4d4d566e] // "XenVMMXenVMM"
             })
-            .map(|base| {
-                let eax = pv_cpuid(base + 1)[0];
-                ((eax >> 16) as u16, eax as u16)
-            }),
+            .map(|base| XenVersion::from_packed(pv_cpuid(base + 1)[0])),
     }
 }
 
@@ -132,7 +130,7 @@ fn versions<H: Hypercall>(t: &mut Tester, cx: &Ctx<'_, H>) {
     let cpuid = cpuid_version(cx.platform);
     t.check(
         "XENVER_version",
-        matches!(v, Ok(x) if Some(x) == cpuid && (x == (4, 17) || x == (4, 20))),
+        matches!(v, Ok(x) if Some(x) == cpuid && (x == XenVersion::new(4, 17) || x == XenVersion::new(4, 20))),
         format_args!("XENVER_version -> {v:?}, CPUID leaf says {cpuid:?}"),
     );
 
@@ -196,7 +194,7 @@ fn versions<H: Hypercall>(t: &mut Tester, cx: &Ctx<'_, H>) {
     let pp = version::platform_parameters(hc);
     // Xen 4.20 stopped telling HVM/PVH guests the (meaningless for them)
     // PV hypervisor hole.
-    let want = if pvh && v.is_ok_and(|v| v >= (4, 20)) {
+    let want = if pvh && v.is_ok_and(|v| v >= XenVersion::new(4, 20)) {
         0
     } else {
         0xffff_8000_0000_0000u64
@@ -503,7 +501,7 @@ fn hvm_checks<H: Hypercall>(t: &mut Tester, cx: &Ctx<'_, H>) {
         by_mode(pv, Some(Errno::EINVAL), None),
     );
 
-    let pfn = (&PROBE_PAGE as *const Page as u64) >> 12;
+    let pfn = Gfn::containing(&PROBE_PAGE as *const Page as u64);
     let r = hvm::get_mem_type(hc, DomId::SELF, pfn);
     let ok = if pv {
         r == Err(Errno::EINVAL)
@@ -520,7 +518,7 @@ fn hvm_checks<H: Hypercall>(t: &mut Tester, cx: &Ctx<'_, H>) {
     );
 
     // SAFETY: a vector below 0x10, which Xen must refuse.
-    let r = unsafe { hvm::set_evtchn_upcall_vector(hc, 0, 0x05) };
+    let r = unsafe { hvm::set_evtchn_upcall_vector(hc, VcpuId::BOOT, 0x05) };
     expect(
         t,
         "HVMOP_set_evtchn_upcall_vector reserved vector",
