@@ -8,6 +8,11 @@
 //! demultiplexer.
 
 use alloc::vec::Vec;
+use core::ptr::NonNull;
+use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+
+use xen_abi::callback::{kind, CallbackFlags};
+use xen_abi::hvm::params::{callback_type, callback_via, HvmParam};
 
 use xen_abi::event_channel::{ChannelState, EvtchnPort};
 use xen_abi::io::shm::SharedMem;
@@ -15,14 +20,14 @@ use xen_abi::xen::{DomId, VcpuId, Virq};
 use xen_abi::Errno;
 use xen_evtchn::guest::{Demux, EventChannel, Fifo, FifoPages, Priority, TwoLevel};
 use xen_evtchn::Error;
-use xen_hypercall::{event_channel as evtchn_op, hvm, sched, timer, Hypercall};
+use xen_hypercall::{callback, event_channel as evtchn_op, hvm, sched, timer, Hypercall};
 
 use super::events::{gfn_of, page_mem, Page, ZERO};
 use super::{Ctx, Platform};
-use crate::Tester;
+use crate::{upcall, Tester};
 
 /// Checks this group makes.
-pub const PLAN: u32 = 23;
+pub const PLAN: u32 = 24;
 
 /// A port no domain here has (below the 2-level limit).
 const BOGUS: EvtchnPort = EvtchnPort::new_unchecked(4000);
@@ -212,6 +217,111 @@ fn common<H: Hypercall>(
     drain(d);
 }
 
+/// The shared_info page's address, for the upcall handler.
+static SHARED_ADDR: AtomicUsize = AtomicUsize::new(0);
+/// Ports the upcall handler took, and how many.
+static SEEN: [AtomicU32; 8] = [const { AtomicU32::new(0) }; 8];
+static SEEN_N: AtomicUsize = AtomicUsize::new(0);
+
+/// The upcall handler: takes the pending ports through a 2-level demux
+/// over shared_info (clearing `evtchn_upcall_pending`) and records them.
+fn on_upcall() {
+    let Some(ptr) = NonNull::new(SHARED_ADDR.load(Ordering::SeqCst) as *mut u8) else {
+        return;
+    };
+    // SAFETY: the shared_info page `selftest::run` mapped, which stays
+    // mapped for the kernel's lifetime and is only touched atomically.
+    let Ok(mem) = (unsafe { SharedMem::new(ptr, 4096) }) else {
+        return;
+    };
+    let Ok(mut d) = TwoLevel::new(mem, VcpuId::BOOT) else {
+        return;
+    };
+    let mut out = [EvtchnPort::ZERO; 8];
+    for _ in 0..8 {
+        let n = d.take_pending(&mut out).unwrap_or(0);
+        for p in &out[..n] {
+            let i = SEEN_N.fetch_add(1, Ordering::SeqCst);
+            if let Some(slot) = SEEN.get(i) {
+                slot.store(p.get(), Ordering::SeqCst);
+            }
+        }
+        if n < out.len() {
+            break;
+        }
+    }
+}
+
+/// The upcall really fires: PV through the event callback
+/// (`CALLBACKOP_register`), PVH through the `HVM_PARAM_CALLBACK_IRQ`
+/// vector; the handler takes the IPI we send ourselves. One check.
+fn upcall_check<H: Hypercall>(
+    t: &mut Tester,
+    cx: &Ctx<'_, H>,
+    ev: &EventChannel<&H>,
+    two: &mut TwoLevel,
+) {
+    let hc = cx.hc;
+    let Some(shared) = cx.shared else { return };
+    SHARED_ADDR.store(shared.mem().addr(), Ordering::SeqCst);
+    SEEN_N.store(0, Ordering::SeqCst);
+    upcall::set_handler(on_upcall);
+    let ip = ev.bind_ipi(VcpuId::BOOT);
+    let ipp = *ip.as_ref().unwrap_or(&BOGUS);
+    drain(two);
+    let before = upcall::count();
+    let (route, sent) = if cx.platform.is_pv() {
+        // SAFETY: the entry point handles Xen's PV event bounce frame and
+        // returns through HYPERVISOR_iret; it is kernel text, always mapped.
+        let r = unsafe {
+            callback::register(
+                hc,
+                kind::EVENT,
+                CallbackFlags::empty(),
+                upcall::pv_event_entry(),
+            )
+        };
+        shared.set_upcall_mask(false);
+        // Xen bounces to the callback as this hypercall returns.
+        let sent = ev.send(ipp);
+        shared.set_upcall_mask(true);
+        (r, sent)
+    } else {
+        upcall::install_pvh_idt();
+        let via = callback_via(callback_type::VECTOR, u64::from(upcall::PVH_VECTOR));
+        // SAFETY: the IDT's gate for the vector leads to the upcall entry.
+        let r = unsafe { hvm::set_param(hc, DomId::SELF, HvmParam::CALLBACK_IRQ, via) };
+        upcall::enable_interrupts();
+        let sent = ev.send(ipp);
+        for _ in 0..1_000_000 {
+            if upcall::count() != before {
+                break;
+            }
+            core::hint::spin_loop();
+        }
+        upcall::disable_interrupts();
+        // SAFETY: 0 turns the callback off.
+        let _ = unsafe { hvm::set_param(hc, DomId::SELF, HvmParam::CALLBACK_IRQ, 0) };
+        (r, sent)
+    };
+    let fired = upcall::count() - before;
+    let n = SEEN_N.load(Ordering::SeqCst).min(SEEN.len());
+    let seen: Vec<u32> = SEEN[..n].iter().map(|s| s.load(Ordering::SeqCst)).collect();
+    let _ = ev.close(ipp);
+    t.check(
+        "evtchn: the upcall fires and its handler takes the event",
+        route.is_ok() && sent.is_ok() && fired >= 1 && seen.contains(&ipp.get()),
+        format_args!(
+            "{} -> {route:?}; IPI {ip:?} send -> {sent:?}; upcalls {fired}, handler took {seen:?}",
+            if cx.platform.is_pv() {
+                "CALLBACKOP_register(event)"
+            } else {
+                "HVM_PARAM_CALLBACK_IRQ vector 0xf3"
+            }
+        ),
+    );
+}
+
 /// Runs the group.
 pub fn run<H: Hypercall>(t: &mut Tester, cx: &Ctx<'_, H>) {
     let Some(shared) = cx.shared else {
@@ -223,7 +333,7 @@ pub fn run<H: Hypercall>(t: &mut Tester, cx: &Ctx<'_, H>) {
     let hc = cx.hc;
     let ev = EventChannel::new(hc);
 
-    // 2-level: 1 + 7 + 4 checks.
+    // 2-level: 1 + 7 + 5 checks.
     let two = TwoLevel::new(shared.mem(), VcpuId::BOOT);
     t.check(
         "evtchn 2-level: TwoLevel::new over shared_info",
@@ -271,6 +381,7 @@ pub fn run<H: Hypercall>(t: &mut Tester, cx: &Ctx<'_, H>) {
         bound.is_ok() && matches!(pirq, Err(Error::Xen(Errno::EINVAL))),
         format_args!("bind_vcpu({a}, 0) -> {bound:?}; bind_pirq(0x7fffffff) -> {pirq:?}"),
     );
+    upcall_check(t, cx, &ev, &mut two);
     let reset = ev.reset();
     let st = ev.status(a);
     t.check(
@@ -296,7 +407,7 @@ pub fn run<H: Hypercall>(t: &mut Tester, cx: &Ctx<'_, H>) {
         format_args!("{fifo:?}"),
     );
     let Ok(mut fifo) = fifo else {
-        for _ in 0..PLAN - 13 {
+        for _ in 0..PLAN - 14 {
             t.check("evtchn FIFO", false, format_args!("no FIFO demux"));
         }
         return;
