@@ -55,12 +55,23 @@ pub trait FifoPages {
     fn expand_array(&mut self) -> Result<SharedMem<'static>>;
 }
 
+/// What one step of a queue walk gave.
+enum Step {
+    /// A port to hand out.
+    Take(EvtchnPort),
+    /// A word with nothing to hand out (masked, not pending, end of queue).
+    Skip,
+    /// The head was handed out already in this call.
+    Stop,
+}
+
 /// The FIFO demultiplexer of one vCPU.
 ///
 /// Priority: queue 0 first; within a queue, the order Xen linked the ports.
 /// Fairness: a port taken off its queue is re-appended at the tail when it
 /// is signalled again, so a flooding port gets one turn per pass of its
-/// queue. Bounded work: a call walks at most `2 × out.len() + 16` words,
+/// queue; one that comes round again while a call runs waits for the next
+/// call (each port once per call). Bounded work: a call walks at most `2 × out.len() + 16` words,
 /// whatever the links say (a link out of the array ends its queue, and is
 /// counted in [`bad_links`](Self::bad_links)).
 pub struct Fifo<P: FifoPages> {
@@ -184,8 +195,10 @@ impl<P: FifoPages> Fifo<P> {
     }
 
     /// Takes the next word of queue `q`; returns the port if it is to be
-    /// handed out.
-    fn step(&mut self, q: u32) -> Result<Option<EvtchnPort>> {
+    /// handed out, or [`Step::Stop`] when the queue's head was handed out
+    /// already in this call (`taken`): it was signalled again meanwhile,
+    /// and waits for the next call.
+    fn step(&mut self, q: u32, taken: &[EvtchnPort]) -> Result<Step> {
         let qi = q as usize;
         let mut port = self.head[qi];
         if port == 0 {
@@ -194,14 +207,18 @@ impl<P: FifoPages> Fifo<P> {
         }
         if port == 0 {
             self.ready &= !(1 << q);
-            return Ok(None);
+            return Ok(Step::Skip);
         }
         let Ok((mem, off)) = self.word(port) else {
             self.bad_links += 1;
             self.head[qi] = 0;
             self.ready &= !(1 << q);
-            return Ok(None);
+            return Ok(Step::Skip);
         };
+        if taken.contains(&EvtchnPort::new_unchecked(port)) {
+            self.head[qi] = port;
+            return Ok(Step::Stop);
+        }
         let w = self.unlink(mem, off)?;
         let next = w.link().get();
         self.head[qi] = next;
@@ -209,10 +226,14 @@ impl<P: FifoPages> Fifo<P> {
             self.ready &= !(1 << q);
         }
         if w.contains(EventWord::MASKED) || !w.contains(EventWord::PENDING) {
-            return Ok(None);
+            return Ok(Step::Skip);
         }
         let old = mem.fetch_and_u32(off, !EventWord::PENDING.bits(), ORD)?;
-        Ok((old & EventWord::PENDING.bits() != 0).then(|| EvtchnPort::new_unchecked(port)))
+        Ok(if old & EventWord::PENDING.bits() != 0 {
+            Step::Take(EvtchnPort::new_unchecked(port))
+        } else {
+            Step::Skip
+        })
     }
 }
 
@@ -230,9 +251,13 @@ impl<P: FifoPages> Demux for Fifo<P> {
                 break;
             }
             let q = self.ready.trailing_zeros();
-            if let Some(port) = self.step(q)? {
-                out[n] = port;
-                n += 1;
+            match self.step(q, &out[..n])? {
+                Step::Take(port) => {
+                    out[n] = port;
+                    n += 1;
+                }
+                Step::Skip => {}
+                Step::Stop => break,
             }
         }
         Ok(n)
@@ -435,6 +460,11 @@ mod tests {
         x.control.store_u32(0, 1 << 1, ORD).unwrap();
         let got = take(&mut f, 4);
         assert_eq!(got, [1, 2]);
+        // Port 1 came round again within the call: it waits for the next.
+        assert_eq!(f.head[1], 1);
+        let (m, o) = x.at(1);
+        m.store_u32(o, w.bits(), ORD).unwrap();
+        assert_eq!(take(&mut f, 4), [1]);
         // A head beyond the array, READY bits beyond the queues.
         x.control
             .store_u32(offset_of!(FifoControlBlock, head) + 8, 99_999, ORD)
