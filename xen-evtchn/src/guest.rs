@@ -48,3 +48,11 @@ pub use channel::{EventChannel, Priority};
 pub use demux::{AnyDemux, Demux};
 pub use fifo::{Fifo, FifoPages, MAX_ARRAY_PAGES, WORDS_PER_PAGE};
 pub use two_level::TwoLevel;
+
+/// Zeroed, leaked, 8-aligned memory for the unit tests.
+#[cfg(test)]
+fn leaked(len: usize) -> xen_abi::io::shm::SharedMem<'static> {
+    let v = std::vec::Vec::leak(std::vec![0u8; len + 8]);
+    let off = v.as_ptr().align_offset(8);
+    xen_abi::io::shm::SharedMem::from_mut(&mut v[off..off + len]).unwrap()
+}

@@ -292,11 +292,9 @@ impl<P: FifoPages> Demux for Fifo<P> {
 mod tests {
     use super::*;
     use std::vec::Vec;
-    use zerocopy::IntoBytes;
 
     fn page() -> SharedMem<'static> {
-        let p = Vec::leak(std::vec![0u64; PAGE / 8]);
-        SharedMem::from_mut(p.as_mut_bytes()).unwrap()
+        super::super::leaked(PAGE)
     }
 
     /// Pages from the heap; keeps handles for the test to play Xen.

@@ -172,12 +172,10 @@ impl Demux for TwoLevel {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use zerocopy::IntoBytes;
 
     /// A 'static page and a demux over it; `xen` plays Xen on the same page.
     fn setup() -> (TwoLevel, SharedMem<'static>) {
-        let page = std::vec::Vec::leak(std::vec![0u64; 512]);
-        let mem = SharedMem::from_mut(page.as_mut_bytes()).unwrap();
+        let mem = super::super::leaked(4096);
         (TwoLevel::new(mem, VcpuId::BOOT).unwrap(), mem)
     }
 
@@ -287,8 +285,7 @@ mod tests {
             TwoLevel::new(d.shared, VcpuId::new(99)),
             Err(Error::BadVcpu(99))
         ));
-        let small = std::vec::Vec::leak(std::vec![0u64; 8]);
-        let mem = SharedMem::from_mut(small.as_mut_bytes()).unwrap();
+        let mem = super::super::leaked(64);
         assert!(matches!(
             TwoLevel::new(mem, VcpuId::BOOT),
             Err(Error::SharedMem(_))
