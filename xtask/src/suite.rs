@@ -99,6 +99,22 @@ fn steps() -> Result<Vec<(String, Command)>, String> {
             cargo(".", &[&no_std[..], &[arm]].concat()),
         ),
         (
+            "no_std xen-evtchn (both targets)",
+            cargo(
+                ".",
+                &[
+                    "build",
+                    "-p",
+                    "xen-evtchn",
+                    "--no-default-features",
+                    "--target",
+                    x86,
+                    "--target",
+                    arm,
+                ],
+            ),
+        ),
+        (
             "no_std + alloc xen-store (both targets)",
             cargo(
                 ".",

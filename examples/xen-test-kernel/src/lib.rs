@@ -17,6 +17,7 @@ use xen_hypercall::Hypercall;
 pub mod alloc_bump;
 pub mod domu;
 pub mod selftest;
+pub mod upcall;
 
 /// The console writer the panic handler uses (a `fn(&[u8])`, as usize).
 static WRITER: AtomicUsize = AtomicUsize::new(0);

@@ -348,15 +348,15 @@ pub fn run<H: Hypercall>(t: &mut Tester, cx: &Ctx<'_, H>) {
 
 /// A page-aligned page handed to Xen.
 #[repr(C, align(4096))]
-struct Page([AtomicU32; 1024]);
+pub(super) struct Page(pub(super) [AtomicU32; 1024]);
 
 #[allow(clippy::declare_interior_mutable_const)]
-const ZERO: AtomicU32 = AtomicU32::new(0);
+pub(super) const ZERO: AtomicU32 = AtomicU32::new(0);
 static CONTROL_PAGE: Page = Page([ZERO; 1024]);
 static EVENT_ARRAY: Page = Page([ZERO; 1024]);
 
 /// One of the pages handed to Xen, as shared memory.
-fn page_mem(page: &'static Page) -> SharedMem<'static> {
+pub(super) fn page_mem(page: &'static Page) -> SharedMem<'static> {
     // SAFETY: a static, page-aligned page of atomics: always mapped, and
     // only ever accessed atomically (here, through the handle, and by Xen).
     unsafe { SharedMem::new(NonNull::from(page).cast(), 4096) }.expect("a page-aligned page")
@@ -364,7 +364,7 @@ fn page_mem(page: &'static Page) -> SharedMem<'static> {
 
 /// The frame Xen knows one of our pages by: its gfn on PVH, and on PV
 /// (not translated, so Xen's "gfn" is the machine frame) its mfn.
-fn gfn_of(platform: Platform, page: &Page) -> Gfn {
+pub(super) fn gfn_of(platform: Platform, page: &Page) -> Gfn {
     Gfn::new_unchecked(super::memory::frame_of(
         platform,
         page as *const Page as u64,
