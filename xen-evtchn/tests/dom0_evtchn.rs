@@ -133,8 +133,10 @@ fn peer_process() {
     let dev = open();
     let p = dev.bind_interdomain(DomId::DOM0, remote).unwrap();
     drain(&dev);
-    println!("PEER {}", p.port());
-    std::io::stdout().flush().unwrap();
+    // Straight to the pipe: `println!` would go to libtest's capture.
+    let mut out = std::io::stdout();
+    writeln!(out, "PEER {}", p.port()).unwrap();
+    out.flush().unwrap();
     for _ in 0..ROUNDS {
         receive(&dev, p.port());
         p.notify().unwrap();
