@@ -166,7 +166,8 @@ fn pair_across_two_processes() {
     let peer = loop {
         line.clear();
         assert_ne!(out.read_line(&mut line).unwrap(), 0, "child ended early");
-        if let Some(p) = line.trim().strip_prefix("PEER ") {
+        // libtest's `test peer_process ... ` may precede it on the line.
+        if let Some((_, p)) = line.trim().split_once("PEER ") {
             break p.parse::<u32>().unwrap();
         }
     };
