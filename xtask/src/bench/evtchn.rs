@@ -94,7 +94,7 @@ pub(super) fn run(rounds: usize) -> Result<(), String> {
     }
     for (i, r) in runs.iter().enumerate() {
         println!(
-            "  run {i:>2} {:<12} {:<8} {:>12.1}",
+            "  run {i:>2} {:<12} {:<8} {:>12.3}",
             label(&r.imp),
             r.mode,
             r.value
