@@ -30,6 +30,32 @@ pub enum Error {
     ArrayFull,
     /// A shared page is too small or misaligned for what it must hold.
     SharedMem(xen_abi::Error),
+    /// A system call on the Linux device (`/dev/xen/evtchn`) failed; the
+    /// OS's error is kept as it came.
+    #[cfg(feature = "std")]
+    Device {
+        /// The device node.
+        path: std::path::PathBuf,
+        /// What was asked of it (`open`, `read`, `ioctl(IOCTL_EVTCHN_NOTIFY)`, ...).
+        op: &'static str,
+        /// The kernel's answer.
+        source: std::io::Error,
+    },
+    /// The driver's ring of pending ports overflowed (`EFBIG`): events were
+    /// lost. Call `reset`, then treat every port of the handle as pending
+    /// (unmask each, and check the state the events stand for).
+    #[cfg(feature = "std")]
+    Overflow {
+        /// The device node.
+        path: std::path::PathBuf,
+    },
+    /// The device returned a byte count that is not a whole number of
+    /// ports (never seen from Linux; refused instead of guessed at).
+    #[cfg(feature = "std")]
+    PartialPort {
+        /// The byte count.
+        bytes: usize,
+    },
 }
 
 /// `Result` with this crate's [`Error`].
@@ -47,6 +73,28 @@ impl From<xen_abi::Error> for Error {
     }
 }
 
+#[cfg(feature = "std")]
+impl Error {
+    /// The most likely fix for a [`Device`](Self::Device) error, for a person
+    /// reading the message (`None` for the other variants).
+    pub fn hint(&self) -> Option<&'static str> {
+        let Self::Device { source, .. } = self else {
+            return None;
+        };
+        Some(match source.raw_os_error() {
+            Some(libc::ENOENT) | Some(libc::ENODEV) | Some(libc::ENXIO) => {
+                "the device is missing: load the module (modprobe xen-evtchn) on a Xen domain"
+            }
+            Some(libc::EACCES) | Some(libc::EPERM) => {
+                "permission denied: run as root (or the handle is restricted to another domain)"
+            }
+            Some(libc::ENOTCONN) => "the port is not bound through this handle",
+            Some(libc::EINVAL) => "the port or domain is out of range",
+            _ => "unexpected error from the event-channel device",
+        })
+    }
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -58,8 +106,37 @@ impl fmt::Display for Error {
             Self::BadVcpu(v) => write!(f, "vCPU {v} not served by this event demultiplexer"),
             Self::ArrayFull => f.write_str("the FIFO event array covers every port already"),
             Self::SharedMem(e) => write!(f, "shared event-channel page unusable: {e}"),
+            #[cfg(feature = "std")]
+            Self::Device { path, op, source } => write!(
+                f,
+                "{op} on {} failed: {source} ({})",
+                path.display(),
+                self.hint().unwrap_or_default()
+            ),
+            #[cfg(feature = "std")]
+            Self::Overflow { path } => write!(
+                f,
+                "{}: the ring of pending ports overflowed and events were lost \
+                 (reset the handle, then unmask and recheck every port)",
+                path.display()
+            ),
+            #[cfg(feature = "std")]
+            Self::PartialPort { bytes } => {
+                write!(
+                    f,
+                    "the device returned {bytes} bytes, not a whole number of ports"
+                )
+            }
         }
     }
 }
 
-impl core::error::Error for Error {}
+impl core::error::Error for Error {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        match self {
+            #[cfg(feature = "std")]
+            Self::Device { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}

@@ -5,9 +5,11 @@
 //! - [`guest`] (no_std): the in-guest event machinery of a kernel or
 //!   unikernel, over `xen-hypercall` and xen-abi's `SharedMem`.
 //! - `linux` (feature `std`, Linux): the `/dev/xen/evtchn` device of a dom0
-//!   or driver-domain tool; with `tokio`, pending ports as a `Stream`.
+//!   or driver-domain tool: owned ports that unbind on drop, pending ports
+//!   read in batches; with `tokio`, pending ports as a `Stream`.
 //!
-//! **Work in progress** (issue 11): the halves land one by one.
+//! **Work in progress** (issue 11): the Linux half is here; the in-guest
+//! half is landing.
 #![no_std]
 #![cfg_attr(not(feature = "std"), forbid(unsafe_code))]
 // The Linux half makes the device's ioctls in one fenced module

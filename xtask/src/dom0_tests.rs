@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 //! The workspace's tests that need a real dom0: found, not listed. A package
 //! takes part when it has an integration test named `dom0_*`; its
-//! integration tests are built for Linux, counted with `--list`, and run in
+//! integration tests are built for Linux with all its features, counted with `--list`, and run in
 //! dom0 with its binaries (tests reach those by the absolute path in
 //! `CARGO_BIN_EXE_<name>`, so dom0 gets them at their host path).
 
@@ -71,7 +71,8 @@ pub(crate) fn packages() -> Result<Vec<&'static str>, String> {
 /// Builds and lists the integration tests of `packages`.
 pub(crate) fn build(packages: &[&str]) -> Result<Dom0Tests, String> {
     let mut args = vec!["test", "--no-run", "--tests"];
-    args.extend(["--target", Arch::X86_64.linux_target(), "--features", "std"]);
+    // Every feature: the async halves (`tokio`) are proven in dom0 too.
+    args.extend(["--target", Arch::X86_64.linux_target(), "--all-features"]);
     for p in packages {
         args.extend(["-p", p]);
     }
