@@ -8,8 +8,39 @@
 //!   or driver-domain tool: owned ports that unbind on drop, pending ports
 //!   read in batches; with `tokio`, pending ports as a `Stream`.
 //!
-//! **Work in progress** (issue 11): the Linux half is here; the in-guest
-//! half is landing.
+//! In a guest kernel (the `guest` module has the whole story):
+//!
+//! ```no_run
+//! # fn f(hc: impl xen_hypercall::Hypercall,
+//! #      shared_info: xen_abi::io::shm::SharedMem<'static>) -> xen_evtchn::Result<()> {
+//! use xen_abi::{xen::VcpuId, DomId};
+//! use xen_evtchn::guest::{Demux, EventChannel, TwoLevel};
+//! use xen_evtchn::EvtchnPort;
+//!
+//! let evtchn = EventChannel::new(hc);
+//! let port = evtchn.alloc_unbound(DomId::DOM0)?; // dom0 binds to it
+//! let mut events = TwoLevel::new(shared_info, VcpuId::BOOT)?;
+//! let mut pending = [EvtchnPort::ZERO; 32];
+//! let n = events.take_pending(&mut pending)?;   // in the upcall handler
+//! # let _ = (port, n); Ok(()) }
+//! ```
+//!
+//! In a dom0 or driver-domain process (Linux, feature `std`):
+//!
+//! ```no_run
+//! # #[cfg(all(feature = "std", target_os = "linux"))]
+//! # fn f(domu: xen_abi::DomId, remote: xen_evtchn::EvtchnPort) -> xen_evtchn::Result<()> {
+//! use xen_evtchn::linux::Evtchn;
+//! use xen_evtchn::EvtchnPort;
+//!
+//! let dev = Evtchn::open()?;                       // /dev/xen/evtchn
+//! let port = dev.bind_interdomain(domu, remote)?;  // unbinds on drop
+//! port.notify()?;
+//! let mut pending = [EvtchnPort::ZERO; 64];
+//! let n = dev.pending(&mut pending)?;              // many ports per read(2)
+//! dev.unmask(&pending[..n])?;
+//! # Ok(()) }
+//! ```
 #![no_std]
 #![cfg_attr(not(feature = "std"), forbid(unsafe_code))]
 // The Linux half makes the device's ioctls in one fenced module
