@@ -92,3 +92,6 @@ fn check_page<M: Mode>(mem: &SharedMem<'_, M>) -> Result<()> {
     }
     Ok(())
 }
+
+#[cfg(all(test, feature = "std"))]
+mod tests;
