@@ -6,8 +6,8 @@
 #![allow(unsafe_code)]
 
 use core::cell::{Cell, RefCell};
+use core::sync::atomic::{AtomicBool, AtomicU32};
 use std::string::ToString;
-use std::sync::atomic::{AtomicBool, AtomicU32};
 use std::vec::Vec;
 
 use xen_abi::grant_table::{op, GrantEntryFlags, GrantRef, GrantStatus};
