@@ -44,8 +44,10 @@ const MAP_SLOTS: usize = 2;
 static mut TABLE: [TestPage; TABLE_SLOTS] = [const { TestPage::new() }; TABLE_SLOTS];
 static mut STATUS: [TestPage; STATUS_SLOTS] = [const { TestPage::new() }; STATUS_SLOTS];
 static mut MAPS: [TestPage; MAP_SLOTS] = [const { TestPage::new() }; MAP_SLOTS];
-/// Pages we grant, and copy into.
-static mut DATA: [TestPage; 4] = [const { TestPage::new() }; 4];
+/// Pages we grant, and copy into; 4.. are the ones we map (on PVH, Xen
+/// moves a page of our own that we map to the mapping's frame: its own
+/// frame is empty afterwards, so each is used once).
+static mut DATA: [TestPage; 8] = [const { TestPage::new() }; 8];
 
 fn slot(base: u64, i: usize) -> u64 {
     base + (i as u64) * 4096
@@ -193,6 +195,13 @@ fn pattern(page: SharedMem<'static>, seed: u8) {
     }
 }
 
+/// Whether `mem` holds the pattern `pattern(_, seed)` wrote.
+fn is_pattern(mem: SharedMem<'_, impl xen_abi::io::shm::Mode>, seed: u8) -> bool {
+    (0..4096).all(|i| {
+        mem.load_u8(i, Ordering::Relaxed) == Ok((i as u8).wrapping_mul(7).wrapping_add(seed))
+    })
+}
+
 fn same(
     a: SharedMem<'_, impl xen_abi::io::shm::Mode>,
     ao: usize,
@@ -333,21 +342,34 @@ pub fn run<H: Hypercall>(t: &mut Tester, cx: &Ctx<'_, H>) {
         ],
         &mut st,
     );
+    let e = rwg.map(|g| end(&mut table, g).map_err(|b| b.flags));
     t.check(
         "grant: copy into read-only / read-write grants",
-        r.is_ok() && !st[0].is_okay() && st[1].is_okay() && same(rw, 512, src, 0, 16),
-        format_args!("{r:?}, statuses {:?}", st),
+        r.is_ok()
+            && !st[0].is_okay()
+            && st[1].is_okay()
+            && same(rw, 512, src, 0, 16)
+            && matches!(e, Ok(Ok(()))),
+        format_args!("{r:?}, statuses {:?}, end {e:?}", st),
     );
 
     // 5. Our own grant mapped read-write: Xen marks it in use, end_access
     // refuses (bounded), the mapping shows the page; after the unmap (on
     // drop) it ends.
+    let mapped = data(4);
+    pattern(mapped, 3);
+    let rwg = table.grant_access(DomId::DOM0, mapped, Access::ReadWrite);
+    let rw_ref = rwg.as_ref().map_or(GrantRef::INVALID, Grant::gref);
     let m = foreign.map_read_write(DomId::DOM0, rw_ref);
     let mut rwg = rwg.ok();
     if let (Ok(m), Some(g)) = (&m, rwg.take()) {
-        let seen = same(m.mem(), 512, src, 0, 16);
+        let seen = is_pattern(m.mem(), 3);
         let _ = m.mem().store_u8(4000, 0xa5, Ordering::SeqCst);
-        let through = rw.load_u8(4000, Ordering::SeqCst) == Ok(0xa5);
+        // PV: the write shows in our own page; PVH: our page now lives at
+        // the mapping only (see `DATA`).
+        let through = if cx.platform.is_pv() { mapped } else { m.mem() }
+            .load_u8(4000, Ordering::SeqCst)
+            == Ok(0xa5);
         let in_use = table.in_use(&g);
         let flags = match end(&mut table, g) {
             Ok(()) => None,
@@ -422,16 +444,21 @@ pub fn run<H: Hypercall>(t: &mut Tester, cx: &Ctx<'_, H>) {
     );
 
     // 9. A read-only mapping hands out read-only memory (the type says so).
-    let m = foreign.map_read_only(DomId::DOM0, ro_ref);
+    let page = data(5);
+    pattern(page, 4);
+    let g = table.grant_access(DomId::DOM0, page, Access::ReadOnly);
+    let gref = g.as_ref().map_or(GrantRef::INVALID, Grant::gref);
+    let m = foreign.map_read_only(DomId::DOM0, gref);
     let ok = m.as_ref().is_ok_and(|m| {
         let mem: SharedMem<'_, ReadOnly> = m.mem();
-        same(mem, 0, src, 0, 4096)
+        is_pattern(mem, 4)
     });
     let un = m.map(|m| m.unmap());
+    let e = g.map(|g| end(&mut table, g).map_err(|b| b.flags));
     t.check(
         "grant: read-only mapping",
-        ok && matches!(un, Ok(Ok(()))),
-        format_args!("contents {ok}, unmap {un:?}"),
+        ok && matches!(un, Ok(Ok(()))) && matches!(e, Ok(Ok(()))),
+        format_args!("ref {gref}: contents {ok}, unmap {un:?}, end {e:?}"),
     );
     let ro_end = ro.map(|g| end(&mut table, g).map_err(|b| b.flags));
 
@@ -527,7 +554,7 @@ fn v2_checks<H: Hypercall, T: Hypercall, P: TablePages>(
     table: &mut GrantTable<T, P>,
     foreign: &Foreign<KernelPages<'_, H>>,
 ) {
-    let (src, dst, rw) = (data(0), data(1), data(2));
+    let (src, dst) = (data(0), data(1));
     let _ = dst.fill(0, 4096, 0);
 
     // 13. A v2 full-page grant, copied.
@@ -544,7 +571,7 @@ fn v2_checks<H: Hypercall, T: Hypercall, P: TablePages>(
 
     // 14. v2 status frames: a mapped grant shows in them; end_access
     // refuses until the unmap.
-    let g = table.grant_access(DomId::DOM0, rw, Access::ReadWrite);
+    let g = table.grant_access(DomId::DOM0, data(6), Access::ReadWrite);
     let gref = g.as_ref().map_or(GrantRef::INVALID, Grant::gref);
     let m = foreign.map_read_write(DomId::DOM0, gref);
     let (in_use, busy) = match g {
