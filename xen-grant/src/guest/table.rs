@@ -192,6 +192,9 @@ impl fmt::Display for InUse {
 /// The grant table of the calling domain: its version, its frames (mapped
 /// through the platform's [`TablePages`]), and a free list of references.
 ///
+/// One per domain: two managers of the same table would hand out the same
+/// references.
+///
 /// References `0..8` are reserved (console, xenstore, the toolstack) and
 /// never handed out. The table grows by one frame when the free list runs
 /// dry, up to Xen's maximum (and [`MAX_REFS`]).
@@ -285,6 +288,7 @@ impl<H: Hypercall, P: TablePages> GrantTable<H, P> {
     }
 
     /// The version in use.
+    #[doc(alias = "GNTTABOP_get_version")]
     pub fn version(&self) -> Version {
         self.version
     }
@@ -446,7 +450,7 @@ impl<H: Hypercall, P: TablePages> GrantTable<H, P> {
     fn alloc(&mut self) -> Result<GrantRef> {
         loop {
             let cap = self.capacity();
-            let start = self.cursor.clamp(NR_RESERVED_ENTRIES, cap.max(1));
+            let start = self.cursor.max(NR_RESERVED_ENTRIES).min(cap);
             let found = (start..cap)
                 .chain(NR_RESERVED_ENTRIES..start)
                 .find(|&r| !is_marked(&self.used, r));
