@@ -431,3 +431,127 @@ fn set_version_errors_from_xen() {
         "Xen refused the grant-table operation: EBUSY (device or resource busy)"
     );
 }
+
+/// Plays the backend hypercalls: copies report a status per op (a gref
+/// `>= 1000` is bad), maps hand out one page, unmaps are counted.
+#[derive(Default)]
+struct FakeForeign {
+    calls: RefCell<Vec<usize>>,
+    page: RefCell<Option<SharedMem<'static>>>,
+    mapped: Cell<u32>,
+    unmapped: Cell<u32>,
+}
+
+impl FrameOf for FakeForeign {
+    fn frame_of(&self, page: &SharedMem<'static>) -> crate::Result<Gfn> {
+        Ok(Gfn::new_unchecked(fake_frame(page)))
+    }
+}
+
+impl ForeignPages for FakeForeign {
+    fn copy(&self, ops: &mut [xen_abi::grant_table::GrantCopy]) -> Result<(), Errno> {
+        self.calls.borrow_mut().push(ops.len());
+        for op in ops {
+            let bad = op
+                .flags
+                .contains(xen_abi::grant_table::GntCopyFlags::SOURCE_GREF)
+                && op.source.gref().get() >= 1000;
+            op.status = if bad {
+                GrantStatus::BAD_GNTREF
+            } else {
+                GrantStatus::OKAY
+            };
+        }
+        Ok(())
+    }
+
+    fn map(&self, op: &mut xen_abi::grant_table::MapGrantRef) -> crate::Result<SharedMem<'static>> {
+        if op.gref.get() >= 1000 {
+            return Err(Error::Status(GrantStatus::BAD_GNTREF));
+        }
+        let page = *self.page.borrow_mut().get_or_insert_with(leaked_page);
+        op.host_addr = page.addr() as u64;
+        op.handle = xen_abi::grant_table::GrantHandle::new(7);
+        op.status = GrantStatus::OKAY;
+        self.mapped.set(self.mapped.get() + 1);
+        Ok(page)
+    }
+
+    fn unmap(&self, op: &mut xen_abi::grant_table::UnmapGrantRef) -> crate::Result<()> {
+        assert_eq!(op.handle.get(), 7);
+        op.status = GrantStatus::OKAY;
+        self.unmapped.set(self.unmapped.get() + 1);
+        Ok(())
+    }
+}
+
+#[test]
+fn copy_batches_and_statuses() {
+    let f = Foreign::new(FakeForeign::default());
+    let local = leaked_page();
+    let grant = |gref: u32| Side::Grant {
+        domid: PEER,
+        gref: GrantRef::new_unchecked(gref),
+        offset: 0,
+    };
+    let mut segs = Vec::new();
+    for i in 0..40u32 {
+        segs.push(Segment {
+            source: grant(if i % 13 == 5 { 1000 + i } else { i }),
+            dest: Side::Local {
+                page: local,
+                offset: 64,
+            },
+            len: 64,
+        });
+    }
+    let mut st = [GrantStatus::GENERAL_ERROR; 40];
+    f.copy(&segs, &mut st).unwrap();
+    assert_eq!(*f.pages().calls.borrow(), [16, 16, 8]);
+    for (i, s) in st.iter().enumerate() {
+        assert_eq!(s.is_okay(), i % 13 != 5, "segment {i}");
+    }
+    // A range leaving its page: refused before anything is copied.
+    segs[39].len = 4096 - 63;
+    assert!(matches!(
+        f.copy(&segs, &mut st),
+        Err(Error::BadRange { offset: 64, .. })
+    ));
+    assert_eq!(f.pages().calls.borrow().len(), 3);
+    // Too few status slots, or a local region that is not a page.
+    assert!(matches!(
+        f.copy(&segs, &mut st[..3]),
+        Err(Error::Xen(Errno::EINVAL))
+    ));
+    segs[39].len = 8;
+    segs[0].dest = Side::Local {
+        page: local.sub(8, 128).unwrap(),
+        offset: 0,
+    };
+    assert!(matches!(
+        f.copy(&segs, &mut st),
+        Err(Error::NotAPage { .. })
+    ));
+}
+
+#[test]
+fn mappings_unmap_on_drop_and_read_only_stays_read_only() {
+    let f = Foreign::new(FakeForeign::default());
+    {
+        let m = f.map_read_write(PEER, GrantRef::new_unchecked(9)).unwrap();
+        m.mem().store_u8(0, 1, Ordering::SeqCst).unwrap();
+        assert_eq!(m.handle().get(), 7);
+    }
+    assert_eq!((f.pages().mapped.get(), f.pages().unmapped.get()), (1, 1));
+    let m = f.map_read_only(PEER, GrantRef::new_unchecked(9)).unwrap();
+    let mem: SharedMem<'_, ReadOnly> = m.mem();
+    assert_eq!(mem.load_u8(0, Ordering::SeqCst).unwrap(), 1);
+    m.unmap().unwrap();
+    assert_eq!(f.pages().unmapped.get(), 2);
+    // A refused map leaves nothing to unmap.
+    assert!(matches!(
+        f.map_read_only(PEER, GrantRef::new_unchecked(1000)),
+        Err(Error::Status(GrantStatus::BAD_GNTREF))
+    ));
+    assert_eq!((f.pages().mapped.get(), f.pages().unmapped.get()), (2, 2));
+}
