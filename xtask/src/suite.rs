@@ -115,6 +115,22 @@ fn steps() -> Result<Vec<(String, Command)>, String> {
             ),
         ),
         (
+            "no_std xen-grant (both targets)",
+            cargo(
+                ".",
+                &[
+                    "build",
+                    "-p",
+                    "xen-grant",
+                    "--no-default-features",
+                    "--target",
+                    x86,
+                    "--target",
+                    arm,
+                ],
+            ),
+        ),
+        (
             "no_std + alloc xen-store (both targets)",
             cargo(
                 ".",

@@ -21,6 +21,7 @@ use crate::{println, Tester};
 pub mod cpu;
 pub mod events;
 pub mod evtchn;
+pub mod grant;
 pub mod grants;
 pub mod memory;
 pub mod xen_info;
@@ -61,8 +62,14 @@ pub struct Ctx<'a, H: Hypercall> {
 }
 
 /// Total number of checks `run` makes.
-pub const PLAN: u32 =
-    1 + xen_info::PLAN + events::PLAN + evtchn::PLAN + memory::PLAN + grants::PLAN + cpu::PLAN;
+pub const PLAN: u32 = 1
+    + xen_info::PLAN
+    + events::PLAN
+    + evtchn::PLAN
+    + memory::PLAN
+    + grants::PLAN
+    + grant::PLAN
+    + cpu::PLAN;
 
 /// A page-aligned page of our own address space that the shared_info frame
 /// is mapped over.
@@ -237,6 +244,7 @@ pub fn run(hc: &impl Hypercall, platform: Platform) -> bool {
     evtchn::run(&mut t, &cx);
     memory::run(&mut t, &cx);
     grants::run(&mut t, &cx);
+    grant::run(&mut t, &cx);
     cpu::run(&mut t, &cx);
     t.finish()
 }
