@@ -3,9 +3,9 @@
 
 use core::fmt;
 
-use xen_abi::Errno;
 #[cfg(all(feature = "std", target_os = "linux"))]
 use xen_abi::grant_table::{GrantRef, GrantStatus};
+use xen_abi::Errno;
 
 /// Errors of the in-guest half and of the Linux devices.
 #[derive(Debug)]

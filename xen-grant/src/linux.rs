@@ -54,7 +54,7 @@ mod gntdev;
 mod sys;
 
 pub use gntalloc::{Gntalloc, SharedPages};
-pub use gntdev::{GrantMapping, Gntdev};
+pub use gntdev::{Gntdev, GrantMapping};
 pub use sys::{
     CopySegment, IOCTL_GNTALLOC_ALLOC_GREF, IOCTL_GNTALLOC_DEALLOC_GREF,
     IOCTL_GNTALLOC_SET_UNMAP_NOTIFY, IOCTL_GNTDEV_GRANT_COPY, IOCTL_GNTDEV_MAP_GRANT_REF,

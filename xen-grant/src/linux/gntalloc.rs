@@ -179,15 +179,8 @@ impl SharedPages<'_> {
     #[doc(alias = "IOCTL_GNTALLOC_SET_UNMAP_NOTIFY")]
     pub fn set_unmap_notify(&self, notify: UnmapNotify) -> Result<()> {
         let (offset, action, port) = notify.encode(self.len())?;
-        sys::set_unmap_notify(&self.dev.file, true, self.index + offset, action, port).map_err(
-            |e| {
-                device_error(
-                    &self.dev.path,
-                    "ioctl(IOCTL_GNTALLOC_SET_UNMAP_NOTIFY)",
-                    e,
-                )
-            },
-        )
+        sys::set_unmap_notify(&self.dev.file, true, self.index + offset, action, port)
+            .map_err(|e| device_error(&self.dev.path, "ioctl(IOCTL_GNTALLOC_SET_UNMAP_NOTIFY)", e))
     }
 }
 

@@ -61,7 +61,8 @@ impl Gntdev {
     #[doc(alias = "xengnttab_map_domain_grant_refs")]
     pub fn map(&self, domid: DomId, refs: &[GrantRef], access: Access) -> Result<GrantMapping<'_>> {
         let len = pages_to_len(refs.len())?;
-        let count = u32::try_from(refs.len()).map_err(|_| Error::InvalidRequest("too many refs"))?;
+        let count =
+            u32::try_from(refs.len()).map_err(|_| Error::InvalidRequest("too many refs"))?;
         let raw: Vec<u32> = refs.iter().map(|r| r.get()).collect();
         let index = sys::gntdev_map(&self.file, u32::from(domid.get()), &raw)
             .map_err(|e| device_error(&self.path, "ioctl(IOCTL_GNTDEV_MAP_GRANT_REF)", e))?;
@@ -157,9 +158,7 @@ impl Gntdev {
     pub fn set_max_grants(&self, count: u32) -> Result<()> {
         match sys::gntdev_set_max_grants(&self.file, count) {
             Err(e) if e.raw_os_error() == Some(libc::ENOTTY) => Ok(()),
-            r => {
-                r.map_err(|e| device_error(&self.path, "ioctl(IOCTL_GNTDEV_SET_MAX_GRANTS)", e))
-            }
+            r => r.map_err(|e| device_error(&self.path, "ioctl(IOCTL_GNTDEV_SET_MAX_GRANTS)", e)),
         }
     }
 }

@@ -112,8 +112,7 @@ pub const IOCTL_GNTDEV_SET_UNMAP_NOTIFY: u64 =
 /// `IOCTL_GNTDEV_GRANT_COPY`, computed from the argument type.
 pub const IOCTL_GNTDEV_GRANT_COPY: u64 = ioc_none_g(8, core::mem::size_of::<GntdevGrantCopy>());
 /// `IOCTL_GNTALLOC_ALLOC_GREF`, computed from the argument type.
-pub const IOCTL_GNTALLOC_ALLOC_GREF: u64 =
-    ioc_none_g(5, core::mem::size_of::<GntallocAllocGref>());
+pub const IOCTL_GNTALLOC_ALLOC_GREF: u64 = ioc_none_g(5, core::mem::size_of::<GntallocAllocGref>());
 /// `IOCTL_GNTALLOC_DEALLOC_GREF`, computed from the argument type.
 pub const IOCTL_GNTALLOC_DEALLOC_GREF: u64 =
     ioc_none_g(6, core::mem::size_of::<GntallocDeallocGref>());
@@ -454,8 +453,8 @@ impl Region {
         } else {
             libc::PROT_READ
         };
-        let offset =
-            libc::off_t::try_from(offset).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
+        let offset = libc::off_t::try_from(offset)
+            .map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
         // SAFETY: a new shared mapping of the device file; no existing
         // memory is affected.
         let p = unsafe {
