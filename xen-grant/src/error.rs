@@ -136,6 +136,18 @@ impl fmt::Display for Error {
                 gref,
                 status,
                 source,
+            } if status.is_okay() => write!(
+                f,
+                "mmap on /dev/xen/gntdev of grant {gref} of domain {domid} failed: {source}; \
+                 Xen copies from it, so the map asked for more than the grant allows \
+                 (map a read-only grant with Access::ReadOnly)"
+            ),
+            #[cfg(all(feature = "std", target_os = "linux"))]
+            Self::MapRefused {
+                domid,
+                gref,
+                status,
+                source,
             } => write!(
                 f,
                 "mmap on /dev/xen/gntdev of grant {gref} of domain {domid} failed: {source}; \
