@@ -2,9 +2,11 @@
 //! `cargo xtask bench`: ours against the C implementation in the same run,
 //! interleaved rounds, ratios of medians (above 1.0: ours is faster).
 //! [`ring`]: xen-abi's shared ring against `ring.h` on the host;
-//! [`xenstore`]: xen-store against libxenstore inside one Linux dom0.
-//! `--only ring|xenstore` runs one of the two.
+//! [`xenstore`]: xen-store against libxenstore inside one Linux dom0;
+//! [`grant`]: xen-grant's gntdev/gntalloc half against libxengnttab there.
+//! `--only ring|xenstore|grant` runs one of them.
 
+mod grant;
 mod ring;
 mod xenstore;
 
@@ -20,6 +22,7 @@ pub(crate) fn run(parts: &[BenchPart], rounds: usize) -> Result<(), String> {
         match part {
             BenchPart::Ring => ring::run(rounds)?,
             BenchPart::Xenstore => xenstore::run(rounds)?,
+            BenchPart::Grant => grant::run(rounds)?,
         }
     }
     Ok(())
