@@ -3,10 +3,12 @@
 //! interleaved rounds, ratios of medians (above 1.0: ours is faster).
 //! [`ring`]: xen-abi's shared ring against `ring.h` on the host;
 //! [`xenstore`]: xen-store against libxenstore inside one Linux dom0;
-//! [`evtchn`]: xen-evtchn's device handle against libxenevtchn, likewise.
-//! `--only ring|xenstore|evtchn` runs one of them.
+//! [`evtchn`]: xen-evtchn's device handle against libxenevtchn, likewise;
+//! [`grant`]: xen-grant's gntdev/gntalloc half against libxengnttab there.
+//! `--only ring|xenstore|evtchn|grant` runs one of them.
 
 mod evtchn;
+mod grant;
 mod ring;
 mod xenstore;
 
@@ -23,6 +25,7 @@ pub(crate) fn run(parts: &[BenchPart], rounds: usize) -> Result<(), String> {
             BenchPart::Ring => ring::run(rounds)?,
             BenchPart::Xenstore => xenstore::run(rounds)?,
             BenchPart::Evtchn => evtchn::run(rounds)?,
+            BenchPart::Grant => grant::run(rounds)?,
         }
     }
     Ok(())

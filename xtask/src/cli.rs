@@ -15,7 +15,7 @@ pub(crate) enum Flag {
     Xenstored,
     /// `--live`: echo the console.
     Live,
-    /// `--only ring|xenstore|evtchn`
+    /// `--only ring|xenstore|evtchn|grant`
     Only,
     /// `--rounds N`
     Rounds,
@@ -56,7 +56,7 @@ impl Flag {
             Flag::Xen => Some("4.17|4.20|all"),
             Flag::Mode => Some("pv|pvh|all"),
             Flag::Xenstored => Some("c|oxenstored|all"),
-            Flag::Only => Some("ring|xenstore|evtchn"),
+            Flag::Only => Some("ring|xenstore|evtchn|grant"),
             Flag::Rounds | Flag::Secs => Some("N"),
             Flag::Live | Flag::Keep => None,
         }
@@ -77,6 +77,7 @@ pub(crate) enum BenchPart {
     Ring,
     Xenstore,
     Evtchn,
+    Grant,
 }
 
 /// Every option, parsed (defaults where not given).
@@ -99,7 +100,12 @@ impl Default for Options {
             modes: Mode::ALL.to_vec(),
             xenstoreds: Xenstored::ALL.to_vec(),
             live: false,
-            bench: vec![BenchPart::Ring, BenchPart::Xenstore, BenchPart::Evtchn],
+            bench: vec![
+                BenchPart::Ring,
+                BenchPart::Xenstore,
+                BenchPart::Evtchn,
+                BenchPart::Grant,
+            ],
             rounds: 5,
             secs: 30,
             keep: false,
@@ -147,6 +153,7 @@ pub(crate) fn parse(args: &[String], flags: &[Flag]) -> Result<Options, String> 
             (Flag::Only, Some("ring")) => o.bench = vec![BenchPart::Ring],
             (Flag::Only, Some("xenstore")) => o.bench = vec![BenchPart::Xenstore],
             (Flag::Only, Some("evtchn")) => o.bench = vec![BenchPart::Evtchn],
+            (Flag::Only, Some("grant")) => o.bench = vec![BenchPart::Grant],
             (Flag::Rounds, Some(v)) => {
                 o.rounds = v.parse().ok().filter(|n| *n > 0).ok_or_else(bad)?
             }

@@ -86,7 +86,7 @@ const COMMANDS: &[Command] = &[
     Command {
         name: "bench",
         flags: &[Flag::Rounds, Flag::Only],
-        help: "ring vs ring.h, xenstore vs libxenstore in dom0",
+        help: "ring vs ring.h, xenstore vs libxenstore and grants vs libxengnttab in dom0",
         run: |o| bench::run(&o.bench, o.rounds),
     },
     Command {

@@ -1,0 +1,174 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+//! `cargo xtask bench --only grant`: xen-grant's Linux half against
+//! libxengnttab/libxengntshr, in one Linux dom0 on Xen 4.17.
+//!
+//! Workloads, on 16 pages dom0 shares with itself through gntalloc: `map`
+//! (map the 16 grants through gntdev, touch each page, unmap: one op) and
+//! `copy` (one grant-copy batch of 16 full pages into a local buffer: one
+//! op). Programs: `grant_bench.c` (gcc -O2, libxengnttab) and
+//! `xen-grant/examples/grant_bench.rs`; `/init` runs them interleaved for
+//! `rounds` rounds (order reversed every other round) and prints one
+//! `GRBENCH` line per run. Ratios are of the median ops/s: above 1.0 means
+//! ours is faster.
+
+use std::path::PathBuf;
+
+use super::{median, CProgram};
+use crate::linux_dom0::{self, Dom0, Scenario};
+use crate::xen::{Arch, XenVersion, Xenstored};
+use crate::{cargo, process, workspace};
+
+/// The C side.
+const C_PROGRAM: CProgram = CProgram {
+    name: "grant_bench",
+    source: include_str!("grant_bench.c"),
+    what: "libxengnttab",
+    flags: &[],
+    libs: &["xengnttab"],
+};
+
+/// Seconds each measured run lasts.
+const SECS: f64 = 1.0;
+
+/// The Xen the benchmark boots.
+const XEN: XenVersion = XenVersion::V4_17;
+
+/// Programs in dom0 and the implementation they report.
+const PROGRAMS: [(&str, &str); 2] = [
+    ("/bench/grant_bench_c", "c"),
+    ("/bench/grant_bench", "rust"),
+];
+
+/// The workloads.
+const MODES: [&str; 2] = ["map", "copy"];
+
+/// `grant map: ours/libxengnttab = R`, `grant copy: ours/libxengnttab = R`.
+pub(super) fn run(rounds: usize) -> Result<(), String> {
+    let c_bin = C_PROGRAM.build()?;
+    process::step("build the Rust grant benchmark (release, xen-grant example grant_bench)");
+    let rust_bin = cargo::executable(
+        &workspace::root(),
+        &[
+            "build",
+            "--release",
+            "-p",
+            "xen-grant",
+            "--example",
+            "grant_bench",
+            "--target",
+            Arch::X86_64.linux_target(),
+        ],
+        "grant_bench",
+    )?;
+    let dom0 = Dom0::build(&Scenario {
+        name: "dom0-bench-grant",
+        xen: &[XEN],
+        programs: &[
+            (c_bin, PathBuf::from("/bench/grant_bench_c")),
+            (rust_bin, PathBuf::from("/bench/grant_bench")),
+        ],
+        payload: &payload(rounds, SECS),
+    })?;
+    process::step(&format!(
+        "grant: Linux dom0 on Xen {}, {rounds} interleaved rounds of 4 runs of {SECS} s",
+        XEN.as_str()
+    ));
+    let run = dom0.boot(XEN, Xenstored::C, false)?;
+    let lines = run.text();
+    let runs = parse(&lines);
+    let problem = linux_dom0::setup_problems(&lines)
+        .into_iter()
+        .next()
+        .or_else(|| run.timed_out.then(|| "timed out (dom0 hung)".to_string()))
+        .or_else(|| {
+            (runs.len() != rounds * 4)
+                .then(|| format!("{} results, expected {}", runs.len(), rounds * 4))
+        });
+    if let Some(p) = problem {
+        for l in &lines[lines.len().saturating_sub(40)..] {
+            println!("    {l}");
+        }
+        return Err(format!("grant bench: {p}"));
+    }
+    for (i, (imp, mode, ops)) in runs.iter().enumerate() {
+        println!("  run {i:>2} {imp:<5} {mode:<5} {ops:>10.1} ops/s");
+    }
+    for mode in MODES {
+        let med = |imp: &str| {
+            let mut v: Vec<f64> = runs
+                .iter()
+                .filter(|r| r.0 == imp && r.1 == mode)
+                .map(|r| r.2)
+                .collect();
+            median(&mut v)
+        };
+        let (c, ours) = (med("c"), med("rust"));
+        println!("grant {mode}: ours/libxengnttab = {:.2}", ours / c);
+        println!("  median ops/s (16 pages per op): libxengnttab {c:.1}, ours {ours:.1}");
+    }
+    Ok(())
+}
+
+/// The part of `/init` after dom0's setup.
+fn payload(rounds: usize, secs: f64) -> String {
+    let mut s = String::from("echo GRBENCH-BEGIN\n");
+    for round in 0..rounds {
+        let mut order: Vec<(&str, &str)> = MODES
+            .iter()
+            .flat_map(|m| PROGRAMS.iter().map(move |(p, _)| (*p, *m)))
+            .collect();
+        if round % 2 == 1 {
+            order.reverse();
+        }
+        for (prog, mode) in order {
+            s.push_str(&format!("{prog} {mode} {secs} 2>&1\n"));
+        }
+    }
+    s.push_str("echo GRBENCH-END\n");
+    s
+}
+
+/// `(impl, mode, ops/s)` of each `GRBENCH` line, in run order.
+fn parse(lines: &[String]) -> Vec<(String, String, f64)> {
+    let mut out = Vec::new();
+    for l in lines {
+        let Some(at) = l.find("GRBENCH impl=") else {
+            continue;
+        };
+        let field = |k: &str| {
+            l[at..]
+                .split_whitespace()
+                .find_map(|kv| kv.strip_prefix(k)?.strip_prefix('='))
+        };
+        if let (Some(imp), Some(mode), Some(rate)) = (
+            field("impl"),
+            field("mode"),
+            field("ops_per_s").and_then(|r| r.parse().ok()),
+        ) {
+            out.push((imp.to_string(), mode.to_string(), rate));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payload_interleaves_and_parse_reads_back() {
+        let s = payload(2, 1.0);
+        assert!(s.starts_with("echo GRBENCH-BEGIN\n/bench/grant_bench_c map 1 2>&1\n"));
+        assert!(s.ends_with("/bench/grant_bench_c map 1 2>&1\necho GRBENCH-END\n"));
+        let lines: Vec<String> = [
+            "GRBENCH impl=c mode=map ops=16 secs=1.0 ops_per_s=100.0",
+            "[ 1.0] x GRBENCH impl=rust mode=copy ops=16 secs=1.0 ops_per_s=250.5",
+            "GRBENCH impl=rust",
+        ]
+        .map(String::from)
+        .to_vec();
+        let p = parse(&lines);
+        assert_eq!(p.len(), 2);
+        assert_eq!(p[1], ("rust".into(), "copy".into(), 250.5));
+    }
+}
