@@ -9,7 +9,42 @@
 //!   and `/dev/xen/gntdev` (map and copy foreign grants) for dom0 and
 //!   driver-domain tools.
 //!
-//! **Work in progress** (issue 12): the halves land one by one.
+//! In a guest kernel, grant a page and end the grant only once the peer let
+//! go (the `guest` module has the whole story, copy and mapping included):
+//!
+//! ```no_run
+//! # fn f(hc: impl xen_hypercall::Hypercall, pages: impl xen_grant::guest::TablePages,
+//! #      page: xen_abi::io::shm::SharedMem<'static>, backend: xen_abi::DomId)
+//! # -> xen_grant::Result<()> {
+//! use xen_grant::guest::{Access, GrantTable};
+//!
+//! let mut table = GrantTable::new(hc, pages)?;
+//! let grant = table.grant_access(backend, page, Access::ReadWrite)?;
+//! let gref = grant.gref(); // tell the backend, e.g. through xenstore
+//! // ... later:
+//! if let Err(busy) = table.end_access(grant) {
+//!     let _still_granted = busy.grant; // still mapped: retry later
+//! }
+//! # let _ = gref; Ok(()) }
+//! ```
+//!
+//! In a dom0 or driver-domain process (Linux, feature `std`), share pages
+//! and map a peer's grants:
+//!
+//! ```no_run
+//! # #[cfg(all(feature = "std", target_os = "linux"))]
+//! # fn f(domu: xen_abi::DomId, their_refs: &[xen_grant::GrantRef]) -> xen_grant::Result<()> {
+//! use xen_abi::io::shm::Ordering;
+//! use xen_grant::linux::{Access, Gntalloc, Gntdev};
+//!
+//! let gntalloc = Gntalloc::open()?;
+//! let ours = gntalloc.share(domu, 1, Access::ReadWrite)?; // revoked on drop
+//! let _refs = ours.refs(); // tell the peer
+//! let gntdev = Gntdev::open()?;
+//! let theirs = gntdev.map(domu, their_refs, Access::ReadOnly)?; // unmapped on drop
+//! let first = theirs.shared_mem_read_only(..)?.load_u32(0, Ordering::Acquire)?;
+//! # let _ = first; Ok(()) }
+//! ```
 #![no_std]
 #![cfg_attr(not(feature = "std"), forbid(unsafe_code))]
 // The Linux half makes the devices' ioctls and mmaps in one fenced module
