@@ -10,8 +10,8 @@
 //! rides on the xenstore test's domU rather than creating another: a
 //! domain's creation and boot take seconds under QEMU.
 //!
-//! Needs xl, which `cargo xtask dom0` only runs on Xen 4.17: Debian 12's
-//! 4.17 toolstack cannot create domains on the 4.20 hypervisor.
+//! Needs xl matching the hypervisor: `cargo xtask dom0` brings Debian 12's
+//! 4.17 toolstack for Xen 4.17 and Debian 13's 4.20 one for Xen 4.20.
 #![cfg(all(feature = "std", target_os = "linux"))]
 #![allow(clippy::std_instead_of_core)]
 
