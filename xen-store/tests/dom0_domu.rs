@@ -4,10 +4,14 @@
 //! xen-store's ring client against the real xenstored. This side sets up
 //! nodes the domU may not read or may only read, drives the watch
 //! hand-shake, checks `@introduceDomain` / `@releaseDomain` and reads back
-//! the domU's report (`examples/xen-test-kernel/src/domu.rs`).
+//! the domU's report (`examples/xen-test-kernel/src/domu.rs`). Then the
+//! domU's event channel to dom0 (`domu/evtchn.rs` there): xen-evtchn's
+//! in-guest half at its end, its `/dev/xen/evtchn` half at ours. This
+//! rides on the xenstore test's domU rather than creating another: a
+//! domain's creation and boot take seconds under QEMU.
 //!
-//! Needs xl, which `cargo xtask dom0` only runs on Xen 4.17: Debian 12's
-//! 4.17 toolstack cannot create domains on the 4.20 hypervisor.
+//! Needs xl matching the hypervisor: `cargo xtask dom0` brings Debian 12's
+//! 4.17 toolstack for Xen 4.17 and Debian 13's 4.20 one for Xen 4.20.
 #![cfg(all(feature = "std", target_os = "linux"))]
 #![allow(clippy::std_instead_of_core)]
 
@@ -16,6 +20,8 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use xen_abi::DomId;
+use xen_evtchn::linux::Evtchn;
+use xen_evtchn::EvtchnPort;
 use xen_store::{
     Access, Perm, Store, StreamTransport, Watch, WatchEvent, Xenstore, DEFAULT_SOCKET,
 };
@@ -29,6 +35,13 @@ const DAEMON: &str = "/xenrs-perm/daemon";
 const BIG_DIR: &str = "/xenrs-perm/bigdir";
 /// The domU's name in its config (it checks it).
 const NAME: &str = "xenrs-xs-domu";
+/// The domU's event-channel nodes under its home (its `domu::evtchn`
+/// `PORT` and `RESULT`) and its round trips (`ROUNDS`).
+const EVTCHN_PORT: &str = "data/xenrs-evtchn/port";
+const EVTCHN_RESULT: &str = "data/xenrs-evtchn/result";
+const EVTCHN_ROUNDS: u32 = 10;
+/// How long one event may take to arrive.
+const PATIENCE: Duration = Duration::from_secs(20);
 
 fn env_or(var: &str, default: &str) -> String {
     std::env::var(var).unwrap_or_else(|_| default.to_owned())
@@ -108,6 +121,62 @@ fn domid_of(xs: &Xenstore, name: &str) -> Option<u16> {
         })?
         .parse()
         .ok()
+}
+
+/// Dom0's end of the domU's event channel: binds the port the domU
+/// published, drives [`EVTCHN_ROUNDS`] round trips, then drops its port and
+/// reads the domU's verdict (its end must have turned unbound).
+fn event_channel_with_domu(
+    xs: &Xenstore,
+    progress: &Watch<'_, StreamTransport>,
+    dom: DomId,
+    home: &str,
+) {
+    let node = format!("{home}/{EVTCHN_PORT}");
+    let raw = value_within(xs, progress, &node, Duration::from_secs(60))
+        .expect("the domU published no event-channel port");
+    let remote: u32 = String::from_utf8_lossy(&raw)
+        .parse()
+        .unwrap_or_else(|e| panic!("{node} = {raw:?}: {e}"));
+    let remote = EvtchnPort::new(remote).unwrap();
+    let dev = Evtchn::open().unwrap_or_else(|e| panic!("{e}"));
+    let port = dev
+        .bind_interdomain(dom, remote)
+        .unwrap_or_else(|e| panic!("bind_interdomain({dom:?}, {remote}): {e}"));
+    // Xen marks the binder's end pending on bind; the domU sends nothing
+    // before our first notify.
+    let mut buf = [EvtchnPort::ZERO; 16];
+    while dev.wait(Some(Duration::from_millis(100))).unwrap() {
+        let n = dev.pending(&mut buf).unwrap();
+        dev.unmask(&buf[..n]).unwrap();
+    }
+    let t = Instant::now();
+    for round in 0..EVTCHN_ROUNDS {
+        port.notify().unwrap();
+        assert!(
+            dev.wait(Some(PATIENCE)).unwrap(),
+            "round {round}: no event from the domU within {PATIENCE:?}"
+        );
+        let n = dev.pending(&mut buf).unwrap();
+        assert_eq!(&buf[..n], &[port.port()], "round {round}");
+        dev.unmask(&buf[..n]).unwrap();
+    }
+    println!(
+        "evtchn: {EVTCHN_ROUNDS} round trips with domain {} in {:.1} ms",
+        dom.get(),
+        t.elapsed().as_secs_f64() * 1e3
+    );
+    // Unbind on drop: the domU waits for its end to turn unbound.
+    drop(port);
+    let node = format!("{home}/{EVTCHN_RESULT}");
+    let result = value_within(xs, progress, &node, Duration::from_secs(60))
+        .expect("the domU wrote no event-channel result");
+    let result = String::from_utf8_lossy(&result).into_owned();
+    println!("domU's evtchn: {result}");
+    assert!(
+        result.starts_with(&format!("ok {EVTCHN_ROUNDS} ")),
+        "the domU's event channel: {result}"
+    );
 }
 
 #[test]
@@ -236,6 +305,7 @@ fn an_unprivileged_domu_gets_only_what_its_permissions_allow() {
         report.contains(&format!("summary: {ok} passed, 0 failed")),
         "summary does not match the checks"
     );
+    event_channel_with_domu(&xs, &progress, dom, &home);
 
     // The domU powers off after its report; xenstored tells watchers.
     assert!(

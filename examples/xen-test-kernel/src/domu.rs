@@ -11,7 +11,9 @@
 //! writes [`SECRET`] and then [`SHARED`], and we must see the second write
 //! through our watch and never the first. The checks go, TAP-like, to the
 //! PV console (xenconsoled logs it) and, at the end, into [`RESULT`], which
-//! dom0 watches.
+//! dom0 watches. Then [`evtchn`] exchanges events with dom0.
+
+mod evtchn;
 
 use alloc::format;
 use alloc::string::String;
@@ -204,7 +206,9 @@ pub unsafe fn run<H: Hypercall>(hc: &H, si: *const StartInfo) -> bool {
     if let Err(e) = xs.write(RESULT, report.as_bytes()) {
         crate::println!("could not write {RESULT}: {e:?}");
     }
-    finish(&r)
+    // SAFETY: the caller's start_info, as above.
+    let events = unsafe { evtchn::run(hc, si, &xs) };
+    finish(&r) && events
 }
 
 fn finish(r: &Tester) -> bool {

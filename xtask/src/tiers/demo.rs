@@ -2,7 +2,8 @@
 //! `cargo xtask demo`: Xen 4.17 in QEMU with Debian's Linux as dom0 and the
 //! real xenstored; `xl` creates our no_std Rust PV domU, which checks over
 //! its xenstore ring (xen-store's ring client) what xenstored lets an
-//! unprivileged domain do, and reports back through xenstore. Live.
+//! unprivileged domain do, reports back through xenstore, then exchanges
+//! events with dom0 over an interdomain channel (xen-evtchn). Live.
 
 use crate::kernels::Kernels;
 use crate::linux_dom0::{Dom0, Scenario};
