@@ -44,7 +44,7 @@ use std::path::{Path, PathBuf};
 
 use xen_abi::event_channel::EvtchnPort;
 use xen_abi::grant_table::GrantRef;
-use xen_abi::io::shm::SHARED_MEM_ALIGN;
+use xen_abi::io::shm::{ReadOnly, SharedMem, SHARED_MEM_ALIGN};
 use xen_abi::DomId;
 
 use crate::{Error, Result};
@@ -202,6 +202,34 @@ fn device_error(path: &Path, call: &'static str, source: std::io::Error) -> Erro
         path: PathBuf::from(path),
         call,
         source,
+    }
+}
+
+impl sys::Region {
+    /// `range` of this mapping of `len` bytes as a read-write handle
+    /// ([`Error::OutOfBounds`] for a range beyond it, misaligned, or on a
+    /// read-only mapping).
+    fn range(&self, range: impl RangeBounds<usize>, len: usize) -> Result<SharedMem<'_>> {
+        let (off, n) = span(range, len)?;
+        self.shared_mem(off, n).ok_or(Error::OutOfBounds {
+            offset: off,
+            len: n,
+            mapping_len: len,
+        })
+    }
+
+    /// `range` of this mapping of `len` bytes as a read-only handle.
+    fn range_read_only(
+        &self,
+        range: impl RangeBounds<usize>,
+        len: usize,
+    ) -> Result<SharedMem<'_, ReadOnly>> {
+        let (off, n) = span(range, len)?;
+        self.shared_mem_read_only(off, n).ok_or(Error::OutOfBounds {
+            offset: off,
+            len: n,
+            mapping_len: len,
+        })
     }
 }
 

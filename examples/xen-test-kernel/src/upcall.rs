@@ -48,10 +48,9 @@ extern "C" fn upcall_rust() {
 core::arch::global_asm!(
     r#"
     .pushsection .text, "ax"
-    .global xen_rs_pv_event_entry
-    xen_rs_pv_event_entry:
-        pop rcx
-        pop r11
+    // Saves the caller-saved registers, calls the Rust handler on an
+    // aligned stack, restores them: the body both entries share.
+    .macro xen_rs_call_handler
         push rax
         push rcx
         push rdx
@@ -77,36 +76,19 @@ core::arch::global_asm!(
         pop rdx
         pop rcx
         pop rax
+    .endm
+
+    .global xen_rs_pv_event_entry
+    xen_rs_pv_event_entry:
+        pop rcx
+        pop r11
+        xen_rs_call_handler
         push 0
         jmp hypercall_page + {iret} * 32
 
     .global xen_rs_pvh_upcall_entry
     xen_rs_pvh_upcall_entry:
-        push rax
-        push rcx
-        push rdx
-        push rsi
-        push rdi
-        push r8
-        push r9
-        push r10
-        push r11
-        push rbp
-        mov rbp, rsp
-        and rsp, -16
-        cld
-        call {handler}
-        mov rsp, rbp
-        pop rbp
-        pop r11
-        pop r10
-        pop r9
-        pop r8
-        pop rdi
-        pop rsi
-        pop rdx
-        pop rcx
-        pop rax
+        xen_rs_call_handler
         iretq
     .popsection
     "#,

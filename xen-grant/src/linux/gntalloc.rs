@@ -11,7 +11,7 @@ use xen_abi::io::shm::{ReadOnly, SharedMem};
 use xen_abi::DomId;
 
 use super::sys::{self, Region};
-use super::{device_error, open_device, pages_to_len, span, Access, UnmapNotify, GNTALLOC_PATH};
+use super::{device_error, open_device, pages_to_len, Access, UnmapNotify, GNTALLOC_PATH};
 use crate::{Error, Result};
 
 /// An open `/dev/xen/gntalloc`: shares pages of this process with another
@@ -142,12 +142,7 @@ impl SharedPages<'_> {
     /// [`Error::OutOfBounds`] for a range beyond the pages or not starting
     /// at a multiple of `SHARED_MEM_ALIGN`.
     pub fn shared_mem(&self, range: impl RangeBounds<usize>) -> Result<SharedMem<'_>> {
-        let (off, len) = span(range, self.len())?;
-        self.region.shared_mem(off, len).ok_or(Error::OutOfBounds {
-            offset: off,
-            len,
-            mapping_len: self.len(),
-        })
+        self.region.range(range, self.len())
     }
 
     /// The bytes `range` as a read-only [`SharedMem`].
@@ -158,14 +153,7 @@ impl SharedPages<'_> {
         &self,
         range: impl RangeBounds<usize>,
     ) -> Result<SharedMem<'_, ReadOnly>> {
-        let (off, len) = span(range, self.len())?;
-        self.region
-            .shared_mem_read_only(off, len)
-            .ok_or(Error::OutOfBounds {
-                offset: off,
-                len,
-                mapping_len: self.len(),
-            })
+        self.region.range_read_only(range, self.len())
     }
 
     /// What the kernel does when these pages are released (dropped, or the

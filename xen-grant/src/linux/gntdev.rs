@@ -11,9 +11,7 @@ use xen_abi::io::shm::{ReadOnly, SharedMem};
 use xen_abi::DomId;
 
 use super::sys::{self, CopySegment, Region, PAGE_SIZE};
-use super::{
-    device_error, open_device, pages_to_len, span, Access, GrantAddr, UnmapNotify, GNTDEV_PATH,
-};
+use super::{device_error, open_device, pages_to_len, Access, GrantAddr, UnmapNotify, GNTDEV_PATH};
 use crate::{Error, Result};
 
 /// An open `/dev/xen/gntdev`: maps and copies grants of other domains.
@@ -218,12 +216,7 @@ impl GrantMapping<'_> {
     /// [`Error::OutOfBounds`] for a range beyond the mapping, not starting
     /// at a multiple of `SHARED_MEM_ALIGN`, or on a read-only mapping.
     pub fn shared_mem(&self, range: impl RangeBounds<usize>) -> Result<SharedMem<'_>> {
-        let (off, len) = span(range, self.len())?;
-        self.region.shared_mem(off, len).ok_or(Error::OutOfBounds {
-            offset: off,
-            len,
-            mapping_len: self.len(),
-        })
+        self.region.range(range, self.len())
     }
 
     /// The bytes `range` as a read-only [`SharedMem`] (either access).
@@ -234,14 +227,7 @@ impl GrantMapping<'_> {
         &self,
         range: impl RangeBounds<usize>,
     ) -> Result<SharedMem<'_, ReadOnly>> {
-        let (off, len) = span(range, self.len())?;
-        self.region
-            .shared_mem_read_only(off, len)
-            .ok_or(Error::OutOfBounds {
-                offset: off,
-                len,
-                mapping_len: self.len(),
-            })
+        self.region.range_read_only(range, self.len())
     }
 
     /// What the kernel does when this mapping goes away (dropped, or the
