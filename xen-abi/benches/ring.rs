@@ -3,9 +3,11 @@
 //! Rust half of `cargo xtask bench` (the C half is the same workload written
 //! with `ring.h`'s macros; xtask runs both, interleaved, and prints ratios).
 //!
-//! `cargo bench -p xen-abi --bench ring -- <window> <requests>` prints
-//! `ns_per_req=<f> notify_per_req=<f>`. `window` is the most requests in
-//! flight: 1 is ping-pong, 32 (the ring's size) is streaming.
+//! `cargo bench -p xen-abi --bench ring -- <window> <requests> [<front cpu>
+//! <back cpu>]` prints `ns_per_req=<f> notify_per_req=<f> reqs=<n> ...`.
+//! `window` is the most requests in flight: 1 is ping-pong, 32 (the ring's
+//! size) is streaming. With the CPUs, each thread pins itself to its own
+//! (`sched_setaffinity`), as the C program does.
 #![allow(clippy::std_instead_of_core, missing_docs)]
 
 use std::hint::spin_loop;
@@ -52,10 +54,25 @@ impl Evtchn {
     }
 }
 
+/// Pins the calling thread to `cpu` (none if `None`).
+fn pin(cpu: Option<usize>) {
+    let Some(cpu) = cpu else { return };
+    // SAFETY: a zeroed cpu_set_t is the empty set; CPU_SET and
+    // sched_setaffinity only touch the set passed by reference, and pid 0
+    // is the calling thread.
+    let rc = unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_SET(cpu, &mut set);
+        libc::sched_setaffinity(0, size_of::<libc::cpu_set_t>(), &set)
+    };
+    assert_eq!(rc, 0, "sched_setaffinity(CPU {cpu}) failed");
+}
+
 #[repr(C, align(4096))]
 struct Page([u8; PAGE_SIZE]);
 
-fn run(window: u64, n: u64) -> (f64, f64) {
+fn run(window: u64, n: u64, cpus: Option<(usize, usize)>) -> (f64, f64, u64) {
+    pin(cpus.map(|c| c.0));
     let mut page = Box::new(Page([0; PAGE_SIZE]));
     let p = NonNull::from(&mut page.0[..]).cast::<u8>();
     // SAFETY: `page` outlives both handles (the threads are joined below)
@@ -69,8 +86,9 @@ fn run(window: u64, n: u64) -> (f64, f64) {
     let (to_back, to_front) = (Evtchn(AtomicU32::new(0)), Evtchn(AtomicU32::new(0)));
     let mut front = BlkifFrontRing::init(fm).unwrap();
     let start = Instant::now();
-    let (front_notes, back_notes) = thread::scope(|s| {
+    let (front_notes, back_notes, done) = thread::scope(|s| {
         let back = s.spawn(|| {
+            pin(cpus.map(|c| c.1));
             let mut back = BlkifBackRing::attach(bm, 0).unwrap();
             let (mut done, mut notes) = (0u64, 0u64);
             loop {
@@ -135,10 +153,10 @@ fn run(window: u64, n: u64) -> (f64, f64) {
                 to_front.wait();
             }
         }
-        (notes, back.join().unwrap())
+        (notes, back.join().unwrap(), done)
     });
     let ns = start.elapsed().as_nanos() as f64 / n as f64;
-    (ns, (front_notes + back_notes) as f64 / n as f64)
+    (ns, (front_notes + back_notes) as f64 / n as f64, done)
 }
 
 fn main() {
@@ -149,6 +167,15 @@ fn main() {
         .collect();
     let window = args.first().copied().unwrap_or(1).max(1);
     let n = args.get(1).copied().unwrap_or(200_000);
-    let (ns, notes) = run(window, n);
-    println!("ns_per_req={ns:.2} notify_per_req={notes:.4}");
+    let cpus = match (args.get(2), args.get(3)) {
+        (Some(&f), Some(&b)) => Some((f as usize, b as usize)),
+        _ => None,
+    };
+    let (ns, notes, done) = run(window, n, cpus);
+    let cpu = |c: Option<usize>| c.map_or(-1, |c| c as i64);
+    println!(
+        "ns_per_req={ns:.2} notify_per_req={notes:.4} reqs={done} front_cpu={} back_cpu={}",
+        cpu(cpus.map(|c| c.0)),
+        cpu(cpus.map(|c| c.1))
+    );
 }

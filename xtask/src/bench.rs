@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 //! `cargo xtask bench`: ours against the C implementation in the same run,
-//! interleaved rounds, ratios of medians (above 1.0: ours is faster).
+//! as pairs through one [`harness`]: the median of the per-pair ratios
+//! (above 1.0: ours is faster), its bootstrap 95% interval and the pair
+//! count, and `inconclusive` when the interval allows no verdict.
 //! [`ring`]: xen-abi's shared ring against `ring.h` on the host;
 //! [`xenstore`]: xen-store against libxenstore inside one Linux dom0;
 //! [`evtchn`]: xen-evtchn's device handle against libxenevtchn, likewise;
@@ -9,6 +11,7 @@
 
 mod evtchn;
 mod grant;
+mod harness;
 mod ring;
 mod xenstore;
 
@@ -18,11 +21,12 @@ use std::process::Command;
 use crate::cli::BenchPart;
 use crate::{process, workspace};
 
-/// Runs the benchmarks of `parts`, each for `rounds` rounds.
-pub(crate) fn run(parts: &[BenchPart], rounds: usize) -> Result<(), String> {
+/// Runs the benchmarks of `parts`: the ring for `secs` seconds of pairs
+/// per workload, the dom0 ones for `rounds` pairs.
+pub(crate) fn run(parts: &[BenchPart], rounds: usize, secs: u64) -> Result<(), String> {
     for part in parts {
         match part {
-            BenchPart::Ring => ring::run(rounds)?,
+            BenchPart::Ring => ring::run(secs)?,
             BenchPart::Xenstore => xenstore::run(rounds)?,
             BenchPart::Evtchn => evtchn::run(rounds)?,
             BenchPart::Grant => grant::run(rounds)?,
@@ -63,10 +67,4 @@ impl CProgram {
         .map_err(|e| format!("{e} (cargo xtask setup installs libxen-dev)"))?;
         Ok(bin)
     }
-}
-
-/// The median of `v` (sorted in place); `v` must not be empty.
-fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
 }

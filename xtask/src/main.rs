@@ -85,9 +85,9 @@ const COMMANDS: &[Command] = &[
     },
     Command {
         name: "bench",
-        flags: &[Flag::Rounds, Flag::Only],
-        help: "ring vs ring.h, xenstore vs libxenstore and grants vs libxengnttab in dom0",
-        run: |o| bench::run(&o.bench, o.rounds),
+        flags: &[Flag::Rounds, Flag::Secs, Flag::Only],
+        help: "ring vs ring.h (pairs for N s), xenstore/evtchn/grant vs libxen* in dom0 (N rounds)",
+        run: |o| bench::run(&o.bench, o.rounds, o.secs),
     },
     Command {
         name: "fuzz",

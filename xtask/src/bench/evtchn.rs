@@ -6,8 +6,9 @@
 //! `xen-evtchn/examples/evtchn_bench.rs` (release), interleaved for `rounds`
 //! rounds (order reversed every other round), one `EVBENCH` line a run:
 //! - `pingpong`: round trips between two processes over one channel (the
-//!   parent notifies, the child answers); the ratio of the median round
-//!   trips per second, above 1.0 meaning ours is faster. Both sides make
+//!   parent notifies, the child answers); round `i`'s runs form a pair, its
+//!   ratio our round trips per second over C's (above 1.0: ours faster),
+//!   summarised by the [`harness`] as `R [lo-hi, N pairs]`. Both sides make
 //!   the same three system calls per half trip (notify, read, unmask), so
 //!   this shows the wrapper adds nothing.
 //! - `flood`: [`FLOOD_PORTS`] channels in one process, all notified, then
@@ -19,7 +20,8 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use super::{median, CProgram};
+use super::harness::{self, median};
+use super::CProgram;
 use crate::linux_dom0::{self, Dom0, Scenario};
 use crate::xen::{Arch, XenVersion, Xenstored};
 use crate::{cargo, process, workspace};
@@ -105,17 +107,19 @@ pub(super) fn run(rounds: usize) -> Result<(), String> {
         runs.len(),
         t.elapsed().as_secs_f64()
     );
-    let med = |imp: &str, mode: &str| {
-        let mut v: Vec<f64> = runs
-            .iter()
+    let values = |imp: &str, mode: &str| -> Vec<f64> {
+        runs.iter()
             .filter(|r| r.imp == imp && r.mode == mode)
             .map(|r| r.value)
-            .collect();
-        median(&mut v)
+            .collect()
     };
+    let med = |imp: &str, mode: &str| median(&mut values(imp, mode));
     let (c, ours) = (med("c", "pingpong"), med("rust", "pingpong"));
-    println!("evtchn pingpong: ours/libxenevtchn = {:.2}", ours / c);
     println!("  median round trips/s: libxenevtchn {c:.0}, ours {ours:.0}");
+    let pairs = harness::zip_pairs(&values("rust", "pingpong"), &values("c", "pingpong"));
+    harness::report("evtchn pingpong: ours/libxenevtchn", &pairs, |p| {
+        p.ours / p.theirs
+    });
     println!(
         "evtchn flood: syscalls/event ours = {:.3}, libxenevtchn = {:.3}",
         med("rust", "flood"),

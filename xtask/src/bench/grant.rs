@@ -8,12 +8,14 @@
 //! op). Programs: `grant_bench.c` (gcc -O2, libxengnttab) and
 //! `xen-grant/examples/grant_bench.rs`; `/init` runs them interleaved for
 //! `rounds` rounds (order reversed every other round) and prints one
-//! `GRBENCH` line per run. Ratios are of the median ops/s: above 1.0 means
+//! `GRBENCH` line per run. Round `i`'s two runs of a mode form a pair, its
+//! ratio our ops/s over C's, summarised by the [`harness`]: above 1.0 means
 //! ours is faster.
 
 use std::path::PathBuf;
 
-use super::{median, CProgram};
+use super::harness::{self, median};
+use super::CProgram;
 use crate::linux_dom0::{self, Dom0, Scenario};
 use crate::xen::{Arch, XenVersion, Xenstored};
 use crate::{cargo, process, workspace};
@@ -94,17 +96,18 @@ pub(super) fn run(rounds: usize) -> Result<(), String> {
         println!("  run {i:>2} {imp:<5} {mode:<5} {ops:>10.1} ops/s");
     }
     for mode in MODES {
-        let med = |imp: &str| {
-            let mut v: Vec<f64> = runs
-                .iter()
+        let values = |imp: &str| -> Vec<f64> {
+            runs.iter()
                 .filter(|r| r.0 == imp && r.1 == mode)
                 .map(|r| r.2)
-                .collect();
-            median(&mut v)
+                .collect()
         };
-        let (c, ours) = (med("c"), med("rust"));
-        println!("grant {mode}: ours/libxengnttab = {:.2}", ours / c);
+        let (c, ours) = (median(&mut values("c")), median(&mut values("rust")));
         println!("  median ops/s (16 pages per op): libxengnttab {c:.1}, ours {ours:.1}");
+        let pairs = harness::zip_pairs(&values("rust"), &values("c"));
+        harness::report(&format!("grant {mode}: ours/libxengnttab"), &pairs, |p| {
+            p.ours / p.theirs
+        });
     }
     Ok(())
 }

@@ -11,7 +11,8 @@
 //! with `Xenstore::submit_batch`, then wait for each).
 //! `/init` runs them interleaved for `rounds` rounds (the order reversed
 //! every other round) and prints one `XSBENCH` line per run on the console;
-//! the ratios are of the median ops/s, so above 1.0 means ours is faster.
+//! round `i`'s runs form a pair whose ratio is our ops/s over C's, summarised
+//! by the [`harness`] as `R [lo-hi, N pairs]`; above 1.0 means ours is faster.
 //!
 //! Each round runs the three programs twice: under the default policy
 //! (`SCHED_OTHER`, as any client runs; the `xenstore seq` and `xenstore
@@ -40,7 +41,8 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use super::{median, CProgram};
+use super::harness::{self, median};
+use super::CProgram;
 use crate::linux_dom0::{self, Dom0, Scenario};
 use crate::xen::{Arch, XenVersion, Xenstored};
 use crate::{cargo, process, workspace};
@@ -140,15 +142,15 @@ pub(super) fn run(rounds: usize) -> Result<(), String> {
         t.elapsed().as_secs_f64(),
         parsed.default_transport.as_deref().unwrap_or("?")
     );
-    let med = |k: (&str, &str, &str)| -> f64 {
-        let mut v: Vec<f64> = parsed
+    let values = |k: (&str, &str, &str)| -> Vec<f64> {
+        parsed
             .runs
             .iter()
             .filter(|(key, ..)| (key.0.as_str(), key.1.as_str(), key.2.as_str()) == k)
             .map(|r| r.1)
-            .collect();
-        median(&mut v)
+            .collect()
     };
+    let med = |k| median(&mut values(k));
     for (_, sched) in POLICIES {
         let (c, seq, pipe) = (
             med(("c", "seq", sched)),
@@ -160,14 +162,18 @@ pub(super) fn run(rounds: usize) -> Result<(), String> {
         } else {
             ""
         };
-        println!("xenstore seq{policy}: ours/libxenstore = {:.2}", seq / c);
-        println!(
-            "xenstore pipelined{policy}: ours/libxenstore = {:.2}",
-            pipe / c
-        );
         println!(
             "  median ops/s{policy}: libxenstore {c:.0}, ours seq {seq:.0}, ours pipelined (64 in flight) {pipe:.0}"
         );
+        let theirs = values(("c", "seq", sched));
+        for mode in ["seq", "pipelined"] {
+            let pairs = harness::zip_pairs(&values(("rust", mode, sched)), &theirs);
+            harness::report(
+                &format!("xenstore {mode}{policy}: ours/libxenstore"),
+                &pairs,
+                |p| p.ours / p.theirs,
+            );
+        }
     }
     Ok(())
 }
