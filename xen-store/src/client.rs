@@ -360,12 +360,18 @@ impl<T: Transport> Client<T> {
     ///
     /// # Errors
     ///
-    /// As [`Store::request`].
+    /// As [`Store::request`]; [`Error::NullTransaction`] if xenstored
+    /// answers with id 0.
     #[doc(alias = "xs_transaction_start")]
     pub fn transaction_start(&self) -> Result<Transaction<'_, T>> {
         let m = self.call(TxId::NONE, &Request::TransactionStart)?;
         let id = wire::decode_number(&m.payload)?;
         let id = u32::try_from(id).map_err(|_| Error::Malformed("transaction id"))?;
+        // XBT_NULL: "no transaction". Requests tagged with it would write
+        // outside any transaction; there is nothing to abort either.
+        if id == 0 {
+            return Err(Error::NullTransaction);
+        }
         Ok(Transaction {
             client: self,
             id: TxId::new(id),
@@ -378,7 +384,8 @@ impl<T: Transport> Client<T> {
     ///
     /// # Errors
     ///
-    /// `f`'s error; the commit's error; [`Error::TooManyRetries`].
+    /// `f`'s error; the commit's error; [`Error::TooManyRetries`]; as
+    /// [`Client::transaction_start`].
     pub fn transaction<R>(&self, mut f: impl FnMut(&Transaction<'_, T>) -> Result<R>) -> Result<R> {
         for _ in 0..TX_RETRIES {
             let tx = self.transaction_start()?;

@@ -58,6 +58,10 @@ pub enum Error {
     Io(IoError),
     /// A transaction kept conflicting (`EAGAIN`) for this many attempts.
     TooManyRetries(u32),
+    /// xenstored answered `XS_TRANSACTION_START` with id 0 (`XBT_NULL`,
+    /// "no transaction"): requests "in" it would run outside any
+    /// transaction, so it is refused.
+    NullTransaction,
 }
 
 /// A [`std::io::Error`] kept whole inside an [`Error`] (feature `std`).
@@ -226,6 +230,7 @@ impl fmt::Display for Error {
             Error::TooManyRetries(n) => {
                 write!(f, "transaction still conflicting after {n} attempts")
             }
+            Error::NullTransaction => f.write_str("xenstored started a transaction with id 0"),
         }
     }
 }

@@ -580,6 +580,52 @@ fn error_replies_are_typed() {
     assert!(Error::Xenstore(Errno::EAGAIN).is_again());
 }
 
+/// A peer that answers each request in turn with `reply(i, request)` (no
+/// reply when it returns nothing), until it hangs up after `max` requests.
+fn scripted(
+    max: usize,
+    mut reply: impl FnMut(usize, &Message) -> Vec<u8> + Send + 'static,
+) -> Xenstore {
+    let (a, mut b) = UnixStream::pair().unwrap();
+    b.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    thread::spawn(move || {
+        let mut f = Framer::new();
+        let mut buf = [0u8; 8192];
+        let mut i = 0;
+        while i < max {
+            let n = match b.read(&mut buf) {
+                Ok(0) | Err(_) => return,
+                Ok(n) => n,
+            };
+            f.push(&buf[..n]);
+            while let Ok(Some(m)) = f.next_message() {
+                if b.write_all(&reply(i, &m)).is_err() {
+                    return;
+                }
+                i += 1;
+            }
+        }
+    });
+    Xenstore::from_stream(a).unwrap()
+}
+
+#[test]
+fn transaction_id_zero_from_the_peer_is_refused() {
+    let xs = scripted(4, |_, m| {
+        let (k, id, tx) = (m.header.kind, m.header.req_id, m.header.tx_id);
+        match k {
+            MsgType::TRANSACTION_START => Response::Number(0).encode(k, id, tx).unwrap(),
+            _ => Response::Ok.encode(k, id, tx).unwrap(),
+        }
+    });
+    assert_eq!(xs.transaction_start().err(), Some(Error::NullTransaction));
+    assert_eq!(
+        xs.transaction(|tx| tx.write("/a", b"1")),
+        Err(Error::NullTransaction)
+    );
+    assert_eq!(xs.in_flight(), 0);
+}
+
 /// Async watches (feature `tokio`): events through the `Stream`, the
 /// registration released on drop, the breaking error delivered last.
 #[cfg(feature = "tokio")]
