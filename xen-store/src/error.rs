@@ -62,6 +62,16 @@ pub enum Error {
     /// "no transaction"): requests "in" it would run outside any
     /// transaction, so it is refused.
     NullTransaction,
+    /// An `XS_DIRECTORY_PART` listing ran past
+    /// [`DIRECTORY_MAX_BYTES`](crate::DIRECTORY_MAX_BYTES) bytes of names or
+    /// [`DIRECTORY_MAX_ROUNDS`](crate::DIRECTORY_MAX_ROUNDS) parts: the
+    /// peer never said "last" (the bytes and parts seen so far).
+    DirectoryTooLarge {
+        /// Bytes of names (with their nuls) received.
+        bytes: usize,
+        /// Parts received.
+        rounds: u32,
+    },
 }
 
 /// A [`std::io::Error`] kept whole inside an [`Error`] (feature `std`).
@@ -231,6 +241,10 @@ impl fmt::Display for Error {
                 write!(f, "transaction still conflicting after {n} attempts")
             }
             Error::NullTransaction => f.write_str("xenstored started a transaction with id 0"),
+            Error::DirectoryTooLarge { bytes, rounds } => write!(
+                f,
+                "directory listing not finished after {bytes} bytes in {rounds} parts"
+            ),
         }
     }
 }

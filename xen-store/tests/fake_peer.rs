@@ -626,6 +626,44 @@ fn transaction_id_zero_from_the_peer_is_refused() {
     assert_eq!(xs.in_flight(), 0);
 }
 
+#[test]
+fn endless_directory_part_is_cut_off() {
+    // "Not last" forever, same generation, one short name each time.
+    let xs = scripted(100_000, |_, m| {
+        Response::DirectoryPart {
+            generation: 1,
+            children: &["x"],
+            last: false,
+        }
+        .encode(m.header.kind, m.header.req_id, m.header.tx_id)
+        .unwrap()
+    });
+    assert!(matches!(
+        xs.directory_parts("/d"),
+        Err(Error::DirectoryTooLarge { .. })
+    ));
+    // The connection is fine: the next part still arrives.
+    assert!(xs.read("/d").is_ok());
+}
+
+#[test]
+fn directory_part_with_huge_names_is_cut_off_by_bytes() {
+    let name = "n".repeat(4000);
+    let xs = scripted(100_000, move |_, m| {
+        Response::DirectoryPart {
+            generation: 1,
+            children: &[&name],
+            last: false,
+        }
+        .encode(m.header.kind, m.header.req_id, m.header.tx_id)
+        .unwrap()
+    });
+    let Err(Error::DirectoryTooLarge { bytes, .. }) = xs.directory_parts("/d") else {
+        panic!("not cut off");
+    };
+    assert!(bytes > xen_store::DIRECTORY_MAX_BYTES);
+}
+
 /// Async watches (feature `tokio`): events through the `Stream`, the
 /// registration released on drop, the breaking error delivered last.
 #[cfg(feature = "tokio")]
