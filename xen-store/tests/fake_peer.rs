@@ -664,6 +664,51 @@ fn directory_part_with_huge_names_is_cut_off_by_bytes() {
     assert!(bytes > xen_store::DIRECTORY_MAX_BYTES);
 }
 
+#[test]
+fn a_flooded_watch_queue_is_capped_and_counts_what_it_dropped() {
+    const FLOOD: usize = 10_000;
+    let xs = scripted(3, |i, m| {
+        let (k, id, tx) = (m.header.kind, m.header.req_id, m.header.tx_id);
+        let mut out = Response::Ok.encode(k, id, tx).unwrap();
+        if i == 0 {
+            // The watch's reply, then a storm before the next reply.
+            for _ in 0..FLOOD {
+                out.extend(encode_watch_event("/w", b"t").unwrap());
+            }
+        }
+        out
+    });
+    let w = xs.watch("/w", "t").unwrap();
+    xs.write("/x", b"1").unwrap();
+    let cap = xen_store::DEFAULT_WATCH_QUEUE;
+    assert_eq!(w.queued(), cap);
+    assert_eq!(w.dropped(), (FLOOD - cap) as u64);
+    assert_eq!(w.try_next_event().unwrap().path, "/w");
+    assert_eq!(w.queued(), cap - 1);
+}
+
+#[test]
+fn the_watch_queue_cap_is_configurable() {
+    let xs = scripted(3, |i, m| {
+        let (k, id, tx) = (m.header.kind, m.header.req_id, m.header.tx_id);
+        let mut out = Response::Ok.encode(k, id, tx).unwrap();
+        if i == 0 {
+            for p in ["/w/1", "/w/2", "/w/3", "/w/4"] {
+                out.extend(encode_watch_event(p, b"t").unwrap());
+            }
+        }
+        out
+    });
+    xs.set_watch_queue_limit(2);
+    let w = xs.watch("/w", "t").unwrap();
+    xs.write("/x", b"1").unwrap();
+    assert_eq!(w.queued(), 2);
+    assert_eq!(w.dropped(), 2);
+    // The oldest stay; the caller re-reads to learn what it missed.
+    assert_eq!(w.try_next_event().unwrap().path, "/w/1");
+    assert_eq!(w.try_next_event().unwrap().path, "/w/2");
+}
+
 /// Async watches (feature `tokio`): events through the `Stream`, the
 /// registration released on drop, the breaking error delivered last.
 #[cfg(feature = "tokio")]
