@@ -9,6 +9,7 @@ use alloc::string::String;
 use xen_abi::io::xs_wire::{MsgType, ReqId};
 
 use crate::error::{BrokenReason, Error, Result};
+use crate::path;
 use crate::wire::{self, Framer, Message};
 
 /// A watch event delivered to a client.
@@ -208,6 +209,12 @@ impl Session {
     fn route_event(&mut self, m: &Message) -> Result<()> {
         let e = wire::decode_watch_event(&m.payload)?;
         let token = core::str::from_utf8(e.token).map_err(|_| Error::UnknownWatchToken)?;
+        // A path no watch could fire for (empty, bad characters, too long)
+        // is not an event of any watch: dropped as a stray. Special paths
+        // (`@...`) pass, so newer daemons' specials still arrive.
+        if !(e.path.len() > 1 && e.path.starts_with('@')) {
+            path::validate(e.path).map_err(|_| Error::Malformed("watch event path"))?;
+        }
         let q = self
             .watches
             .get_mut(token)

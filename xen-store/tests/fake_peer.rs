@@ -709,6 +709,79 @@ fn the_watch_queue_cap_is_configurable() {
     assert_eq!(w.try_next_event().unwrap().path, "/w/2");
 }
 
+#[test]
+fn directory_names_from_the_peer_are_checked() {
+    let xs = scripted(3, |i, m| {
+        let (k, id, tx) = (m.header.kind, m.header.req_id, m.header.tx_id);
+        let payload: &[u8] = match i {
+            // An empty name is skipped.
+            0 => b"a\0\0b\0",
+            // A name with a '/' would name another node: refused.
+            1 => b"a\0../../secret\0",
+            _ => b"\0",
+        };
+        let mut out = MsgHeader {
+            kind: k,
+            req_id: id,
+            tx_id: tx,
+            len: payload.len() as u32,
+        }
+        .as_bytes()
+        .to_vec();
+        out.extend_from_slice(payload);
+        out
+    });
+    assert_eq!(xs.directory("/d").unwrap(), ["a", "b"]);
+    assert!(matches!(xs.directory("/d"), Err(Error::Malformed(_))));
+    assert_eq!(xs.directory("/d").unwrap(), Vec::<String>::new());
+}
+
+#[test]
+fn watch_events_with_a_bad_path_are_dropped_and_counted() {
+    let xs = scripted(2, |i, m| {
+        let (k, id, tx) = (m.header.kind, m.header.req_id, m.header.tx_id);
+        let mut out = Response::Ok.encode(k, id, tx).unwrap();
+        if i == 0 {
+            let bad: [&[u8]; 5] = [
+                b"/w/ok\0t\0",
+                b"/w/no-nul-at-all",
+                b"",
+                b"\0t\0",
+                b"/w/a b\0t\0",
+            ];
+            for p in bad {
+                let mut e = MsgHeader {
+                    kind: MsgType::WATCH_EVENT,
+                    req_id: ReqId::new(0),
+                    tx_id: TxId::NONE,
+                    len: p.len() as u32,
+                }
+                .as_bytes()
+                .to_vec();
+                e.extend_from_slice(p);
+                out.extend(e);
+            }
+        }
+        out
+    });
+    let w = xs.watch("/w", "t").unwrap();
+    xs.write("/x", b"1").unwrap();
+    assert_eq!(w.queued(), 1);
+    assert_eq!(w.try_next_event().unwrap().path, "/w/ok");
+    assert_eq!(xs.stray_events(), 4);
+}
+
+#[test]
+fn a_reply_tx_id_mismatch_passes_through() {
+    // libxenstore does not look at a reply's tx_id; neither do we.
+    let xs = scripted(1, |_, m| {
+        Response::Bytes(b"v")
+            .encode(m.header.kind, m.header.req_id, TxId::new(77))
+            .unwrap()
+    });
+    assert_eq!(xs.read("/x").unwrap(), b"v");
+}
+
 /// Async watches (feature `tokio`): events through the `Stream`, the
 /// registration released on drop, the breaking error delivered last.
 #[cfg(feature = "tokio")]
