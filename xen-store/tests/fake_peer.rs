@@ -782,6 +782,82 @@ fn a_reply_tx_id_mismatch_passes_through() {
     assert_eq!(xs.read("/x").unwrap(), b"v");
 }
 
+#[test]
+fn a_payload_of_exactly_4096_bytes_arrives() {
+    let xs = scripted(1, |_, m| {
+        Response::Bytes(&[b'z'; 4096])
+            .encode(m.header.kind, m.header.req_id, m.header.tx_id)
+            .unwrap()
+    });
+    assert_eq!(xs.read("/x").unwrap(), vec![b'z'; 4096]);
+}
+
+#[test]
+fn a_header_claiming_4_gib_fails_its_request_without_allocating() {
+    let xs = hostile(|s, m| {
+        let h = MsgHeader {
+            kind: MsgType::READ,
+            req_id: m.header.req_id,
+            tx_id: TxId::NONE,
+            len: u32::MAX,
+        };
+        let _ = s.write_all(h.as_bytes());
+        let _ = s.write_all(&[0u8; 8192]);
+        thread::sleep(Duration::from_millis(200));
+    });
+    assert_eq!(xs.read("/x"), Err(Error::PayloadTooLong(u32::MAX as usize)));
+}
+
+#[test]
+fn a_reply_sent_byte_by_byte_arrives() {
+    let xs = hostile(|s, m| {
+        let r = Response::Bytes(b"slowly")
+            .encode(MsgType::READ, m.header.req_id, TxId::NONE)
+            .unwrap();
+        for b in r {
+            let _ = s.write_all(&[b]);
+            let _ = s.flush();
+            thread::sleep(Duration::from_micros(200));
+        }
+        thread::sleep(Duration::from_millis(100));
+    });
+    assert_eq!(xs.read("/x").unwrap(), b"slowly");
+}
+
+#[test]
+fn a_duplicate_reply_breaks_the_connection() {
+    let xs = hostile(|s, m| {
+        let r = Response::Bytes(b"v")
+            .encode(MsgType::READ, m.header.req_id, TxId::NONE)
+            .unwrap();
+        let _ = s.write_all(&r);
+        let _ = s.write_all(&r);
+        thread::sleep(Duration::from_millis(200));
+    });
+    assert_eq!(xs.read("/x").unwrap(), b"v");
+    assert_eq!(
+        xs.read("/y"),
+        Err(Error::Broken(BrokenReason::UnknownReqId))
+    );
+}
+
+#[test]
+fn an_unknown_errno_name_is_a_typed_error() {
+    let xs = hostile(|s, m| {
+        let payload = b"EWHATEVER\0";
+        let h = MsgHeader {
+            kind: MsgType::ERROR,
+            req_id: m.header.req_id,
+            tx_id: TxId::NONE,
+            len: payload.len() as u32,
+        };
+        let _ = s.write_all(h.as_bytes());
+        let _ = s.write_all(payload);
+        thread::sleep(Duration::from_millis(100));
+    });
+    assert_eq!(xs.read("/x"), Err(Error::UnknownErrorName));
+}
+
 /// Async watches (feature `tokio`): events through the `Stream`, the
 /// registration released on drop, the breaking error delivered last.
 #[cfg(feature = "tokio")]
