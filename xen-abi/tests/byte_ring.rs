@@ -184,6 +184,52 @@ fn hostile_consumer_index() {
     assert_eq!(guest.writable(), Ok(2048));
 }
 
+#[test]
+fn exactly_full_at_the_wrap() {
+    let mut page = Page::new();
+    // Both ends start 1000 bytes in: the next write straddles the wrap.
+    for off in [XS_REQ_CONS, XS_REQ_PROD] {
+        page.word(off).store(1000, Ordering::Relaxed);
+    }
+    let (a, b) = page.pair();
+    let (mut guest, mut store) = (
+        XenstoreFront::attach(a).unwrap(),
+        XenstoreBack::attach(b).unwrap(),
+    );
+    let data: Vec<u8> = (0..1024).map(byte).collect();
+    assert_eq!(guest.write(&data).map(Transfer::len), Ok(1024));
+    assert_eq!(guest.writable(), Ok(0));
+    assert_eq!(guest.write(b"x").map(Transfer::len), Ok(0));
+    assert_eq!(store.readable(), Ok(1024));
+    let mut buf = [0u8; 2048];
+    assert_eq!(store.read(&mut buf).map(Transfer::len), Ok(1024));
+    assert_eq!(&buf[..1024], &data[..]);
+    assert_eq!(guest.writable(), Ok(1024));
+    assert_eq!(store.readable(), Ok(0));
+}
+
+#[test]
+fn consumer_index_moved_backwards_within_the_ring() {
+    let mut page = Page::new();
+    let out_cons = page.word(OUT_CONS);
+    let (a, _) = page.pair();
+    let mut guest = ConsoleFront::attach(a).unwrap();
+    assert_eq!(guest.write(&[1; 100]).map(Transfer::len), Ok(100));
+    out_cons.store(100, Ordering::Relaxed);
+    assert_eq!(guest.writable(), Ok(2048));
+    // Back by 60: it claims 60 bytes unread again. Still within the ring,
+    // so not an error; the producer only sees less room and never writes
+    // over the bytes the consumer says it has not read.
+    out_cons.store(40, Ordering::Relaxed);
+    assert_eq!(guest.writable(), Ok(2048 - 60));
+    assert_eq!(guest.write(&[2; 4096]).map(Transfer::len), Ok(2048 - 60));
+    assert_eq!(guest.writable(), Ok(0));
+    // Back past a full ring's worth is refused.
+    out_cons.store(39, Ordering::Relaxed);
+    let e = guest.write(b"x").unwrap_err();
+    assert_eq!((e.prod, e.cons, e.size), (2088, 39, 2048));
+}
+
 /// A peer rewriting the indices (all of them, ours too) while both ends
 /// run: every call returns bytes or an error, never panics, never goes out
 /// of bounds.

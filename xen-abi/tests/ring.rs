@@ -383,6 +383,7 @@ fn frontend_rejects_unasked_responses() {
     for i in 0..2 {
         front.produce(&blk_req(i)).unwrap();
     }
+    let _ = front.publish();
     let rsp_prod = Page::word(p, 8);
     // Three responses to two requests.
     rsp_prod.store(10, Ordering::Relaxed);
@@ -400,6 +401,30 @@ fn frontend_rejects_unasked_responses() {
     rsp_prod.store(9, Ordering::Relaxed);
     assert_eq!(front.responses().unwrap().count(), 2);
     assert_eq!(front.free_requests(), 32);
+}
+
+#[test]
+fn frontend_rejects_responses_to_unpublished_requests() {
+    let mut page = Page::new(PAGE_SIZE);
+    let p = page.peer();
+    let (fm, _) = page.pair();
+    let mut front = BlkifFrontRing::init_at(fm, 7).unwrap();
+    let _ = front.push(&blk_req(0)).unwrap();
+    // Produced but not published: the backend never saw it.
+    front.produce(&blk_req(1)).unwrap();
+    let rsp_prod = Page::word(p, 8);
+    rsp_prod.store(9, Ordering::Relaxed);
+    assert_eq!(
+        front.responses().unwrap_err(),
+        ProdOverflow {
+            prod: 9,
+            cons: 7,
+            limit: 1
+        }
+    );
+    assert_eq!(front.unconsumed_responses().unwrap_err().limit, 1);
+    let _ = front.publish();
+    assert_eq!(front.responses().unwrap().count(), 2);
 }
 
 /// A peer that scribbles random words over the whole page (indices, event

@@ -99,6 +99,15 @@ impl<T: Transport> Client<T> {
         self.state.lock().session.in_flight()
     }
 
+    /// Sets how many events each watch of this connection queues before
+    /// it drops new ones (at least 1; default
+    /// [`DEFAULT_WATCH_QUEUE`](crate::DEFAULT_WATCH_QUEUE)). A peer that
+    /// fires a watched path faster than the caller takes the events cannot
+    /// grow memory past it; [`Watch::dropped`] counts what was lost.
+    pub fn set_watch_queue_limit(&self, events: usize) {
+        self.state.lock().session.set_watch_queue_limit(events);
+    }
+
     /// Watch events that arrived for no registered token (dropped).
     pub fn stray_events(&self) -> u64 {
         self.state.lock().session.stray_events()
@@ -360,12 +369,18 @@ impl<T: Transport> Client<T> {
     ///
     /// # Errors
     ///
-    /// As [`Store::request`].
+    /// As [`Store::request`]; [`Error::NullTransaction`] if xenstored
+    /// answers with id 0.
     #[doc(alias = "xs_transaction_start")]
     pub fn transaction_start(&self) -> Result<Transaction<'_, T>> {
         let m = self.call(TxId::NONE, &Request::TransactionStart)?;
         let id = wire::decode_number(&m.payload)?;
         let id = u32::try_from(id).map_err(|_| Error::Malformed("transaction id"))?;
+        // XBT_NULL: "no transaction". Requests tagged with it would write
+        // outside any transaction; there is nothing to abort either.
+        if id == 0 {
+            return Err(Error::NullTransaction);
+        }
         Ok(Transaction {
             client: self,
             id: TxId::new(id),
@@ -378,7 +393,8 @@ impl<T: Transport> Client<T> {
     ///
     /// # Errors
     ///
-    /// `f`'s error; the commit's error; [`Error::TooManyRetries`].
+    /// `f`'s error; the commit's error; [`Error::TooManyRetries`]; as
+    /// [`Client::transaction_start`].
     pub fn transaction<R>(&self, mut f: impl FnMut(&Transaction<'_, T>) -> Result<R>) -> Result<R> {
         for _ in 0..TX_RETRIES {
             let tx = self.transaction_start()?;
@@ -587,6 +603,13 @@ impl<T: Transport> Watch<'_, T> {
     /// Events already received and not yet taken.
     pub fn queued(&self) -> usize {
         self.client.state.lock().session.queued_events(&self.token)
+    }
+
+    /// Events dropped because this watch's queue was full (see
+    /// [`Client::set_watch_queue_limit`]). When it grows, events were lost:
+    /// re-read the watched nodes rather than rely on the events queued.
+    pub fn dropped(&self) -> u64 {
+        self.client.state.lock().session.dropped_events(&self.token)
     }
 
     /// The next event, blocking until one arrives.

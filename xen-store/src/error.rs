@@ -58,6 +58,20 @@ pub enum Error {
     Io(IoError),
     /// A transaction kept conflicting (`EAGAIN`) for this many attempts.
     TooManyRetries(u32),
+    /// xenstored answered `XS_TRANSACTION_START` with id 0 (`XBT_NULL`,
+    /// "no transaction"): requests "in" it would run outside any
+    /// transaction, so it is refused.
+    NullTransaction,
+    /// An `XS_DIRECTORY_PART` listing ran past
+    /// [`DIRECTORY_MAX_BYTES`](crate::DIRECTORY_MAX_BYTES) bytes of names or
+    /// [`DIRECTORY_MAX_ROUNDS`](crate::DIRECTORY_MAX_ROUNDS) parts: the
+    /// peer never said "last" (the bytes and parts seen so far).
+    DirectoryTooLarge {
+        /// Bytes of names (with their nuls) received.
+        bytes: usize,
+        /// Parts received.
+        rounds: u32,
+    },
 }
 
 /// A [`std::io::Error`] kept whole inside an [`Error`] (feature `std`).
@@ -226,6 +240,11 @@ impl fmt::Display for Error {
             Error::TooManyRetries(n) => {
                 write!(f, "transaction still conflicting after {n} attempts")
             }
+            Error::NullTransaction => f.write_str("xenstored started a transaction with id 0"),
+            Error::DirectoryTooLarge { bytes, rounds } => write!(
+                f,
+                "directory listing not finished after {bytes} bytes in {rounds} parts"
+            ),
         }
     }
 }

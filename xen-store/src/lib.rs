@@ -91,5 +91,6 @@ pub use error::IoError;
 pub use error::{BrokenReason, Error, PathError, Result};
 pub use path::{Access, Perm};
 pub use session::WatchEvent;
-pub use store::Store;
+pub use session::DEFAULT_WATCH_QUEUE;
+pub use store::{Store, DIRECTORY_MAX_BYTES, DIRECTORY_MAX_ROUNDS};
 pub use transport::Transport;

@@ -9,6 +9,7 @@ use alloc::string::String;
 use xen_abi::io::xs_wire::{MsgType, ReqId};
 
 use crate::error::{BrokenReason, Error, Result};
+use crate::path;
 use crate::wire::{self, Framer, Message};
 
 /// A watch event delivered to a client.
@@ -21,6 +22,10 @@ pub struct WatchEvent {
     pub token: String,
 }
 
+/// How many events each watch queues by default before it drops new ones
+/// (see [`Client::set_watch_queue_limit`](crate::Client::set_watch_queue_limit)).
+pub const DEFAULT_WATCH_QUEUE: usize = 1024;
+
 #[derive(Debug)]
 enum Slot {
     Waiting,
@@ -31,15 +36,36 @@ enum Slot {
     Failed(Error),
 }
 
+/// One watch's events, oldest first, and how many did not fit.
+#[derive(Debug, Default)]
+struct WatchQueue {
+    /// Each event with its arrival number, so the oldest of several
+    /// queues can be found.
+    events: VecDeque<(u64, WatchEvent)>,
+    dropped: u64,
+}
+
+/// The most events a watch queues (at least 1).
+#[derive(Debug, Clone, Copy)]
+struct WatchLimit(usize);
+
+impl Default for WatchLimit {
+    fn default() -> Self {
+        Self(DEFAULT_WATCH_QUEUE)
+    }
+}
+
 /// Request ids, replies and watch queues of one connection.
 #[derive(Debug, Default)]
 pub(crate) struct Session {
     framer: Framer,
     next_id: ReqId,
     pending: BTreeMap<ReqId, Slot>,
-    /// Each watch's queue; an event carries its arrival number, so the
-    /// oldest of several queues can be found.
-    watches: BTreeMap<String, VecDeque<(u64, WatchEvent)>>,
+    /// Each watch's queue, by token.
+    watches: BTreeMap<String, WatchQueue>,
+    /// The bound on each queue: a peer firing a watched path while nobody
+    /// takes the events cannot grow memory past it (the XSA-349 class).
+    watch_limit: WatchLimit,
     events_routed: u64,
     broken: Option<BrokenReason>,
     /// The error behind `broken`, with its cause.
@@ -183,11 +209,23 @@ impl Session {
     fn route_event(&mut self, m: &Message) -> Result<()> {
         let e = wire::decode_watch_event(&m.payload)?;
         let token = core::str::from_utf8(e.token).map_err(|_| Error::UnknownWatchToken)?;
+        // A path no watch could fire for (empty, bad characters, too long)
+        // is not an event of any watch: dropped as a stray. Special paths
+        // (`@...`) pass, so newer daemons' specials still arrive.
+        if !(e.path.len() > 1 && e.path.starts_with('@')) {
+            path::validate(e.path).map_err(|_| Error::Malformed("watch event path"))?;
+        }
         let q = self
             .watches
             .get_mut(token)
             .ok_or(Error::UnknownWatchToken)?;
-        q.push_back((
+        // Full: drop the newest and count it. The events queued stay in
+        // order; the caller, seeing `dropped` grow, re-reads.
+        if q.events.len() >= self.watch_limit.0 {
+            q.dropped += 1;
+            return Ok(());
+        }
+        q.events.push_back((
             self.events_routed,
             WatchEvent {
                 path: e.path.into(),
@@ -202,7 +240,7 @@ impl Session {
         if self.watches.contains_key(token) {
             return Err(Error::DuplicateToken);
         }
-        self.watches.insert(token.into(), VecDeque::new());
+        self.watches.insert(token.into(), WatchQueue::default());
         Ok(())
     }
 
@@ -212,7 +250,7 @@ impl Session {
     }
 
     pub(crate) fn pop_event(&mut self, token: &str) -> Option<WatchEvent> {
-        Some(self.watches.get_mut(token)?.pop_front()?.1)
+        Some(self.watches.get_mut(token)?.events.pop_front()?.1)
     }
 
     /// The event that arrived first among those queued for `tokens`.
@@ -222,14 +260,24 @@ impl Session {
     ) -> Option<WatchEvent> {
         let oldest = tokens
             .into_iter()
-            .filter_map(|t| Some((self.watches.get(t)?.front()?.0, t)))
+            .filter_map(|t| Some((self.watches.get(t)?.events.front()?.0, t)))
             .min()?
             .1;
         self.pop_event(oldest)
     }
 
     pub(crate) fn queued_events(&self, token: &str) -> usize {
-        self.watches.get(token).map_or(0, VecDeque::len)
+        self.watches.get(token).map_or(0, |q| q.events.len())
+    }
+
+    /// Bounds every watch's queue to `events` (at least 1); events already
+    /// queued beyond it stay.
+    pub(crate) fn set_watch_queue_limit(&mut self, events: usize) {
+        self.watch_limit = WatchLimit(events.max(1));
+    }
+
+    pub(crate) fn dropped_events(&self, token: &str) -> u64 {
+        self.watches.get(token).map_or(0, |q| q.dropped)
     }
 
     pub(crate) fn stray_events(&self) -> u64 {

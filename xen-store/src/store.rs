@@ -11,6 +11,17 @@ use crate::error::{Error, Result};
 use crate::path::Perm;
 use crate::wire::{self, Message, Request};
 
+/// The most bytes of names (each with its nul) [`Store::directory_parts`]
+/// collects before it gives up with [`Error::DirectoryTooLarge`]: 1 MiB.
+pub const DIRECTORY_MAX_BYTES: usize = 1 << 20;
+
+/// The most `XS_DIRECTORY_PART` replies one listing attempt reads before
+/// [`Error::DirectoryTooLarge`]. C xenstored fills each part up to the
+/// payload limit, so an honest listing of
+/// [`DIRECTORY_MAX_BYTES`] takes about 260; the rest is headroom for
+/// daemons that send smaller parts.
+pub const DIRECTORY_MAX_ROUNDS: u32 = 4096;
+
 /// How often a directory listing restarts when the node keeps changing
 /// under `XS_DIRECTORY_PART`.
 const DIRECTORY_RESTARTS: u32 = 16;
@@ -114,14 +125,17 @@ pub trait Store {
     /// # Errors
     ///
     /// As [`Store::request`]; [`Error::TooManyRetries`] if the node changed
-    /// during every attempt.
+    /// during every attempt; [`Error::DirectoryTooLarge`] if one attempt
+    /// got past [`DIRECTORY_MAX_BYTES`] or [`DIRECTORY_MAX_ROUNDS`] (a
+    /// peer that never says "last"); [`Error::Malformed`] for a part that
+    /// does not advance the offset or a name with a `/`.
     #[doc(alias = "xs_directory_part")]
     fn directory_parts(&self, path: &str) -> Result<Vec<String>> {
         'restart: for _ in 0..DIRECTORY_RESTARTS {
             let mut out = Vec::new();
             let mut offset = 0u32;
             let mut generation = None;
-            loop {
+            for rounds in 1..=DIRECTORY_MAX_ROUNDS {
                 let m = self.request(&Request::DirectoryPart { path, offset })?;
                 let part = wire::decode_directory_part(&m.payload)?;
                 if *generation.get_or_insert(part.generation) != part.generation {
@@ -131,8 +145,19 @@ pub trait Store {
                 if part.last {
                     return Ok(out);
                 }
-                offset = offset.saturating_add(part.consumed);
+                // The decoder refuses a "not last" part with no names, so
+                // `consumed` is at least 1: the offset strictly advances.
+                let bytes = offset as usize + part.consumed as usize;
+                if bytes > DIRECTORY_MAX_BYTES {
+                    return Err(Error::DirectoryTooLarge { bytes, rounds });
+                }
+                offset =
+                    u32::try_from(bytes).map_err(|_| Error::DirectoryTooLarge { bytes, rounds })?;
             }
+            return Err(Error::DirectoryTooLarge {
+                bytes: offset as usize,
+                rounds: DIRECTORY_MAX_ROUNDS,
+            });
         }
         Err(Error::TooManyRetries(DIRECTORY_RESTARTS))
     }

@@ -580,6 +580,284 @@ fn error_replies_are_typed() {
     assert!(Error::Xenstore(Errno::EAGAIN).is_again());
 }
 
+/// A peer that answers each request in turn with `reply(i, request)` (no
+/// reply when it returns nothing), until it hangs up after `max` requests.
+fn scripted(
+    max: usize,
+    mut reply: impl FnMut(usize, &Message) -> Vec<u8> + Send + 'static,
+) -> Xenstore {
+    let (a, mut b) = UnixStream::pair().unwrap();
+    b.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    thread::spawn(move || {
+        let mut f = Framer::new();
+        let mut buf = [0u8; 8192];
+        let mut i = 0;
+        while i < max {
+            let n = match b.read(&mut buf) {
+                Ok(0) | Err(_) => return,
+                Ok(n) => n,
+            };
+            f.push(&buf[..n]);
+            while let Ok(Some(m)) = f.next_message() {
+                if b.write_all(&reply(i, &m)).is_err() {
+                    return;
+                }
+                i += 1;
+            }
+        }
+    });
+    Xenstore::from_stream(a).unwrap()
+}
+
+#[test]
+fn transaction_id_zero_from_the_peer_is_refused() {
+    let xs = scripted(4, |_, m| {
+        let (k, id, tx) = (m.header.kind, m.header.req_id, m.header.tx_id);
+        match k {
+            MsgType::TRANSACTION_START => Response::Number(0).encode(k, id, tx).unwrap(),
+            _ => Response::Ok.encode(k, id, tx).unwrap(),
+        }
+    });
+    assert_eq!(xs.transaction_start().err(), Some(Error::NullTransaction));
+    assert_eq!(
+        xs.transaction(|tx| tx.write("/a", b"1")),
+        Err(Error::NullTransaction)
+    );
+    assert_eq!(xs.in_flight(), 0);
+}
+
+#[test]
+fn endless_directory_part_is_cut_off() {
+    // "Not last" forever, same generation, one short name each time.
+    let xs = scripted(100_000, |_, m| {
+        Response::DirectoryPart {
+            generation: 1,
+            children: &["x"],
+            last: false,
+        }
+        .encode(m.header.kind, m.header.req_id, m.header.tx_id)
+        .unwrap()
+    });
+    assert!(matches!(
+        xs.directory_parts("/d"),
+        Err(Error::DirectoryTooLarge { .. })
+    ));
+    // The connection is fine: the next part still arrives.
+    assert!(xs.read("/d").is_ok());
+}
+
+#[test]
+fn directory_part_with_huge_names_is_cut_off_by_bytes() {
+    let name = "n".repeat(4000);
+    let xs = scripted(100_000, move |_, m| {
+        Response::DirectoryPart {
+            generation: 1,
+            children: &[&name],
+            last: false,
+        }
+        .encode(m.header.kind, m.header.req_id, m.header.tx_id)
+        .unwrap()
+    });
+    let Err(Error::DirectoryTooLarge { bytes, .. }) = xs.directory_parts("/d") else {
+        panic!("not cut off");
+    };
+    assert!(bytes > xen_store::DIRECTORY_MAX_BYTES);
+}
+
+#[test]
+fn a_flooded_watch_queue_is_capped_and_counts_what_it_dropped() {
+    const FLOOD: usize = 10_000;
+    let xs = scripted(3, |i, m| {
+        let (k, id, tx) = (m.header.kind, m.header.req_id, m.header.tx_id);
+        let mut out = Response::Ok.encode(k, id, tx).unwrap();
+        if i == 0 {
+            // The watch's reply, then a storm before the next reply.
+            for _ in 0..FLOOD {
+                out.extend(encode_watch_event("/w", b"t").unwrap());
+            }
+        }
+        out
+    });
+    let w = xs.watch("/w", "t").unwrap();
+    xs.write("/x", b"1").unwrap();
+    let cap = xen_store::DEFAULT_WATCH_QUEUE;
+    assert_eq!(w.queued(), cap);
+    assert_eq!(w.dropped(), (FLOOD - cap) as u64);
+    assert_eq!(w.try_next_event().unwrap().path, "/w");
+    assert_eq!(w.queued(), cap - 1);
+}
+
+#[test]
+fn the_watch_queue_cap_is_configurable() {
+    let xs = scripted(3, |i, m| {
+        let (k, id, tx) = (m.header.kind, m.header.req_id, m.header.tx_id);
+        let mut out = Response::Ok.encode(k, id, tx).unwrap();
+        if i == 0 {
+            for p in ["/w/1", "/w/2", "/w/3", "/w/4"] {
+                out.extend(encode_watch_event(p, b"t").unwrap());
+            }
+        }
+        out
+    });
+    xs.set_watch_queue_limit(2);
+    let w = xs.watch("/w", "t").unwrap();
+    xs.write("/x", b"1").unwrap();
+    assert_eq!(w.queued(), 2);
+    assert_eq!(w.dropped(), 2);
+    // The oldest stay; the caller re-reads to learn what it missed.
+    assert_eq!(w.try_next_event().unwrap().path, "/w/1");
+    assert_eq!(w.try_next_event().unwrap().path, "/w/2");
+}
+
+#[test]
+fn directory_names_from_the_peer_are_checked() {
+    let xs = scripted(3, |i, m| {
+        let (k, id, tx) = (m.header.kind, m.header.req_id, m.header.tx_id);
+        let payload: &[u8] = match i {
+            // An empty name is skipped.
+            0 => b"a\0\0b\0",
+            // A name with a '/' would name another node: refused.
+            1 => b"a\0../../secret\0",
+            _ => b"\0",
+        };
+        let mut out = MsgHeader {
+            kind: k,
+            req_id: id,
+            tx_id: tx,
+            len: payload.len() as u32,
+        }
+        .as_bytes()
+        .to_vec();
+        out.extend_from_slice(payload);
+        out
+    });
+    assert_eq!(xs.directory("/d").unwrap(), ["a", "b"]);
+    assert!(matches!(xs.directory("/d"), Err(Error::Malformed(_))));
+    assert_eq!(xs.directory("/d").unwrap(), Vec::<String>::new());
+}
+
+#[test]
+fn watch_events_with_a_bad_path_are_dropped_and_counted() {
+    let xs = scripted(2, |i, m| {
+        let (k, id, tx) = (m.header.kind, m.header.req_id, m.header.tx_id);
+        let mut out = Response::Ok.encode(k, id, tx).unwrap();
+        if i == 0 {
+            let bad: [&[u8]; 5] = [
+                b"/w/ok\0t\0",
+                b"/w/no-nul-at-all",
+                b"",
+                b"\0t\0",
+                b"/w/a b\0t\0",
+            ];
+            for p in bad {
+                let mut e = MsgHeader {
+                    kind: MsgType::WATCH_EVENT,
+                    req_id: ReqId::new(0),
+                    tx_id: TxId::NONE,
+                    len: p.len() as u32,
+                }
+                .as_bytes()
+                .to_vec();
+                e.extend_from_slice(p);
+                out.extend(e);
+            }
+        }
+        out
+    });
+    let w = xs.watch("/w", "t").unwrap();
+    xs.write("/x", b"1").unwrap();
+    assert_eq!(w.queued(), 1);
+    assert_eq!(w.try_next_event().unwrap().path, "/w/ok");
+    assert_eq!(xs.stray_events(), 4);
+}
+
+#[test]
+fn a_reply_tx_id_mismatch_passes_through() {
+    // libxenstore does not look at a reply's tx_id; neither do we.
+    let xs = scripted(1, |_, m| {
+        Response::Bytes(b"v")
+            .encode(m.header.kind, m.header.req_id, TxId::new(77))
+            .unwrap()
+    });
+    assert_eq!(xs.read("/x").unwrap(), b"v");
+}
+
+#[test]
+fn a_payload_of_exactly_4096_bytes_arrives() {
+    let xs = scripted(1, |_, m| {
+        Response::Bytes(&[b'z'; 4096])
+            .encode(m.header.kind, m.header.req_id, m.header.tx_id)
+            .unwrap()
+    });
+    assert_eq!(xs.read("/x").unwrap(), vec![b'z'; 4096]);
+}
+
+#[test]
+fn a_header_claiming_4_gib_fails_its_request_without_allocating() {
+    let xs = hostile(|s, m| {
+        let h = MsgHeader {
+            kind: MsgType::READ,
+            req_id: m.header.req_id,
+            tx_id: TxId::NONE,
+            len: u32::MAX,
+        };
+        let _ = s.write_all(h.as_bytes());
+        let _ = s.write_all(&[0u8; 8192]);
+        thread::sleep(Duration::from_millis(200));
+    });
+    assert_eq!(xs.read("/x"), Err(Error::PayloadTooLong(u32::MAX as usize)));
+}
+
+#[test]
+fn a_reply_sent_byte_by_byte_arrives() {
+    let xs = hostile(|s, m| {
+        let r = Response::Bytes(b"slowly")
+            .encode(MsgType::READ, m.header.req_id, TxId::NONE)
+            .unwrap();
+        for b in r {
+            let _ = s.write_all(&[b]);
+            let _ = s.flush();
+            thread::sleep(Duration::from_micros(200));
+        }
+        thread::sleep(Duration::from_millis(100));
+    });
+    assert_eq!(xs.read("/x").unwrap(), b"slowly");
+}
+
+#[test]
+fn a_duplicate_reply_breaks_the_connection() {
+    let xs = hostile(|s, m| {
+        let r = Response::Bytes(b"v")
+            .encode(MsgType::READ, m.header.req_id, TxId::NONE)
+            .unwrap();
+        let _ = s.write_all(&r);
+        let _ = s.write_all(&r);
+        thread::sleep(Duration::from_millis(200));
+    });
+    assert_eq!(xs.read("/x").unwrap(), b"v");
+    assert_eq!(
+        xs.read("/y"),
+        Err(Error::Broken(BrokenReason::UnknownReqId))
+    );
+}
+
+#[test]
+fn an_unknown_errno_name_is_a_typed_error() {
+    let xs = hostile(|s, m| {
+        let payload = b"EWHATEVER\0";
+        let h = MsgHeader {
+            kind: MsgType::ERROR,
+            req_id: m.header.req_id,
+            tx_id: TxId::NONE,
+            len: payload.len() as u32,
+        };
+        let _ = s.write_all(h.as_bytes());
+        let _ = s.write_all(payload);
+        thread::sleep(Duration::from_millis(100));
+    });
+    assert_eq!(xs.read("/x"), Err(Error::UnknownErrorName));
+}
+
 /// Async watches (feature `tokio`): events through the `Stream`, the
 /// registration released on drop, the breaking error delivered last.
 #[cfg(feature = "tokio")]

@@ -13,11 +13,12 @@ use std::thread;
 
 use xen_abi::io::byte_ring::XenstoreBack;
 use xen_abi::io::ring::SharedMem;
-use xen_abi::io::xs_wire::{ReqId, TxId};
+use xen_abi::io::xs_wire::{MsgHeader, MsgType, ReqId, TxId};
 use xen_abi::DomId;
 use xen_store::ring::{RingClient, RingHooks};
-use xen_store::wire::{Framer, Request};
+use xen_store::wire::{Framer, Request, Response};
 use xen_store::{BrokenReason, Error, Store};
+use zerocopy::IntoBytes;
 
 use common::MiniStore;
 
@@ -167,6 +168,62 @@ fn broken_ring_index_from_the_peer_is_a_typed_error() {
         xs.read("/x"),
         Err(Error::Broken(BrokenReason::BadRingIndex))
     );
+}
+
+#[test]
+fn oversized_reply_through_the_ring_fails_only_its_request() {
+    let mut p = page();
+    let (front, back) = handles(&mut p);
+    let stop = AtomicBool::new(false);
+    thread::scope(|s| {
+        s.spawn(|| {
+            let mut back = XenstoreBack::attach(back).unwrap();
+            let mut f = Framer::new();
+            let mut got = Vec::new();
+            let mut buf = [0u8; 1024];
+            while got.len() < 2 && !stop.load(Ordering::Relaxed) {
+                let n = back.read(&mut buf).map_or(0, |t| t.len());
+                f.push(&buf[..n]);
+                while let Ok(Some(m)) = f.next_message() {
+                    got.push(m);
+                }
+                thread::yield_now();
+            }
+            let Some(second) = got.get(1) else { return };
+            // 5000 bytes for the first: more than XENSTORE_PAYLOAD_MAX and
+            // than the 1 KiB ring, so it arrives in many pieces.
+            let mut out = MsgHeader {
+                kind: MsgType::READ,
+                req_id: got[0].header.req_id,
+                tx_id: TxId::NONE,
+                len: 5000,
+            }
+            .as_bytes()
+            .to_vec();
+            out.extend_from_slice(&[b'x'; 5000]);
+            out.extend(
+                Response::Bytes(b"fine")
+                    .encode(MsgType::READ, second.header.req_id, TxId::NONE)
+                    .unwrap(),
+            );
+            let mut at = 0;
+            while at < out.len() && !stop.load(Ordering::Relaxed) {
+                at += back.write(&out[at..]).map_or(0, |t| t.len());
+                thread::yield_now();
+            }
+        });
+        let xs = RingClient::new(front, Yield).unwrap();
+        let first = xs
+            .submit(TxId::NONE, &Request::Read { path: "/big" })
+            .unwrap();
+        let second = xs
+            .submit(TxId::NONE, &Request::Read { path: "/small" })
+            .unwrap();
+        assert_eq!(xs.wait(first).err(), Some(Error::PayloadTooLong(5000)));
+        assert_eq!(xs.wait(second).unwrap().payload, b"fine");
+        assert_eq!(xs.in_flight(), 0);
+        stop.store(true, Ordering::Relaxed);
+    });
 }
 
 #[test]

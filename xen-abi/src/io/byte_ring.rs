@@ -19,7 +19,8 @@
 //! ([`BadIndex`] otherwise, as xenstored's and Linux's `check_indexes` do).
 //! Bytes are copied out before the consumer index is released (release
 //! store), and written after the consumer index is read (acquire load) and
-//! before the producer index is released.
+//! before the producer index is released. Each field keeps one access
+//! width: the indices are 4-byte words, the data bytes are single bytes.
 //!
 //! ```
 //! use xen_abi::io::byte_ring::{XenstoreBack, XenstoreFront};
@@ -217,8 +218,10 @@ impl<'a> Duplex<'a> {
         let start = self.rx_cons as usize & (size - 1);
         let first = n.min(size - start);
         let (a, b) = buf[..n].split_at_mut(first);
-        self.mem.copy_out_masked(self.rx.data + start, a);
-        self.mem.copy_out_masked(self.rx.data, b);
+        // One access width per field: the data is a byte array, so bytes,
+        // never a wider word that the peer may access byte by byte.
+        self.mem.copy_out_words::<1>(self.rx.data + start, a);
+        self.mem.copy_out_words::<1>(self.rx.data, b);
         self.rx_cons = self.rx_cons.wrapping_add(n as u32);
         // Release: the bytes were copied before the peer may reuse them.
         self.mem
@@ -236,8 +239,9 @@ impl<'a> Duplex<'a> {
         let start = self.tx_prod as usize & (size - 1);
         let first = n.min(size - start);
         let (a, b) = buf[..n].split_at(first);
-        self.mem.copy_in_masked(self.tx.data + start, a);
-        self.mem.copy_in_masked(self.tx.data, b);
+        // Bytes only, as in `read`.
+        self.mem.copy_in_words::<1>(self.tx.data + start, a);
+        self.mem.copy_in_words::<1>(self.tx.data, b);
         self.tx_prod = self.tx_prod.wrapping_add(n as u32);
         // Release: the peer sees the bytes before the index.
         self.mem

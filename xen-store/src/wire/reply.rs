@@ -57,13 +57,28 @@ pub fn decode_str(payload: &[u8]) -> Result<&str> {
 
 /// Decodes a list of nul-terminated strings (a directory listing).
 ///
+/// Names come from the peer, so they are checked as names: an empty one
+/// (no node has it; a lone `\0` is an empty listing) is skipped, and one
+/// with a `/` is refused, since a caller joining it to the parent's path
+/// would name some other node.
+///
 /// # Errors
 ///
 /// [`Error::Malformed`].
 pub fn decode_list(payload: &[u8]) -> Result<Vec<&str>> {
-    split_strings(payload, "unterminated list")?
-        .into_iter()
-        .map(|s| utf8(s, "name is not UTF-8"))
+    names(&split_strings(payload, "unterminated list")?)
+}
+
+/// The child names among `raw`: empty ones skipped, `/` refused.
+fn names<'a>(raw: &[&'a [u8]]) -> Result<Vec<&'a str>> {
+    raw.iter()
+        .filter(|n| !n.is_empty())
+        .map(|n| {
+            if n.contains(&b'/') {
+                return Err(Error::Malformed("child name with a '/'"));
+            }
+            utf8(n, "name is not UTF-8")
+        })
         .collect()
 }
 
@@ -112,11 +127,13 @@ pub struct DirectoryPart<'a> {
     pub children: Vec<&'a str>,
     /// Whether the listing is complete with this part.
     pub last: bool,
-    /// Bytes of the child list this part covered (add to the offset).
+    /// Bytes of the child list this part covered, empty names included
+    /// (add to the offset; at least 1 unless `last`).
     pub consumed: u32,
 }
 
-/// Decodes an `XS_DIRECTORY_PART` reply.
+/// Decodes an `XS_DIRECTORY_PART` reply (names checked as in
+/// [`decode_list`]).
 ///
 /// # Errors
 ///
@@ -131,14 +148,13 @@ pub fn decode_directory_part(payload: &[u8]) -> Result<DirectoryPart<'_>> {
         Some((&[], names)) => (true, names),
         _ => (false, rest),
     };
-    let children: Vec<&str> = names
-        .iter()
-        .map(|n| utf8(n, "name is not UTF-8"))
-        .collect::<Result<_>>()?;
-    if !last && children.is_empty() {
+    // The offset counts every name the daemon sent, empty ones too.
+    let consumed = names.iter().map(|c| c.len() + 1).sum::<usize>();
+    let consumed = u32::try_from(consumed).map_err(|_| Error::Malformed("directory part"))?;
+    if !last && consumed == 0 {
         return Err(Error::Malformed("directory part makes no progress"));
     }
-    let consumed = children.iter().map(|c| c.len() + 1).sum::<usize>() as u32;
+    let children = self::names(names)?;
     Ok(DirectoryPart {
         generation,
         children,

@@ -418,8 +418,10 @@ where
 
     #[inline(always)]
     fn rsp_prod(&self) -> Result<RingIdx, ProdOverflow> {
-        // Responses answer requests: at most the ones produced so far.
-        let limit = self.req_prod_pvt.wrapping_sub(self.rsp_cons);
+        // Responses answer requests the backend could see: at most the
+        // ones published (not the private count, which includes requests
+        // produced but not yet published).
+        let limit = self.req_prod.wrapping_sub(self.rsp_cons);
         let base = self.rsp_cons;
         self.geo.peer_prod(RSP_PROD, base, self.rsp_cons, limit)
     }
@@ -430,7 +432,7 @@ where
     /// # Errors
     ///
     /// [`ProdOverflow`] if the backend's `rsp_prod` claims more responses
-    /// than requests are outstanding.
+    /// than published requests are outstanding.
     #[doc(alias = "RING_HAS_UNCONSUMED_RESPONSES")]
     pub fn unconsumed_responses(&self) -> Result<u32, ProdOverflow> {
         Ok(self.rsp_prod()?.wrapping_sub(self.rsp_cons))
@@ -442,8 +444,8 @@ where
     ///
     /// # Errors
     ///
-    /// [`ProdOverflow`] if `rsp_prod` claims more responses than requests
-    /// are outstanding, or moved backwards.
+    /// [`ProdOverflow`] if `rsp_prod` claims more responses than published
+    /// requests are outstanding, or moved backwards.
     #[inline]
     pub fn responses(&mut self) -> Result<Batch<'_, 'a, Rsp>, ProdOverflow> {
         let end = self.rsp_prod()?;
