@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 use xen_abi::DomId;
 use xen_evtchn::linux::Evtchn;
 use xen_evtchn::EvtchnPort;
-use xen_grant::linux::{Access as GrantAccess, Gntalloc, Gntdev};
+use xen_grant::linux::{Access as GrantAccess, CopySegment, Gntalloc, Gntdev, GrantAddr};
 use xen_grant::GrantRef;
 use xen_store::{
     Access, Perm, Store, StreamTransport, Watch, WatchEvent, Xenstore, DEFAULT_SOCKET,
@@ -49,6 +49,8 @@ const GRANT_REF: &str = "data/xenrs-grant/ref";
 const GRANT_MAPPED: &str = "data/xenrs-grant/mapped";
 const GRANT_BUSY: &str = "data/xenrs-grant/busy";
 const GRANT_DOM0_REF: &str = "data/xenrs-grant/dom0-ref";
+const GRANT_TRANS_REF: &str = "data/xenrs-grant/trans-ref";
+const GRANT_TRANS_DONE: &str = "data/xenrs-grant/trans-done";
 const GRANT_RESULT: &str = "data/xenrs-grant/result";
 /// Its pattern seeds: its page, our reply there, our page, its reply.
 const SEED_DOMU: u8 = 0x11;
@@ -209,7 +211,8 @@ fn mismatch(bytes: &[u8], seed: u8) -> Option<(usize, u8)> {
 
 /// Dom0's half of grants with the domU: maps the domU's grant with gntdev
 /// (its `end_access` must be refused while we hold it), then shares a page
-/// of ours with gntalloc that the domU maps, writes and copies.
+/// of ours with gntalloc that the domU maps, writes and copies, and grants
+/// back to us transitively (v2), which we copy through.
 fn grants_with_domu(xs: &Xenstore, progress: &Watch<'_, StreamTransport>, dom: DomId, home: &str) {
     let node = |n: &str| format!("{home}/{n}");
     let read = |n: &str, what: &str| {
@@ -251,6 +254,36 @@ fn grants_with_domu(xs: &Xenstore, progress: &Watch<'_, StreamTransport>, dom: D
     let dom0_ref = shared.refs()[0];
     xs.write(&node(GRANT_DOM0_REF), dom0_ref.get().to_string().as_bytes())
         .unwrap();
+    // The domU grants our grant back to us transitively: copy through it.
+    let raw = read(GRANT_TRANS_REF, "transitive grant reference");
+    let tref = GrantRef::new(
+        raw.parse()
+            .unwrap_or_else(|e| panic!("{GRANT_TRANS_REF} = {raw:?}: {e}")),
+    )
+    .unwrap();
+    let mut through = vec![0u8; 4096];
+    let mut seg = [CopySegment::from_grant(
+        GrantAddr::new(dom, tref),
+        &mut through,
+    )];
+    let copied = gntdev.copy(&mut seg);
+    let status = seg[0].status();
+    let verdict = match copied {
+        Ok(()) if status == xen_abi::grant_table::GrantStatus::OKAY => {
+            match mismatch(&through, SEED_DOMU_REPLY) {
+                None => "ok".to_owned(),
+                Some((i, b)) => format!("byte {i} is {b:#x}"),
+            }
+        }
+        Ok(()) => format!("status {status:?}"),
+        Err(e) => format!("{e}"),
+    };
+    xs.write(&node(GRANT_TRANS_DONE), verdict.as_bytes())
+        .unwrap();
+    assert_eq!(
+        verdict, "ok",
+        "copy through the domU's transitive ref {tref}"
+    );
     let result = read(GRANT_RESULT, "grant result");
     println!("domU's grants: {result}");
     assert!(result.starts_with("ok "), "the domU's grants: {result}");
@@ -261,7 +294,8 @@ fn grants_with_domu(xs: &Xenstore, progress: &Watch<'_, StreamTransport>, dom: D
         "the domU's reply in our page"
     );
     println!(
-        "grant: domain {} mapped our ref {dom0_ref}, we mapped its ref {gref}, both ways checked",
+        "grant: domain {} mapped our ref {dom0_ref}, we mapped its ref {gref} and copied through \
+         its transitive ref {tref}",
         dom.get()
     );
 }

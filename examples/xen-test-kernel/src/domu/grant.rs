@@ -14,6 +14,10 @@
 //! 3. We map dom0's page ([`Foreign::map_read_write`], a PV host mapping),
 //!    check dom0's pattern, write ours, unmap, and copy the page with
 //!    `GNTTABOP_copy` from dom0's grant into a page of ours.
+//! 4. We switch our table to v2 and grant dom0 transitive access to dom0's
+//!    own grant to us ([`TRANS_REF`]); dom0 copies through it (a grant
+//!    issued by dom0, handed on to us, granted back to dom0), says so in
+//!    [`TRANS_DONE`], and we end the transitive grant.
 //!
 //! The outcome goes into [`RESULT`]: `ok ...` or `fail: ...`. Every wait is
 //! bounded.
@@ -28,7 +32,7 @@ use xen_abi::io::shm::{Mode, ReadOnly, SharedMem};
 use xen_abi::xen::{DomId, Gfn, StartInfo, UvmFlags};
 use xen_abi::Errno;
 use xen_grant::guest::{
-    Access, Foreign, ForeignPages, FrameOf, GrantTable, Segment, Side, TablePages,
+    Access, Foreign, ForeignPages, FrameOf, GrantTable, Segment, Side, TablePages, Version,
 };
 use xen_grant::Error;
 use xen_hypercall::grant_table as gnttab;
@@ -47,6 +51,10 @@ pub const MAPPED: &str = "data/xenrs-grant/mapped";
 pub const BUSY: &str = "data/xenrs-grant/busy";
 /// Dom0's gntalloc reference (written after dom0 unmapped ours).
 pub const DOM0_REF: &str = "data/xenrs-grant/dom0-ref";
+/// Our transitive grant of dom0's grant, back to dom0.
+pub const TRANS_REF: &str = "data/xenrs-grant/trans-ref";
+/// Dom0's verdict on its copy through [`TRANS_REF`]: `ok` or what it saw.
+pub const TRANS_DONE: &str = "data/xenrs-grant/trans-done";
 /// Our outcome, relative to our home.
 pub const RESULT: &str = "data/xenrs-grant/result";
 
@@ -63,8 +71,13 @@ pub const SEED_DOMU_REPLY: u8 = 0x44;
 const PATIENCE_NS: u64 = 60_000_000_000;
 
 const TABLE_SLOTS: usize = 4;
+const STATUS_SLOTS: usize = 2;
+
+/// PTE bits for a read-only kernel page: present, user, accessed, dirty.
+const PTE_RO: u64 = 0x65;
 
 static mut TABLE: [TestPage; TABLE_SLOTS] = [const { TestPage::new() }; TABLE_SLOTS];
+static mut STATUS: [TestPage; STATUS_SLOTS] = [const { TestPage::new() }; STATUS_SLOTS];
 /// Where dom0's page gets mapped (once; the unmap leaves no page there).
 static mut MAP: TestPage = TestPage::new();
 /// The page we grant dom0.
@@ -123,14 +136,25 @@ impl<H: Hypercall> TablePages for PvPages<'_, H> {
 
     fn map_status(
         &mut self,
-        _index: u32,
-        _frame: Gfn,
+        index: u32,
+        frame: Gfn,
     ) -> xen_grant::Result<SharedMem<'static, ReadOnly>> {
-        // We stay at v1.
-        Err(Error::Xen(Errno::ENOSYS))
+        let i = index as usize;
+        if i >= STATUS_SLOTS {
+            return Err(Error::Xen(Errno::ENOMEM));
+        }
+        let va = page_addr!(STATUS) + (i as u64) * 4096;
+        // SAFETY: `va` is a status slot used for nothing else; it now shows
+        // a status frame Xen shares with us, read-only.
+        unsafe { mmu::update_va_mapping(self.hc, va, frame.addr() | PTE_RO, UvmFlags::INVLPG) }?;
+        Ok(page_mem(va).read_only())
     }
 
-    fn unmap_status(&mut self, _index: u32) -> xen_grant::Result<()> {
+    fn unmap_status(&mut self, index: u32) -> xen_grant::Result<()> {
+        let va = page_addr!(STATUS) + u64::from(index) * 4096;
+        let own = frame_of(self.platform, va);
+        // SAFETY: the slot page gets its own frame back.
+        unsafe { mmu::update_va_mapping(self.hc, va, (own << 12) | PTE_RW, UvmFlags::INVLPG) }?;
         Ok(())
     }
 }
@@ -287,9 +311,28 @@ fn exchange<H: Hypercall, S: Store>(
     if let Some((i, b)) = mismatch(&page_mem(page_addr!(COPY)), SEED_DOMU_REPLY) {
         return Err(format!("copied page: byte {i} is {b:#x}"));
     }
+
+    // 4. Dom0's grant, granted back to dom0 transitively (v2).
+    table
+        .set_version(Version::V2)
+        .map_err(|e| format!("set_version(v2): {e:?}"))?;
+    let trans = table
+        .grant_transitive(DomId::DOM0, DomId::DOM0, dom0_ref)
+        .map_err(|e| format!("grant_transitive: {e:?}"))?;
+    let tref = trans.gref();
+    xs.write(TRANS_REF, format!("{}", tref.get()).as_bytes())
+        .map_err(|e| format!("write {TRANS_REF}: {e:?}"))?;
+    let done = wait_node(hc, xs, TRANS_DONE)?;
+    if done != "ok" {
+        return Err(format!("dom0's copy through transitive ref {tref}: {done}"));
+    }
+    table
+        .end_access(trans)
+        .map_err(|b| format!("end_access of transitive ref {tref}: {:?}", b.flags))?;
     Ok(format!(
         "ok ref {gref} mapped by dom0, end_access refused while mapped then ended; \
-         dom0's ref {dom0_ref} mapped, written, unmapped, copied"
+         dom0's ref {dom0_ref} mapped, written, unmapped, copied; \
+         v2 transitive ref {tref} copied by dom0"
     ))
 }
 
