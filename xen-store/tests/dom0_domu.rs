@@ -7,8 +7,9 @@
 //! the domU's report (`examples/xen-test-kernel/src/domu.rs`). Then the
 //! domU's event channel to dom0 (`domu/evtchn.rs` there): xen-evtchn's
 //! in-guest half at its end, its `/dev/xen/evtchn` half at ours. Then
-//! grants both ways (`domu/grant.rs` there): xen-grant's in-guest half at
-//! its end, its gntdev/gntalloc half at ours. This
+//! grants both ways and a transitive one (`domu/grant.rs` there):
+//! xen-grant's in-guest half at its end, its gntdev/gntalloc half at ours.
+//! This
 //! rides on the xenstore test's domU rather than creating another: a
 //! domain's creation and boot take seconds under QEMU.
 //!
