@@ -6,7 +6,10 @@
 //! hand-shake, checks `@introduceDomain` / `@releaseDomain` and reads back
 //! the domU's report (`examples/xen-test-kernel/src/domu.rs`). Then the
 //! domU's event channel to dom0 (`domu/evtchn.rs` there): xen-evtchn's
-//! in-guest half at its end, its `/dev/xen/evtchn` half at ours. This
+//! in-guest half at its end, its `/dev/xen/evtchn` half at ours. Then
+//! grants both ways and a transitive one (`domu/grant.rs` there):
+//! xen-grant's in-guest half at its end, its gntdev/gntalloc half at ours.
+//! This
 //! rides on the xenstore test's domU rather than creating another: a
 //! domain's creation and boot take seconds under QEMU.
 //!
@@ -22,6 +25,8 @@ use std::time::{Duration, Instant};
 use xen_abi::DomId;
 use xen_evtchn::linux::Evtchn;
 use xen_evtchn::EvtchnPort;
+use xen_grant::linux::{Access as GrantAccess, CopySegment, Gntalloc, Gntdev, GrantAddr};
+use xen_grant::GrantRef;
 use xen_store::{
     Access, Perm, Store, StreamTransport, Watch, WatchEvent, Xenstore, DEFAULT_SOCKET,
 };
@@ -40,6 +45,19 @@ const NAME: &str = "xenrs-xs-domu";
 const EVTCHN_PORT: &str = "data/xenrs-evtchn/port";
 const EVTCHN_RESULT: &str = "data/xenrs-evtchn/result";
 const EVTCHN_ROUNDS: u32 = 10;
+/// The domU's grant nodes under its home (its `domu::grant` constants).
+const GRANT_REF: &str = "data/xenrs-grant/ref";
+const GRANT_MAPPED: &str = "data/xenrs-grant/mapped";
+const GRANT_BUSY: &str = "data/xenrs-grant/busy";
+const GRANT_DOM0_REF: &str = "data/xenrs-grant/dom0-ref";
+const GRANT_TRANS_REF: &str = "data/xenrs-grant/trans-ref";
+const GRANT_TRANS_DONE: &str = "data/xenrs-grant/trans-done";
+const GRANT_RESULT: &str = "data/xenrs-grant/result";
+/// Its pattern seeds: its page, our reply there, our page, its reply.
+const SEED_DOMU: u8 = 0x11;
+const SEED_DOM0_REPLY: u8 = 0x22;
+const SEED_DOM0: u8 = 0x33;
+const SEED_DOMU_REPLY: u8 = 0x44;
 /// How long one event may take to arrive.
 const PATIENCE: Duration = Duration::from_secs(20);
 
@@ -179,6 +197,110 @@ fn event_channel_with_domu(
     );
 }
 
+fn pattern_byte(i: usize, seed: u8) -> u8 {
+    (i as u8).wrapping_mul(7).wrapping_add(seed)
+}
+
+/// The first byte of `bytes` that differs from pattern `seed`.
+fn mismatch(bytes: &[u8], seed: u8) -> Option<(usize, u8)> {
+    bytes
+        .iter()
+        .enumerate()
+        .find(|&(i, &b)| b != pattern_byte(i, seed))
+        .map(|(i, &b)| (i, b))
+}
+
+/// Dom0's half of grants with the domU: maps the domU's grant with gntdev
+/// (its `end_access` must be refused while we hold it), then shares a page
+/// of ours with gntalloc that the domU maps, writes and copies, and grants
+/// back to us transitively (v2), which we copy through.
+fn grants_with_domu(xs: &Xenstore, progress: &Watch<'_, StreamTransport>, dom: DomId, home: &str) {
+    let node = |n: &str| format!("{home}/{n}");
+    let read = |n: &str, what: &str| {
+        let raw = value_within(xs, progress, &node(n), Duration::from_secs(60))
+            .unwrap_or_else(|| panic!("the domU wrote no {what} ({n})"));
+        String::from_utf8_lossy(&raw).into_owned()
+    };
+    let raw = read(GRANT_REF, "grant reference");
+    let gref = GrantRef::new(
+        raw.parse()
+            .unwrap_or_else(|e| panic!("{GRANT_REF} = {raw:?}: {e}")),
+    )
+    .unwrap();
+    let gntdev = Gntdev::open().unwrap_or_else(|e| panic!("{e}"));
+    let map = gntdev
+        .map(dom, &[gref], GrantAccess::ReadWrite)
+        .unwrap_or_else(|e| panic!("map the domU's ref {gref}: {e}"));
+    let mem = map.shared_mem(..).unwrap();
+    let mut bytes = vec![0u8; 4096];
+    mem.copy_out(0, &mut bytes).unwrap();
+    assert_eq!(mismatch(&bytes, SEED_DOMU), None, "the domU's page");
+    let reply: Vec<u8> = (0..4096)
+        .map(|i| pattern_byte(i, SEED_DOM0_REPLY))
+        .collect();
+    mem.copy_in(0, &reply).unwrap();
+    xs.write(&node(GRANT_MAPPED), b"1").unwrap();
+    // The domU tries end_access while we hold the mapping.
+    let busy = read(GRANT_BUSY, "end_access verdict while mapped");
+    assert_eq!(busy, "1");
+    drop(map);
+
+    let gntalloc = Gntalloc::open().unwrap_or_else(|e| panic!("{e}"));
+    let shared = gntalloc
+        .share(dom, 1, GrantAccess::ReadWrite)
+        .unwrap_or_else(|e| panic!("share a page with domain {}: {e}", dom.get()));
+    let smem = shared.shared_mem(..).unwrap();
+    let ours: Vec<u8> = (0..4096).map(|i| pattern_byte(i, SEED_DOM0)).collect();
+    smem.copy_in(0, &ours).unwrap();
+    let dom0_ref = shared.refs()[0];
+    xs.write(&node(GRANT_DOM0_REF), dom0_ref.get().to_string().as_bytes())
+        .unwrap();
+    // The domU grants our grant back to us transitively: copy through it.
+    let raw = read(GRANT_TRANS_REF, "transitive grant reference");
+    let tref = GrantRef::new(
+        raw.parse()
+            .unwrap_or_else(|e| panic!("{GRANT_TRANS_REF} = {raw:?}: {e}")),
+    )
+    .unwrap();
+    let mut through = vec![0u8; 4096];
+    let mut seg = [CopySegment::from_grant(
+        GrantAddr::new(dom, tref),
+        &mut through,
+    )];
+    let copied = gntdev.copy(&mut seg);
+    let status = seg[0].status();
+    let verdict = match copied {
+        Ok(()) if status == xen_abi::grant_table::GrantStatus::OKAY => {
+            match mismatch(&through, SEED_DOMU_REPLY) {
+                None => "ok".to_owned(),
+                Some((i, b)) => format!("byte {i} is {b:#x}"),
+            }
+        }
+        Ok(()) => format!("status {status:?}"),
+        Err(e) => format!("{e}"),
+    };
+    xs.write(&node(GRANT_TRANS_DONE), verdict.as_bytes())
+        .unwrap();
+    assert_eq!(
+        verdict, "ok",
+        "copy through the domU's transitive ref {tref}"
+    );
+    let result = read(GRANT_RESULT, "grant result");
+    println!("domU's grants: {result}");
+    assert!(result.starts_with("ok "), "the domU's grants: {result}");
+    smem.copy_out(0, &mut bytes).unwrap();
+    assert_eq!(
+        mismatch(&bytes, SEED_DOMU_REPLY),
+        None,
+        "the domU's reply in our page"
+    );
+    println!(
+        "grant: domain {} mapped our ref {dom0_ref}, we mapped its ref {gref} and copied through \
+         its transitive ref {tref}",
+        dom.get()
+    );
+}
+
 #[test]
 #[ignore = "needs a Xen 4.17 dom0 with xenstored, xenconsoled and xl (run by `cargo xtask dom0`)"]
 fn an_unprivileged_domu_gets_only_what_its_permissions_allow() {
@@ -306,6 +428,7 @@ fn an_unprivileged_domu_gets_only_what_its_permissions_allow() {
         "summary does not match the checks"
     );
     event_channel_with_domu(&xs, &progress, dom, &home);
+    grants_with_domu(&xs, &progress, dom, &home);
 
     // The domU powers off after its report; xenstored tells watchers.
     assert!(

@@ -11,9 +11,11 @@
 //! writes [`SECRET`] and then [`SHARED`], and we must see the second write
 //! through our watch and never the first. The checks go, TAP-like, to the
 //! PV console (xenconsoled logs it) and, at the end, into [`RESULT`], which
-//! dom0 watches. Then [`evtchn`] exchanges events with dom0.
+//! dom0 watches. Then [`evtchn`] exchanges events with dom0, and [`grant`]
+//! shares pages with it both ways.
 
 mod evtchn;
+mod grant;
 
 use alloc::format;
 use alloc::string::String;
@@ -208,7 +210,9 @@ pub unsafe fn run<H: Hypercall>(hc: &H, si: *const StartInfo) -> bool {
     }
     // SAFETY: the caller's start_info, as above.
     let events = unsafe { evtchn::run(hc, si, &xs) };
-    finish(&r) && events
+    // SAFETY: the caller's start_info, as above.
+    let grants = unsafe { grant::run(hc, si, &xs) };
+    finish(&r) && events && grants
 }
 
 fn finish(r: &Tester) -> bool {
