@@ -3,7 +3,8 @@
 //! real xenstored; `xl` creates our no_std Rust PV domU, which checks over
 //! its xenstore ring (xen-store's ring client) what xenstored lets an
 //! unprivileged domain do, reports back through xenstore, then exchanges
-//! events with dom0 over an interdomain channel (xen-evtchn). Live.
+//! events with dom0 over an interdomain channel (xen-evtchn) and shares
+//! pages with it both ways, transitively too (xen-grant). Live.
 
 use crate::kernels::Kernels;
 use crate::linux_dom0::{Dom0, Scenario};
