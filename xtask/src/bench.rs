@@ -15,11 +15,13 @@ mod harness;
 mod ring;
 mod xenstore;
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::Command;
 
 use crate::cli::BenchPart;
-use crate::{process, workspace};
+use crate::xen::Arch;
+use crate::{cargo, process, workspace};
 
 /// Runs the benchmarks of `parts`: the ring for `secs` seconds of pairs
 /// per workload, the dom0 ones for `rounds` pairs.
@@ -67,4 +69,39 @@ impl CProgram {
         .map_err(|e| format!("{e} (cargo xtask setup installs libxen-dev)"))?;
         Ok(bin)
     }
+}
+
+/// Builds `package`'s example `example` in release for dom0 (x86_64 Linux),
+/// the Rust side of a dom0 benchmark, and returns the executable.
+fn rust_example(package: &str, example: &str) -> Result<PathBuf, String> {
+    process::step(&format!(
+        "build the Rust benchmark (release, {package} example {example})"
+    ));
+    cargo::executable(
+        &workspace::root(),
+        &[
+            "build",
+            "--release",
+            "-p",
+            package,
+            "--example",
+            example,
+            "--target",
+            Arch::X86_64.linux_target(),
+        ],
+        example,
+    )
+}
+
+/// The `key=value` fields of a result line `<tag> impl=... key=value ...`
+/// that a benchmark program printed (anywhere in a console line), or `None`
+/// for any other line.
+fn result_fields<'l>(line: &'l str, tag: &str) -> Option<BTreeMap<&'l str, &'l str>> {
+    let at = line.find(&format!("{tag} impl="))?;
+    Some(
+        line[at + tag.len()..]
+            .split_whitespace()
+            .filter_map(|kv| kv.split_once('='))
+            .collect(),
+    )
 }

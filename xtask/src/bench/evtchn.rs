@@ -16,15 +16,14 @@
 //!   reads one port per `read` and unmasks one per `write`: 2 per event;
 //!   ours reads them in batches and unmasks each batch with one `write`.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Instant;
 
 use super::harness::{self, median};
 use super::CProgram;
 use crate::linux_dom0::{self, Dom0, Scenario};
-use crate::xen::{Arch, XenVersion, Xenstored};
-use crate::{cargo, process, workspace};
+use crate::process;
+use crate::xen::{XenVersion, Xenstored};
 
 /// The C side: libxenevtchn.
 const C_PROGRAM: CProgram = CProgram {
@@ -54,21 +53,7 @@ const PROGRAMS: [(&str, &str); 2] = [
 /// `evtchn flood: syscalls/event ours = A, libxenevtchn = B`.
 pub(super) fn run(rounds: usize) -> Result<(), String> {
     let c_bin = C_PROGRAM.build()?;
-    process::step("build the Rust evtchn benchmark (release, xen-evtchn example evtchn_bench)");
-    let rust_bin = cargo::executable(
-        &workspace::root(),
-        &[
-            "build",
-            "--release",
-            "-p",
-            "xen-evtchn",
-            "--example",
-            "evtchn_bench",
-            "--target",
-            Arch::X86_64.linux_target(),
-        ],
-        "evtchn_bench",
-    )?;
+    let rust_bin = super::rust_example("xen-evtchn", "evtchn_bench")?;
     let dom0 = Dom0::build(&Scenario {
         name: "dom0-bench-evtchn",
         xen: &[XEN],
@@ -171,13 +156,9 @@ struct Run {
 fn parse(lines: &[String]) -> Vec<Run> {
     let mut runs = Vec::new();
     for l in lines {
-        let Some(at) = l.find("EVBENCH impl=") else {
+        let Some(f) = super::result_fields(l, "EVBENCH") else {
             continue;
         };
-        let f: BTreeMap<&str, &str> = l[at + 8..]
-            .split_whitespace()
-            .filter_map(|kv| kv.split_once('='))
-            .collect();
         let num = |k: &str| f.get(k).and_then(|v| v.parse::<f64>().ok());
         let value = match f.get("mode") {
             Some(&"pingpong") => num("trips_per_s"),

@@ -17,8 +17,8 @@ use std::path::PathBuf;
 use super::harness::{self, median};
 use super::CProgram;
 use crate::linux_dom0::{self, Dom0, Scenario};
-use crate::xen::{Arch, XenVersion, Xenstored};
-use crate::{cargo, process, workspace};
+use crate::process;
+use crate::xen::{XenVersion, Xenstored};
 
 /// The C side.
 const C_PROGRAM: CProgram = CProgram {
@@ -47,21 +47,7 @@ const MODES: [&str; 2] = ["map", "copy"];
 /// `grant map: ours/libxengnttab = R`, `grant copy: ours/libxengnttab = R`.
 pub(super) fn run(rounds: usize) -> Result<(), String> {
     let c_bin = C_PROGRAM.build()?;
-    process::step("build the Rust grant benchmark (release, xen-grant example grant_bench)");
-    let rust_bin = cargo::executable(
-        &workspace::root(),
-        &[
-            "build",
-            "--release",
-            "-p",
-            "xen-grant",
-            "--example",
-            "grant_bench",
-            "--target",
-            Arch::X86_64.linux_target(),
-        ],
-        "grant_bench",
-    )?;
+    let rust_bin = super::rust_example("xen-grant", "grant_bench")?;
     let dom0 = Dom0::build(&Scenario {
         name: "dom0-bench-grant",
         xen: &[XEN],
@@ -135,18 +121,13 @@ fn payload(rounds: usize, secs: f64) -> String {
 fn parse(lines: &[String]) -> Vec<(String, String, f64)> {
     let mut out = Vec::new();
     for l in lines {
-        let Some(at) = l.find("GRBENCH impl=") else {
+        let Some(f) = super::result_fields(l, "GRBENCH") else {
             continue;
         };
-        let field = |k: &str| {
-            l[at..]
-                .split_whitespace()
-                .find_map(|kv| kv.strip_prefix(k)?.strip_prefix('='))
-        };
         if let (Some(imp), Some(mode), Some(rate)) = (
-            field("impl"),
-            field("mode"),
-            field("ops_per_s").and_then(|r| r.parse().ok()),
+            f.get("impl"),
+            f.get("mode"),
+            f.get("ops_per_s").and_then(|r| r.parse().ok()),
         ) {
             out.push((imp.to_string(), mode.to_string(), rate));
         }

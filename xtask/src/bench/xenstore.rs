@@ -37,15 +37,14 @@
 //! 0.1 under `SCHED_BATCH`. Giving the CPU away before blocking
 //! (`sched_yield`) does not help: CFS runs the just-woken client again.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Instant;
 
 use super::harness::{self, median};
 use super::CProgram;
 use crate::linux_dom0::{self, Dom0, Scenario};
-use crate::xen::{Arch, XenVersion, Xenstored};
-use crate::{cargo, process, workspace};
+use crate::process;
+use crate::xen::{XenVersion, Xenstored};
 
 /// The C side: libxenstore's `xs_write`/`xs_read`.
 const C_PROGRAM: CProgram = CProgram {
@@ -79,21 +78,7 @@ type Key = (String, String, String);
 /// `xenstore seq|pipelined[ (SCHED_BATCH)]: ours/libxenstore = R`.
 pub(super) fn run(rounds: usize) -> Result<(), String> {
     let c_bin = C_PROGRAM.build()?;
-    process::step("build the Rust xenstore benchmark (release, xen-store example xs_bench)");
-    let rust_bin = cargo::executable(
-        &workspace::root(),
-        &[
-            "build",
-            "--release",
-            "-p",
-            "xen-store",
-            "--example",
-            "xs_bench",
-            "--target",
-            Arch::X86_64.linux_target(),
-        ],
-        "xs_bench",
-    )?;
+    let rust_bin = super::rust_example("xen-store", "xs_bench")?;
     let dom0 = Dom0::build(&Scenario {
         name: "dom0-bench",
         xen: &[XEN],
@@ -229,11 +214,7 @@ fn parse(lines: &[String]) -> Parsed {
             p.ended = true;
         } else if let Some(at) = l.find("XSBENCH-TRANSPORT default=") {
             p.default_transport = Some(l[at + 26..].trim().to_string());
-        } else if let Some(at) = l.find("XSBENCH impl=") {
-            let fields: BTreeMap<&str, &str> = l[at + 8..]
-                .split_whitespace()
-                .filter_map(|kv| kv.split_once('='))
-                .collect();
+        } else if let Some(fields) = super::result_fields(l, "XSBENCH") {
             let (Some(imp), Some(mode), Some(rate)) = (
                 fields.get("impl"),
                 fields.get("mode"),
