@@ -22,6 +22,7 @@ pub mod cpu;
 pub mod events;
 pub mod evtchn;
 pub mod grant;
+pub mod grant_pages;
 pub mod grants;
 pub mod memory;
 pub mod xen_info;

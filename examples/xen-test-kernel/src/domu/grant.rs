@@ -24,23 +24,18 @@
 
 use alloc::format;
 use alloc::string::String;
-use core::cell::Cell;
 
-use xen_abi::grant_table::{GrantCopy, GrantRef, GrantStatus, MapGrantRef, UnmapGrantRef};
+use xen_abi::grant_table::{GrantRef, GrantStatus};
 use xen_abi::io::shm::Ordering;
-use xen_abi::io::shm::{Mode, ReadOnly, SharedMem};
-use xen_abi::xen::{DomId, Gfn, StartInfo, UvmFlags};
-use xen_abi::Errno;
-use xen_grant::guest::{
-    Access, Foreign, ForeignPages, FrameOf, GrantTable, Segment, Side, TablePages, Version,
-};
-use xen_grant::Error;
-use xen_hypercall::grant_table as gnttab;
-use xen_hypercall::{hvm, mmu, sched, Hypercall};
+use xen_abi::io::shm::{Mode, SharedMem};
+use xen_abi::xen::{DomId, StartInfo};
+use xen_grant::guest::{Access, Foreign, GrantTable, Segment, Side, Version};
+use xen_hypercall::{hvm, sched, Hypercall};
 use xen_store::Store;
 
 use crate::page_addr;
-use crate::selftest::memory::{frame_of, page_mem, TestPage, PTE_RW};
+use crate::selftest::grant_pages::GrantPages;
+use crate::selftest::memory::{page_mem, TestPage};
 use crate::selftest::Platform;
 
 /// Our grant's reference, relative to our home.
@@ -70,16 +65,6 @@ pub const SEED_DOMU_REPLY: u8 = 0x44;
 /// How long any one wait may take, in ns of Xen's system time.
 const PATIENCE_NS: u64 = 60_000_000_000;
 
-const TABLE_SLOTS: usize = 4;
-const STATUS_SLOTS: usize = 2;
-
-/// PTE bits for a read-only kernel page: present, user, accessed, dirty.
-const PTE_RO: u64 = 0x65;
-
-static mut TABLE: [TestPage; TABLE_SLOTS] = [const { TestPage::new() }; TABLE_SLOTS];
-static mut STATUS: [TestPage; STATUS_SLOTS] = [const { TestPage::new() }; STATUS_SLOTS];
-/// Where dom0's page gets mapped (once; the unmap leaves no page there).
-static mut MAP: TestPage = TestPage::new();
 /// The page we grant dom0.
 static mut GRANTED: TestPage = TestPage::new();
 /// Where we copy dom0's page to.
@@ -104,90 +89,6 @@ fn mismatch(page: &SharedMem<'_, impl Mode>, seed: u8) -> Option<(usize, u8)> {
     })
 }
 
-/// This domU's platform for xen-grant (PV): static pages, mapped over.
-struct PvPages<'a, H: Hypercall> {
-    hc: &'a H,
-    platform: Platform,
-    map_used: Cell<bool>,
-}
-
-impl<H: Hypercall> FrameOf for PvPages<'_, H> {
-    fn frame_of(&self, page: &SharedMem<'static>) -> xen_grant::Result<Gfn> {
-        let va = page.addr() as u64;
-        if va < crate::selftest::memory::PV_BASE {
-            return Err(Error::Xen(Errno::EINVAL));
-        }
-        Ok(Gfn::new_unchecked(frame_of(self.platform, va)))
-    }
-}
-
-impl<H: Hypercall> TablePages for PvPages<'_, H> {
-    fn map_shared(&mut self, index: u32, frame: Gfn) -> xen_grant::Result<SharedMem<'static>> {
-        let i = index as usize;
-        if i >= TABLE_SLOTS {
-            return Err(Error::Xen(Errno::ENOMEM));
-        }
-        let va = page_addr!(TABLE) + (i as u64) * 4096;
-        // SAFETY: `va` is a table slot used for nothing else; it now shows
-        // a grant-table frame Xen shares with us.
-        unsafe { mmu::update_va_mapping(self.hc, va, frame.addr() | PTE_RW, UvmFlags::INVLPG) }?;
-        Ok(page_mem(va))
-    }
-
-    fn map_status(
-        &mut self,
-        index: u32,
-        frame: Gfn,
-    ) -> xen_grant::Result<SharedMem<'static, ReadOnly>> {
-        let i = index as usize;
-        if i >= STATUS_SLOTS {
-            return Err(Error::Xen(Errno::ENOMEM));
-        }
-        let va = page_addr!(STATUS) + (i as u64) * 4096;
-        // SAFETY: `va` is a status slot used for nothing else; it now shows
-        // a status frame Xen shares with us, read-only.
-        unsafe { mmu::update_va_mapping(self.hc, va, frame.addr() | PTE_RO, UvmFlags::INVLPG) }?;
-        Ok(page_mem(va).read_only())
-    }
-
-    fn unmap_status(&mut self, index: u32) -> xen_grant::Result<()> {
-        let va = page_addr!(STATUS) + u64::from(index) * 4096;
-        let own = frame_of(self.platform, va);
-        // SAFETY: the slot page gets its own frame back.
-        unsafe { mmu::update_va_mapping(self.hc, va, (own << 12) | PTE_RW, UvmFlags::INVLPG) }?;
-        Ok(())
-    }
-}
-
-impl<H: Hypercall> ForeignPages for PvPages<'_, H> {
-    fn copy(&self, ops: &mut [GrantCopy]) -> Result<(), Errno> {
-        // SAFETY: xen-grant names as local frames only pages `frame_of`
-        // translated: our static pages, only ever touched atomically.
-        unsafe { gnttab::copy(self.hc, ops) }
-    }
-
-    fn map(&self, op: &mut MapGrantRef) -> xen_grant::Result<SharedMem<'static>> {
-        if self.map_used.get() {
-            return Err(Error::Xen(Errno::ENOMEM));
-        }
-        let va = page_addr!(MAP);
-        op.host_addr = va;
-        // SAFETY: the map page is used for nothing else.
-        unsafe { gnttab::map_grant_ref(self.hc, core::slice::from_mut(op)) }?;
-        op.status.ok().map_err(Error::Status)?;
-        self.map_used.set(true);
-        Ok(page_mem(va))
-    }
-
-    fn unmap(&self, op: &mut UnmapGrantRef) -> xen_grant::Result<()> {
-        // SAFETY: the mapping's handle is gone (xen-grant's `Mapping`
-        // borrows end with it). The page stays unmapped: it is used once.
-        unsafe { gnttab::unmap_grant_ref(self.hc, core::slice::from_mut(op)) }?;
-        op.status.ok().map_err(Error::Status)?;
-        Ok(())
-    }
-}
-
 /// Waits (bounded) until `node` reads as something.
 fn wait_node<H: Hypercall, S: Store>(hc: &H, xs: &S, node: &str) -> Result<String, String> {
     let start = hvm::get_time(hc).map_err(|e| format!("get_time: {e:?}"))?;
@@ -210,11 +111,7 @@ fn exchange<H: Hypercall, S: Store>(
     xs: &S,
 ) -> Result<String, String> {
     let platform = Platform::Pv { start_info: si };
-    let pages = PvPages {
-        hc,
-        platform,
-        map_used: Cell::new(false),
-    };
+    let pages = GrantPages::new(hc, platform);
     let mut table =
         GrantTable::new(hc, pages).map_err(|e| format!("take over the table: {e:?}"))?;
 
@@ -271,11 +168,7 @@ fn exchange<H: Hypercall, S: Store>(
         .ok()
         .and_then(|r| GrantRef::new(r).ok())
         .ok_or_else(|| format!("{DOM0_REF} = {dom0_ref:?}"))?;
-    let foreign = Foreign::new(PvPages {
-        hc,
-        platform,
-        map_used: Cell::new(false),
-    });
+    let foreign = Foreign::new(GrantPages::new(hc, platform));
     {
         let m = foreign
             .map_read_write(DomId::DOM0, dom0_ref)
