@@ -32,7 +32,7 @@ pub enum Error {
     SharedMem(xen_abi::Error),
     /// A system call on the Linux device (`/dev/xen/evtchn`) failed; the
     /// OS's error is kept as it came.
-    #[cfg(feature = "std")]
+    #[cfg(all(feature = "std", target_os = "linux"))]
     Device {
         /// The device node.
         path: std::path::PathBuf,
@@ -44,14 +44,14 @@ pub enum Error {
     /// The driver's ring of pending ports overflowed (`EFBIG`): events were
     /// lost. Call `reset`, then treat every port of the handle as pending
     /// (unmask each, and check the state the events stand for).
-    #[cfg(feature = "std")]
+    #[cfg(all(feature = "std", target_os = "linux"))]
     Overflow {
         /// The device node.
         path: std::path::PathBuf,
     },
     /// The device returned a byte count that is not a whole number of
     /// ports (never seen from Linux; refused instead of guessed at).
-    #[cfg(feature = "std")]
+    #[cfg(all(feature = "std", target_os = "linux"))]
     PartialPort {
         /// The byte count.
         bytes: usize,
@@ -73,7 +73,7 @@ impl From<xen_abi::Error> for Error {
     }
 }
 
-#[cfg(feature = "std")]
+#[cfg(all(feature = "std", target_os = "linux"))]
 impl Error {
     /// The most likely fix for a [`Device`](Self::Device) error, for a person
     /// reading the message (`None` for the other variants).
@@ -106,21 +106,21 @@ impl fmt::Display for Error {
             Self::BadVcpu(v) => write!(f, "vCPU {v} not served by this event demultiplexer"),
             Self::ArrayFull => f.write_str("the FIFO event array covers every port already"),
             Self::SharedMem(e) => write!(f, "shared event-channel page unusable: {e}"),
-            #[cfg(feature = "std")]
+            #[cfg(all(feature = "std", target_os = "linux"))]
             Self::Device { path, op, source } => write!(
                 f,
                 "{op} on {} failed: {source} ({})",
                 path.display(),
                 self.hint().unwrap_or_default()
             ),
-            #[cfg(feature = "std")]
+            #[cfg(all(feature = "std", target_os = "linux"))]
             Self::Overflow { path } => write!(
                 f,
                 "{}: the ring of pending ports overflowed and events were lost \
                  (reset the handle, then unmask and recheck every port)",
                 path.display()
             ),
-            #[cfg(feature = "std")]
+            #[cfg(all(feature = "std", target_os = "linux"))]
             Self::PartialPort { bytes } => {
                 write!(
                     f,
@@ -134,7 +134,7 @@ impl fmt::Display for Error {
 impl core::error::Error for Error {
     fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
         match self {
-            #[cfg(feature = "std")]
+            #[cfg(all(feature = "std", target_os = "linux"))]
             Self::Device { source, .. } => Some(source),
             _ => None,
         }

@@ -42,13 +42,13 @@
 //! # Ok(()) }
 //! ```
 #![no_std]
-#![cfg_attr(not(feature = "std"), forbid(unsafe_code))]
+#![cfg_attr(not(all(feature = "std", target_os = "linux")), forbid(unsafe_code))]
 // The Linux half makes the device's ioctls in one fenced module
 // (`linux::sys`); everything else is safe code.
-#![cfg_attr(feature = "std", deny(unsafe_code))]
+#![cfg_attr(all(feature = "std", target_os = "linux"), deny(unsafe_code))]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-#[cfg(feature = "std")]
+#[cfg(all(feature = "std", target_os = "linux"))]
 extern crate std;
 
 mod error;

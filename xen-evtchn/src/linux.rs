@@ -7,8 +7,8 @@
 //! port and queues its number; [`Evtchn::pending`] reads many queued ports in
 //! one `read(2)` (libxenevtchn reads one per call), and [`Evtchn::unmask`]
 //! re-arms many in one `write(2)`. The handle is `AsFd`/`AsRawFd` for poll
-//! loops; with the `tokio` feature, [`AsyncEvtchn`] waits on it through
-//! `AsyncFd` and [`PendingStream`] yields the ports as a `Stream`.
+//! loops; with the `tokio` feature, `AsyncEvtchn` waits on it through
+//! `AsyncFd` and `PendingStream` yields the ports as a `Stream`.
 //!
 //! ```no_run
 //! use xen_evtchn::linux::Evtchn;
@@ -247,7 +247,7 @@ impl Evtchn {
     /// Reads the ports that fired into `buf` (up to [`MAX_BATCH`] a call),
     /// blocking until there is at least one: how many were read. Each is
     /// masked until [`unmask`](Self::unmask)ed. On a non-blocking handle
-    /// (one opened by [`AsyncEvtchn`]) `Ok(0)` means nothing is pending.
+    /// (one opened by `AsyncEvtchn`) `Ok(0)` means nothing is pending.
     ///
     /// # Errors
     /// [`Error::Overflow`] once the driver's queue overflowed (until

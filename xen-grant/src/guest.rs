@@ -93,5 +93,5 @@ fn check_page<M: Mode>(mem: &SharedMem<'_, M>) -> Result<()> {
     Ok(())
 }
 
-#[cfg(all(test, feature = "std"))]
+#[cfg(all(test, feature = "std", target_os = "linux"))]
 mod tests;

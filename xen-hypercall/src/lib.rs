@@ -70,7 +70,7 @@
 #![no_std]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-#[cfg(any(feature = "std", test))]
+#[cfg(any(all(feature = "std", target_os = "linux"), test))]
 extern crate std;
 
 pub mod arch;

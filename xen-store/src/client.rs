@@ -11,14 +11,14 @@
 //! mutex and a condition variable with `std`, a `RefCell` without (a
 //! single-threaded guest).
 
-#[cfg(feature = "std")]
+#[cfg(all(feature = "std", target_os = "linux"))]
 mod stream;
-#[cfg(feature = "tokio")]
+#[cfg(all(feature = "tokio", target_os = "linux"))]
 mod watch_stream;
 
-#[cfg(feature = "std")]
+#[cfg(all(feature = "std", target_os = "linux"))]
 pub use stream::{Endpoint, StreamTransport, Xenstore, DEFAULT_SOCKET, XENBUS_DEVICE, XENBUS_PROC};
-#[cfg(feature = "tokio")]
+#[cfg(all(feature = "tokio", target_os = "linux"))]
 pub use watch_stream::WatchStream;
 
 use alloc::string::String;
@@ -53,7 +53,7 @@ struct State {
 /// helper ([`Transaction`]), watches that unwatch on drop ([`Watch`]), and
 /// every operation of [`Store`].
 ///
-/// [`Xenstore`] (feature `std`) is the client over xenstored's socket or
+/// `Xenstore` (feature `std`) is the client over xenstored's socket or
 /// the xenbus device; [`RingClient`](crate::ring::RingClient) the guest's
 /// over its ring page. Both are this type.
 ///

@@ -3,7 +3,7 @@
 
 use core::fmt;
 
-#[cfg(feature = "std")]
+#[cfg(all(feature = "std", target_os = "linux"))]
 use alloc::sync::Arc;
 
 use xen_abi::io::byte_ring::BadIndex;
@@ -54,7 +54,8 @@ pub enum Error {
     Broken(BrokenReason),
     /// An operating-system error of the transport, as the OS reported it
     /// (errno included).
-    #[cfg(feature = "std")]
+    #[cfg(all(feature = "std", target_os = "linux"))]
+    #[cfg_attr(docsrs, doc(cfg(all(feature = "std", target_os = "linux"))))]
     Io(IoError),
     /// A transaction kept conflicting (`EAGAIN`) for this many attempts.
     TooManyRetries(u32),
@@ -78,11 +79,12 @@ pub enum Error {
 ///
 /// Shared, so [`Error`] stays `Clone`; two compare equal when their kind and
 /// OS error number do.
-#[cfg(feature = "std")]
+#[cfg(all(feature = "std", target_os = "linux"))]
+#[cfg_attr(docsrs, doc(cfg(all(feature = "std", target_os = "linux"))))]
 #[derive(Debug, Clone)]
 pub struct IoError(Arc<std::io::Error>);
 
-#[cfg(feature = "std")]
+#[cfg(all(feature = "std", target_os = "linux"))]
 impl IoError {
     /// The error as the OS (or the stream) reported it.
     pub fn get_ref(&self) -> &std::io::Error {
@@ -100,24 +102,24 @@ impl IoError {
     }
 }
 
-#[cfg(feature = "std")]
+#[cfg(all(feature = "std", target_os = "linux"))]
 impl PartialEq for IoError {
     fn eq(&self, other: &Self) -> bool {
         self.kind() == other.kind() && self.raw_os_error() == other.raw_os_error()
     }
 }
 
-#[cfg(feature = "std")]
+#[cfg(all(feature = "std", target_os = "linux"))]
 impl Eq for IoError {}
 
-#[cfg(feature = "std")]
+#[cfg(all(feature = "std", target_os = "linux"))]
 impl fmt::Display for IoError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Display::fmt(&self.0, f)
     }
 }
 
-#[cfg(feature = "std")]
+#[cfg(all(feature = "std", target_os = "linux"))]
 impl From<std::io::Error> for IoError {
     fn from(e: std::io::Error) -> Self {
         Self(Arc::new(e))
@@ -235,7 +237,7 @@ impl fmt::Display for Error {
             Error::BadRingIndex(b) => write!(f, "xenstore ring: {b}"),
             Error::Disconnected => f.write_str("xenstore connection closed"),
             Error::Broken(r) => write!(f, "xenstore connection is broken: {r}"),
-            #[cfg(feature = "std")]
+            #[cfg(all(feature = "std", target_os = "linux"))]
             Error::Io(e) => write!(f, "xenstore transport: {e}"),
             Error::TooManyRetries(n) => {
                 write!(f, "transaction still conflicting after {n} attempts")
@@ -252,7 +254,7 @@ impl fmt::Display for Error {
 impl core::error::Error for Error {
     fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
         match self {
-            #[cfg(feature = "std")]
+            #[cfg(all(feature = "std", target_os = "linux"))]
             Error::Io(e) => Some(e.get_ref()),
             _ => None,
         }
@@ -271,7 +273,7 @@ impl From<BadIndex> for Error {
     }
 }
 
-#[cfg(feature = "std")]
+#[cfg(all(feature = "std", target_os = "linux"))]
 impl From<std::io::Error> for Error {
     fn from(e: std::io::Error) -> Self {
         match e.kind() {
@@ -281,7 +283,7 @@ impl From<std::io::Error> for Error {
     }
 }
 
-#[cfg(all(test, feature = "std"))]
+#[cfg(all(test, feature = "std", target_os = "linux"))]
 mod tests {
     use super::*;
     use core::error::Error as _;

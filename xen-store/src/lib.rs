@@ -68,7 +68,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 extern crate alloc;
-#[cfg(any(feature = "std", test))]
+#[cfg(any(all(feature = "std", target_os = "linux"), test))]
 extern crate std;
 
 mod client;
@@ -81,12 +81,12 @@ mod sync;
 mod transport;
 pub mod wire;
 
-#[cfg(feature = "tokio")]
+#[cfg(all(feature = "tokio", target_os = "linux"))]
 pub use client::WatchStream;
 pub use client::{Client, Pending, Transaction, Watch};
-#[cfg(feature = "std")]
+#[cfg(all(feature = "std", target_os = "linux"))]
 pub use client::{Endpoint, StreamTransport, Xenstore, DEFAULT_SOCKET, XENBUS_DEVICE, XENBUS_PROC};
-#[cfg(feature = "std")]
+#[cfg(all(feature = "std", target_os = "linux"))]
 pub use error::IoError;
 pub use error::{BrokenReason, Error, PathError, Result};
 pub use path::{Access, Perm};

@@ -10,7 +10,7 @@
 //! (A spin lock would need unsafe code, which this crate forbids, and buys
 //! nothing on one vCPU.) Enabling `std` only adds `Sync`.
 
-#[cfg(feature = "std")]
+#[cfg(all(feature = "std", target_os = "linux"))]
 mod imp {
     use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
@@ -53,7 +53,7 @@ mod imp {
     }
 }
 
-#[cfg(not(feature = "std"))]
+#[cfg(not(all(feature = "std", target_os = "linux")))]
 mod imp {
     use core::cell::{RefCell, RefMut};
 

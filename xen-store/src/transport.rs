@@ -10,14 +10,14 @@ use crate::wire::{HEADER_LEN, PAYLOAD_MAX};
 /// xenstored. The client does everything else: request ids, framing,
 /// matching replies, watch queues, transactions.
 ///
-/// Implementations in this crate: [`StreamTransport`](crate::StreamTransport)
+/// Implementations in this crate: `StreamTransport`
 /// (feature `std`: xenstored's Unix socket, Linux's xenbus device, any
 /// `Read`/`Write` pair) and [`RingTransport`](crate::ring::RingTransport)
 /// (the guest's shared page, notify/wait through
 /// [`RingHooks`](crate::ring::RingHooks)).
 ///
 /// A transport may block or not:
-/// - a blocking one ([`StreamTransport`](crate::StreamTransport)) takes all
+/// - a blocking one (`StreamTransport`) takes all
 ///   of a write, blocks in [`Transport::read`] until bytes arrive, reports
 ///   the end of the stream as [`Error::Disconnected`](crate::Error), and is
 ///   never asked to [`Transport::wait`];

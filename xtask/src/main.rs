@@ -19,6 +19,7 @@ mod layout;
 mod linux_dom0;
 mod process;
 mod qemu;
+mod release;
 mod report;
 mod setup;
 mod suite;
@@ -88,6 +89,25 @@ const COMMANDS: &[Command] = &[
         flags: &[Flag::Rounds, Flag::Secs, Flag::Only],
         help: "ring vs ring.h (pairs for N s), xenstore/evtchn/grant vs libxen* in dom0 (N rounds)",
         run: |o| bench::run(&o.bench, o.rounds, o.secs),
+    },
+    Command {
+        name: "docsrs",
+        flags: &[],
+        help: "each library crate's docs as docs.rs builds them (nightly, --cfg docsrs,\n\
+               the metadata's features and targets), then every feature combination",
+        run: |_| release::docs_rs(),
+    },
+    Command {
+        name: "publish",
+        flags: &[],
+        help: "cargo publish --dry-run of every library crate in dependency order (no upload)",
+        run: |_| release::publish_dry_run(),
+    },
+    Command {
+        name: "semver",
+        flags: &[],
+        help: "cargo semver-checks against each crate's last release (none yet: says so)",
+        run: |_| release::semver(),
     },
     Command {
         name: "fuzz",

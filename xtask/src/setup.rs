@@ -174,6 +174,27 @@ pub(crate) fn ensure() -> Result<(), String> {
             .to_vec(),
         );
     }
+    // The docs.rs step documents the bare-metal targets with nightly.
+    let nightly_targets = process::output(Command::new("rustup").args([
+        "target",
+        "list",
+        "--installed",
+        "--toolchain",
+        "nightly",
+    ]))
+    .unwrap_or_default();
+    let nightly_missing: Vec<String> = TARGETS
+        .iter()
+        .filter(|t| !nightly_targets.lines().any(|l| l.trim() == **t))
+        .map(|t| t.to_string())
+        .collect();
+    if !nightly_missing.is_empty() {
+        let mut c: Vec<String> = ["rustup", "target", "add", "--toolchain", "nightly"]
+            .map(String::from)
+            .to_vec();
+        c.extend(nightly_missing);
+        commands.push(c);
+    }
     if commands.is_empty() {
         println!("setup: everything is installed");
         return Ok(());

@@ -9,7 +9,7 @@ use std::process::Command;
 use std::time::Instant;
 
 use crate::xen::{Arch, Mode, XenVersion, Xenstored};
-use crate::{asm, cargo, kernels, layout, process, setup, tiers, workspace};
+use crate::{asm, cargo, kernels, layout, process, release, setup, tiers, workspace};
 
 /// `cargo <args>` in `dir` (relative to the workspace root).
 fn cargo(dir: &str, args: &[&str]) -> Command {
@@ -176,6 +176,12 @@ pub(crate) fn run() -> Result<(), String> {
         process::step(&name);
         process::run(&mut cmd)?;
     }
+    process::step("docs.rs builds (nightly, --cfg docsrs, every target and feature combination)");
+    release::docs_rs()?;
+    process::step("publish dry-run (every library crate, dependency order, no upload)");
+    release::publish_dry_run()?;
+    process::step("semver (against each crate's last release)");
+    release::semver()?;
     process::step("layout");
     layout::run(false)?;
     process::step("asm (wrappers compile to the bare hypercall)");

@@ -24,6 +24,16 @@ pub(crate) struct Package {
     pub(crate) name: String,
     /// The names of its integration-test targets (`tests/*.rs`).
     pub(crate) tests: Vec<String>,
+    /// A library crate that may be published (`publish` not `false`).
+    pub(crate) publishable_lib: bool,
+    /// Its features: name and what each enables.
+    pub(crate) features: Vec<(String, Vec<String>)>,
+    /// Its normal and build dependencies that are workspace members (by path).
+    pub(crate) path_deps: Vec<String>,
+    /// `[package.metadata.docs.rs]` (`null` when absent).
+    pub(crate) docs_rs: serde_json::Value,
+    /// The directory of its Cargo.toml.
+    pub(crate) dir: PathBuf,
 }
 
 #[derive(Debug)]
@@ -73,6 +83,40 @@ fn parse_metadata(json: &str) -> Result<Metadata, String> {
                 })
                 .filter_map(|t| t["name"].as_str().map(String::from))
                 .collect(),
+            // `publish`: null (anywhere) or a list of registries (empty: nowhere).
+            publishable_lib: !matches!(p["publish"].as_array(), Some(r) if r.is_empty())
+                && p["targets"].as_array().is_some_and(|ts| {
+                    ts.iter().any(|t| {
+                        t["kind"]
+                            .as_array()
+                            .is_some_and(|k| k.iter().any(|k| k == "lib"))
+                    })
+                }),
+            features: p["features"]
+                .as_object()
+                .map(|f| {
+                    f.iter()
+                        .map(|(name, on)| {
+                            let on = on.as_array().map(Vec::as_slice).unwrap_or_default();
+                            let on = on.iter().filter_map(|v| v.as_str().map(String::from));
+                            (name.clone(), on.collect())
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+            path_deps: p["dependencies"]
+                .as_array()
+                .map(Vec::as_slice)
+                .unwrap_or_default()
+                .iter()
+                .filter(|d| d["kind"] != "dev" && d["path"].is_string())
+                .filter_map(|d| d["name"].as_str().map(String::from))
+                .collect(),
+            docs_rs: p["metadata"]["docs"]["rs"].clone(),
+            dir: Path::new(p["manifest_path"].as_str().unwrap_or_default())
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_default(),
         })
         .collect();
     Ok(Metadata {
@@ -91,6 +135,15 @@ pub(crate) fn scratch(name: &str) -> Result<PathBuf, String> {
     let dir = target_dir()?.join(name);
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     Ok(dir)
+}
+
+/// The directory of the workspace package `name`.
+pub(crate) fn package_dir(name: &str) -> Result<PathBuf, String> {
+    packages()?
+        .iter()
+        .find(|p| p.name == name)
+        .map(|p| p.dir.clone())
+        .ok_or_else(|| format!("no workspace package {name}"))
 }
 
 /// The workspace's packages.

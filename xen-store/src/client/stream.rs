@@ -15,19 +15,24 @@ use crate::transport::Transport;
 use crate::wire::{HEADER_LEN, PAYLOAD_MAX};
 
 /// The socket path used when `XENSTORED_PATH` is not set.
+#[cfg_attr(docsrs, doc(cfg(all(feature = "std", target_os = "linux"))))]
 pub const DEFAULT_SOCKET: &str = "/var/run/xenstored/socket";
 /// The xenbus device (driver domains, or dom0 without a socket).
+#[cfg_attr(docsrs, doc(cfg(all(feature = "std", target_os = "linux"))))]
 pub const XENBUS_DEVICE: &str = "/dev/xen/xenbus";
 /// The older xenfs location of the xenbus device.
+#[cfg_attr(docsrs, doc(cfg(all(feature = "std", target_os = "linux"))))]
 pub const XENBUS_PROC: &str = "/proc/xen/xenbus";
 
 /// The std client: xenstored's Unix socket or Linux's xenbus device,
 /// shared between threads (see [`Client`] for the API).
+#[cfg_attr(docsrs, doc(cfg(all(feature = "std", target_os = "linux"))))]
 pub type Xenstore = Client<StreamTransport>;
 
 /// What a [`StreamTransport`] is connected to.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
+#[cfg_attr(docsrs, doc(cfg(all(feature = "std", target_os = "linux"))))]
 pub enum Endpoint {
     /// xenstored's Unix socket at this path.
     Socket(PathBuf),
@@ -40,6 +45,7 @@ pub enum Endpoint {
 
 /// A blocking byte stream to xenstored: each message, or each batch, is
 /// written with one `write_all`; reads block until bytes arrive.
+#[cfg_attr(docsrs, doc(cfg(all(feature = "std", target_os = "linux"))))]
 pub struct StreamTransport {
     reader: Mutex<Box<dyn Read + Send>>,
     writer: Mutex<Box<dyn Write + Send>>,
@@ -115,6 +121,7 @@ impl Transport for StreamTransport {
     }
 }
 
+#[cfg_attr(docsrs, doc(cfg(all(feature = "std", target_os = "linux"))))]
 impl Client<StreamTransport> {
     /// Opens a connection the way libxenstore's `xs_open(0)` does: with
     /// `XENSTORED_PATH` set, that path as a socket, then as a device (a

@@ -42,7 +42,7 @@ const CHANNEL_DEPTH: usize = 64;
 /// [`Watch::next_event`]: crate::Watch::next_event
 /// [`Xenstore::watch`]: crate::Client::watch
 #[derive(Debug)]
-#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
+#[cfg_attr(docsrs, doc(cfg(all(feature = "tokio", target_os = "linux"))))]
 pub struct WatchStream {
     xs: Arc<Xenstore>,
     path: String,
@@ -72,7 +72,7 @@ impl Xenstore {
     ///
     /// As [`Xenstore::watch`]; [`Error::Io`](crate::Error::Io) if the
     /// thread cannot be spawned.
-    #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
+    #[cfg_attr(docsrs, doc(cfg(all(feature = "tokio", target_os = "linux"))))]
     pub fn watch_stream(self: &Arc<Self>, path: &str, token: &str) -> Result<WatchStream> {
         let mut watch = self.watch(path, token)?;
         // From here the stream owns the registration: it unwatches on drop.
