@@ -8,3 +8,6 @@ pub mod netif;
 pub mod ring;
 pub mod shm;
 pub mod xs_wire;
+
+#[cfg(all(test, xen_abi_loom))]
+mod loom_model;

@@ -25,8 +25,9 @@
 //! defined behaviour when the other end writes concurrently (as it does in
 //! the two-thread tests, and as a hostile peer may at any time).
 //!
-//! Under `cfg(loom)` the region is an array of `loom` 32-bit atomics instead,
-//! so the loom model checker sees (and permutes) every shared access. Loom
+//! Under `cfg(xen_abi_loom)` (set only for this crate's own loom model
+//! tests) the region is an array of `loom` 32-bit atomics instead, so the
+//! loom model checker sees (and permutes) every shared access. Loom
 //! models 32-bit words only: the 8- and 16-bit accessors work on the word that
 //! holds them (stores and compare-exchange as a compare-exchange loop on that
 //! word), and the 64-bit accessors do not exist under loom.
@@ -61,16 +62,16 @@ use core::fmt;
 use core::marker::PhantomData;
 use core::ptr::NonNull;
 
-#[cfg(not(loom))]
+#[cfg(not(xen_abi_loom))]
 use core::sync::atomic::{AtomicU16, AtomicU32, AtomicU64, AtomicU8};
-#[cfg(loom)]
+#[cfg(xen_abi_loom)]
 use loom::sync::atomic::AtomicU32;
 
-#[cfg(not(any(loom, target_arch = "x86_64")))]
+#[cfg(not(any(xen_abi_loom, target_arch = "x86_64")))]
 use core::sync::atomic::fence;
 /// Memory orderings of the accessors (`core`'s; loom uses the same type).
 pub use core::sync::atomic::Ordering;
-#[cfg(loom)]
+#[cfg(xen_abi_loom)]
 use loom::sync::atomic::fence;
 
 use zerocopy::{FromBytes, Immutable, IntoBytes};
@@ -145,7 +146,7 @@ impl<M: Mode> fmt::Debug for SharedMem<'_, M> {
 
 fn aligned(ptr: NonNull<u8>) -> Result<()> {
     let addr = ptr.as_ptr() as usize;
-    if cfg!(not(loom)) && addr % SHARED_MEM_ALIGN != 0 {
+    if cfg!(not(xen_abi_loom)) && addr % SHARED_MEM_ALIGN != 0 {
         return Err(Error::Misaligned {
             align: SHARED_MEM_ALIGN,
             addr,
@@ -170,7 +171,7 @@ impl<'a> SharedMem<'a, ReadWrite> {
     /// readable and writable, and every access to them from this address
     /// space must be atomic (through a `SharedMem`, or Rust atomics). Writes
     /// from another domain (or a device) may happen at any time; the handle
-    /// tolerates any values there. Under `cfg(loom)`, the region must
+    /// tolerates any values there. Under `cfg(xen_abi_loom)`, the region must
     /// instead be an array of `len / 4` loom `AtomicU32`s.
     pub unsafe fn new(ptr: NonNull<u8>, len: usize) -> Result<Self> {
         aligned(ptr)?;
@@ -188,7 +189,7 @@ impl<'a> SharedMem<'a, ReadWrite> {
     /// # Errors
     ///
     /// [`Error::Misaligned`] if `bytes` is not [`SHARED_MEM_ALIGN`]-aligned.
-    #[cfg(not(loom))]
+    #[cfg(not(xen_abi_loom))]
     pub fn from_mut(bytes: &'a mut [u8]) -> Result<Self> {
         let len = bytes.len();
         // SAFETY: the exclusive borrow makes the handles made from this one
@@ -297,7 +298,7 @@ impl<'a, M: Mode> SharedMem<'a, M> {
     }
 
     /// The atomic at byte offset `off` (checked: panics).
-    #[cfg(not(loom))]
+    #[cfg(not(xen_abi_loom))]
     #[inline(always)]
     fn atomic<A>(&self, off: usize) -> &A {
         self.check(off, core::mem::size_of::<A>(), core::mem::align_of::<A>());
@@ -306,7 +307,7 @@ impl<'a, M: Mode> SharedMem<'a, M> {
     }
 
     /// The atomic at byte offset `off` (checked: an error).
-    #[cfg(not(loom))]
+    #[cfg(not(xen_abi_loom))]
     #[inline(always)]
     fn atomic_at<A>(&self, off: usize) -> Result<&A> {
         self.checked(off, core::mem::size_of::<A>(), core::mem::align_of::<A>())?;
@@ -318,7 +319,7 @@ impl<'a, M: Mode> SharedMem<'a, M> {
     ///
     /// `[off, off + size_of::<A>())` must lie in the region, and `off` be a
     /// multiple of `align_of::<A>()`, which must be at most 8.
-    #[cfg(not(loom))]
+    #[cfg(not(xen_abi_loom))]
     #[inline(always)]
     unsafe fn atomic_unchecked<A>(&self, off: usize) -> &A {
         // SAFETY: in bounds and aligned (the caller's promise; the base is
@@ -330,7 +331,7 @@ impl<'a, M: Mode> SharedMem<'a, M> {
     }
 
     /// The loom word containing byte offset `off` (checked: panics).
-    #[cfg(loom)]
+    #[cfg(xen_abi_loom)]
     #[inline(always)]
     fn word(&self, off: usize) -> &AtomicU32 {
         let off = off & !3;
@@ -341,7 +342,7 @@ impl<'a, M: Mode> SharedMem<'a, M> {
     }
 
     /// The `n`-byte field at `off` (checked: an error) within its loom word.
-    #[cfg(loom)]
+    #[cfg(xen_abi_loom)]
     fn field(&self, off: usize, n: usize) -> Result<Field<'_>> {
         self.checked(off, n, n)?;
         let shift = if cfg!(target_endian = "little") {
@@ -361,9 +362,9 @@ impl<'a, M: Mode> SharedMem<'a, M> {
     /// the rings' path, for offsets they computed themselves.
     #[inline(always)]
     pub(crate) fn load32(&self, off: usize, order: Ordering) -> u32 {
-        #[cfg(not(loom))]
+        #[cfg(not(xen_abi_loom))]
         return self.atomic::<AtomicU32>(off).load(order);
-        #[cfg(loom)]
+        #[cfg(xen_abi_loom)]
         return self.word(off).load(order);
     }
 
@@ -386,7 +387,7 @@ impl<'a, M: Mode> SharedMem<'a, M> {
     pub(crate) fn copy_out_words<const W: usize>(&self, off: usize, dst: &mut [u8]) {
         self.check(off, dst.len(), W);
         assert!(dst.len() % W == 0, "partial word");
-        #[cfg(not(loom))]
+        #[cfg(not(xen_abi_loom))]
         for (i, chunk) in dst.chunks_exact_mut(W).enumerate() {
             // SAFETY: `check` proved [off, off + len) in bounds and `off`
             // W-aligned (the base is 8-aligned), so each W-byte word is an
@@ -414,7 +415,7 @@ impl<'a, M: Mode> SharedMem<'a, M> {
                 }
             }
         }
-        #[cfg(loom)]
+        #[cfg(xen_abi_loom)]
         for (i, b) in dst.iter_mut().enumerate() {
             let o = off + i;
             let w = self.word(o).load(Ordering::Relaxed);
@@ -456,9 +457,9 @@ impl SharedMem<'_, ReadWrite> {
     /// the rings' path.
     #[inline(always)]
     pub(crate) fn store32(&self, off: usize, v: u32, order: Ordering) {
-        #[cfg(not(loom))]
+        #[cfg(not(xen_abi_loom))]
         self.atomic::<AtomicU32>(off).store(v, order);
-        #[cfg(loom)]
+        #[cfg(xen_abi_loom)]
         self.word(off).store(v, order);
     }
 
@@ -481,7 +482,7 @@ impl SharedMem<'_, ReadWrite> {
     pub(crate) fn copy_in_words<const W: usize>(&self, off: usize, src: &[u8]) {
         self.check(off, src.len(), W);
         assert!(src.len() % W == 0, "partial word");
-        #[cfg(not(loom))]
+        #[cfg(not(xen_abi_loom))]
         for (i, c) in src.chunks_exact(W).enumerate() {
             // SAFETY: as in `copy_out_words`: an in-bounds, W-aligned word
             // of a writable region only ever accessed atomically.
@@ -502,7 +503,7 @@ impl SharedMem<'_, ReadWrite> {
                 }
             }
         }
-        #[cfg(loom)]
+        #[cfg(xen_abi_loom)]
         for (i, b) in src.iter().enumerate() {
             let o = off + i;
             let shift = 8 * (o & 3) as u32;
@@ -563,14 +564,14 @@ impl SharedMem<'_, ReadWrite> {
 }
 
 /// An 8-, 16- or 32-bit field within one loom word.
-#[cfg(loom)]
+#[cfg(xen_abi_loom)]
 struct Field<'m> {
     word: &'m AtomicU32,
     shift: u32,
     mask: u32,
 }
 
-#[cfg(loom)]
+#[cfg(xen_abi_loom)]
 impl Field<'_> {
     fn get(&self, w: u32) -> u32 {
         (w >> self.shift) & self.mask
@@ -637,9 +638,9 @@ macro_rules! word_accessors {
             /// (`Release`, `AcqRel`).
             #[inline]
             pub fn $load(&self, off: usize, order: Ordering) -> Result<$t> {
-                #[cfg(not(loom))]
+                #[cfg(not(xen_abi_loom))]
                 return Ok(self.atomic_at::<$atomic>(off)?.load(order));
-                #[cfg(loom)]
+                #[cfg(xen_abi_loom)]
                 return {
                     let f = self.field(off, $n)?;
                     Ok(f.get(f.word.load(order)) as $t)
@@ -661,9 +662,9 @@ macro_rules! word_accessors {
             /// (`Acquire`, `AcqRel`).
             #[inline]
             pub fn $store(&self, off: usize, v: $t, order: Ordering) -> Result<()> {
-                #[cfg(not(loom))]
+                #[cfg(not(xen_abi_loom))]
                 self.atomic_at::<$atomic>(off)?.store(v, order);
-                #[cfg(loom)]
+                #[cfg(xen_abi_loom)]
                 self.field(off, $n)?.store(u32::from(v), order);
                 Ok(())
             }
@@ -675,9 +676,9 @@ macro_rules! word_accessors {
             #[doc = concat!("As [`", stringify!($load), "`](Self::", stringify!($load), ").")]
             #[inline]
             pub fn $or(&self, off: usize, bits: $t, order: Ordering) -> Result<$t> {
-                #[cfg(not(loom))]
+                #[cfg(not(xen_abi_loom))]
                 return Ok(self.atomic_at::<$atomic>(off)?.fetch_or(bits, order));
-                #[cfg(loom)]
+                #[cfg(xen_abi_loom)]
                 return {
                     let f = self.field(off, $n)?;
                     Ok(f.get(f.word.fetch_or(u32::from(bits) << f.shift, order)) as $t)
@@ -691,9 +692,9 @@ macro_rules! word_accessors {
             #[doc = concat!("As [`", stringify!($load), "`](Self::", stringify!($load), ").")]
             #[inline]
             pub fn $and(&self, off: usize, bits: $t, order: Ordering) -> Result<$t> {
-                #[cfg(not(loom))]
+                #[cfg(not(xen_abi_loom))]
                 return Ok(self.atomic_at::<$atomic>(off)?.fetch_and(bits, order));
-                #[cfg(loom)]
+                #[cfg(xen_abi_loom)]
                 return {
                     let f = self.field(off, $n)?;
                     let keep = !(f.mask << f.shift);
@@ -723,11 +724,11 @@ macro_rules! word_accessors {
                 success: Ordering,
                 failure: Ordering,
             ) -> Result<core::result::Result<$t, $t>> {
-                #[cfg(not(loom))]
+                #[cfg(not(xen_abi_loom))]
                 return Ok(self
                     .atomic_at::<$atomic>(off)?
                     .compare_exchange(current, new, success, failure));
-                #[cfg(loom)]
+                #[cfg(xen_abi_loom)]
                 return Ok(self
                     .field(off, $n)?
                     .compare_exchange(u32::from(current), u32::from(new), success, failure)
@@ -769,7 +770,7 @@ word_accessors!(
     compare_exchange_u32
 );
 word_accessors!(
-    #[cfg(not(loom))]
+    #[cfg(not(xen_abi_loom))]
     u64,
     AtomicU64,
     8,
@@ -784,7 +785,7 @@ word_accessors!(
 /// stores before its later loads.
 #[inline(always)]
 pub(crate) fn full_fence() {
-    #[cfg(all(target_arch = "x86_64", not(loom)))]
+    #[cfg(all(target_arch = "x86_64", not(xen_abi_loom)))]
     // SAFETY: a locked read-modify-write of zero into the word at the stack
     // pointer changes nothing, and is a full memory barrier on x86 (what
     // Linux's and gcc's `mb` use: cheaper than `mfence`, which also orders
@@ -794,6 +795,6 @@ pub(crate) fn full_fence() {
     unsafe {
         core::arch::asm!("lock or qword ptr [rsp], 0");
     }
-    #[cfg(not(all(target_arch = "x86_64", not(loom))))]
+    #[cfg(not(all(target_arch = "x86_64", not(xen_abi_loom))))]
     fence(Ordering::SeqCst);
 }

@@ -2,22 +2,24 @@
 //! loom models of the `io/ring.h` notify protocol: the producer's
 //! push-and-check-notify against the consumer's final check before
 //! sleeping. loom explores the interleavings and weak-memory outcomes of
-//! the real ring code (its atomics become loom's under `--cfg loom`); a
+//! the real ring code (its atomics become loom's under `--cfg xen_abi_loom`); a
 //! consumer asleep with work pending and no event coming is reported by
 //! loom as a deadlock, i.e. a lost wake-up. Also a model of `SharedMem`'s
 //! 8- and 16-bit read-modify-writes, which loom runs on 32-bit words.
 //!
-//! Run: `RUSTFLAGS="--cfg loom" cargo test -p xen-abi --release --test loom`
-//! (a step of `cargo xtask test`).
-#![cfg(loom)]
-#![allow(clippy::std_instead_of_core, missing_docs)]
+//! Unit tests of the library, so that loom is a dev-dependency only (it never
+//! enters a downstream lockfile). Run: `RUSTFLAGS="--cfg xen_abi_loom" cargo
+//! test -p xen-abi --release --lib io::loom_model` (a step of `cargo xtask test`).
+// Test code: it makes the loom atomics the region of a `SharedMem`.
+#![allow(unsafe_code, clippy::std_instead_of_core)]
 
 use std::ptr::NonNull;
+use std::vec::Vec;
 
+use crate::io::ring::{BackRing, FrontRing, SharedMem};
 use loom::sync::atomic::AtomicU32;
 use loom::sync::{Arc, Notify};
 use loom::thread;
-use xen_abi::io::ring::{BackRing, FrontRing, SharedMem};
 
 /// A ring of two `u32` slots: the 64-byte header and 8 bytes of slots.
 const WORDS: usize = (64 + 2 * 4) / 4;
