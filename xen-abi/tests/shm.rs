@@ -2,7 +2,6 @@
 //! `SharedMem`'s public accessors: every width, bounds and alignment
 //! errors, sub-regions, read-only handles, and read-modify-writes raced
 //! from two threads.
-#![cfg(not(loom))]
 #![allow(clippy::std_instead_of_core, missing_docs)]
 
 use std::ptr::NonNull;
