@@ -24,6 +24,7 @@ pub use watch_stream::WatchStream;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::borrow::Borrow;
+use core::sync::atomic::{AtomicBool, Ordering};
 
 use xen_abi::io::xs_wire::{MsgType, ReqId, TxId};
 
@@ -385,30 +386,53 @@ impl<T: Transport> Client<T> {
             client: self,
             id: TxId::new(id),
             done: false,
+            conflicted: AtomicBool::new(false),
         })
     }
 
     /// Runs `f` in a transaction and commits; on `EAGAIN` (a conflict, from
-    /// `f` or from the commit) it starts over, up to 64 times.
+    /// the commit or from a request of `f`'s transaction that `f` passed on
+    /// as its error) it starts over, up to 64 times.
+    ///
+    /// `f` may return its own error type: anything `From<`[`Error`]`>`
+    /// (`anyhow::Error`, `Box<dyn Error>`, an application enum), so `?`
+    /// works on both xenstore calls and the caller's own.
+    ///
+    /// ```no_run
+    /// # #[cfg(all(feature = "std", target_os = "linux"))]
+    /// # fn f() -> Result<(), Box<dyn std::error::Error>> {
+    /// use xen_store::{Store, Xenstore};
+    ///
+    /// let xs = Xenstore::open()?;
+    /// let n: u32 = xs.transaction(|tx| {
+    ///     let n: u32 = tx.read_string("/local/domain/0/data/count")?.parse()?;
+    ///     tx.write("/local/domain/0/data/count", (n + 1).to_string())?;
+    ///     Ok::<_, Box<dyn std::error::Error>>(n + 1)
+    /// })?;
+    /// # let _ = n; Ok(()) }
+    /// ```
     ///
     /// # Errors
     ///
     /// `f`'s error; the commit's error; [`Error::TooManyRetries`]; as
     /// [`Client::transaction_start`].
-    pub fn transaction<R>(&self, mut f: impl FnMut(&Transaction<'_, T>) -> Result<R>) -> Result<R> {
+    pub fn transaction<R, E: From<Error>>(
+        &self,
+        mut f: impl FnMut(&Transaction<'_, T>) -> Result<R, E>,
+    ) -> Result<R, E> {
         for _ in 0..TX_RETRIES {
             let tx = self.transaction_start()?;
             match f(&tx) {
                 Ok(v) => match tx.commit() {
                     Ok(()) => return Ok(v),
                     Err(e) if e.is_again() => continue,
-                    Err(e) => return Err(e),
+                    Err(e) => return Err(e.into()),
                 },
-                Err(e) if e.is_again() => continue,
+                Err(_) if tx.conflicted.load(Ordering::Relaxed) => continue,
                 Err(e) => return Err(e),
             }
         }
-        Err(Error::TooManyRetries(TX_RETRIES))
+        Err(Error::TooManyRetries(TX_RETRIES).into())
     }
 
     /// Watches `path` (or `@introduceDomain`/`@releaseDomain`); events carry
@@ -524,6 +548,9 @@ pub struct Transaction<'a, T: Transport> {
     client: &'a Client<T>,
     id: TxId,
     done: bool,
+    /// A request in it got `EAGAIN`: [`Client::transaction`] starts over
+    /// whatever error type `f` turned that into.
+    conflicted: AtomicBool,
 }
 
 impl<T: Transport> Transaction<'_, T> {
@@ -564,7 +591,11 @@ impl<T: Transport> Transaction<'_, T> {
 
 impl<T: Transport> Store for Transaction<'_, T> {
     fn request(&self, req: &Request<'_>) -> Result<Message> {
-        self.client.call(self.id, req)
+        let r = self.client.call(self.id, req);
+        if r.as_ref().is_err_and(Error::is_again) {
+            self.conflicted.store(true, Ordering::Relaxed);
+        }
+        r
     }
 }
 
@@ -593,6 +624,11 @@ impl<T: Transport> Watch<'_, T> {
     /// The watched path.
     pub fn path(&self) -> &str {
         &self.path
+    }
+
+    /// The connection the watch is registered on.
+    pub fn client(&self) -> &Client<T> {
+        self.client
     }
 
     /// The token.

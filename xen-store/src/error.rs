@@ -57,6 +57,11 @@ pub enum Error {
     #[cfg(all(feature = "std", target_os = "linux"))]
     #[cfg_attr(docsrs, doc(cfg(all(feature = "std", target_os = "linux"))))]
     Io(IoError),
+    /// No connection to xenstore could be opened: each path tried, in
+    /// order, with the OS error it gave.
+    #[cfg(all(feature = "std", target_os = "linux"))]
+    #[cfg_attr(docsrs, doc(cfg(all(feature = "std", target_os = "linux"))))]
+    Connect(ConnectError),
     /// A transaction kept conflicting (`EAGAIN`) for this many attempts.
     TooManyRetries(u32),
     /// xenstored answered `XS_TRANSACTION_START` with id 0 (`XBT_NULL`,
@@ -123,6 +128,55 @@ impl fmt::Display for IoError {
 impl From<std::io::Error> for IoError {
     fn from(e: std::io::Error) -> Self {
         Self(Arc::new(e))
+    }
+}
+
+/// The paths [`Xenstore::open`](crate::Xenstore::open) (or one of the
+/// `open_*` constructors) tried, each with the OS error it gave; its
+/// `Display` names them all and ends with a hint.
+#[cfg(all(feature = "std", target_os = "linux"))]
+#[cfg_attr(docsrs, doc(cfg(all(feature = "std", target_os = "linux"))))]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectError {
+    tried: alloc::vec::Vec<(std::path::PathBuf, IoError)>,
+}
+
+#[cfg(all(feature = "std", target_os = "linux"))]
+impl ConnectError {
+    /// A failure to open the given paths, in the order they were tried.
+    pub fn new(tried: alloc::vec::Vec<(std::path::PathBuf, IoError)>) -> Self {
+        Self { tried }
+    }
+
+    /// Each path tried, with its error.
+    pub fn tried(&self) -> &[(std::path::PathBuf, IoError)] {
+        &self.tried
+    }
+
+    /// What to do about it.
+    fn hint(&self) -> &'static str {
+        let kinds = || self.tried.iter().map(|(_, e)| e.kind());
+        if kinds().any(|k| k == std::io::ErrorKind::PermissionDenied) {
+            "the xenstored socket and the xenbus device are root-only: run as root"
+        } else if kinds().all(|k| k == std::io::ErrorKind::NotFound) {
+            "not running on Xen, or xenstored is not running: in dom0 start \
+             xenstored; in a guest the kernel provides /dev/xen/xenbus (xenfs, \
+             xen-xenbus); XENSTORED_PATH names another socket or device"
+        } else {
+            "is xenstored running? XENSTORED_PATH names another socket or device"
+        }
+    }
+}
+
+#[cfg(all(feature = "std", target_os = "linux"))]
+impl fmt::Display for ConnectError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("cannot connect to xenstore: ")?;
+        for (i, (path, e)) in self.tried.iter().enumerate() {
+            let sep = if i == 0 { "" } else { ", then " };
+            write!(f, "{sep}{}: {e}", path.display())?;
+        }
+        write!(f, " ({})", self.hint())
     }
 }
 
@@ -239,6 +293,8 @@ impl fmt::Display for Error {
             Error::Broken(r) => write!(f, "xenstore connection is broken: {r}"),
             #[cfg(all(feature = "std", target_os = "linux"))]
             Error::Io(e) => write!(f, "xenstore transport: {e}"),
+            #[cfg(all(feature = "std", target_os = "linux"))]
+            Error::Connect(e) => fmt::Display::fmt(e, f),
             Error::TooManyRetries(n) => {
                 write!(f, "transaction still conflicting after {n} attempts")
             }
@@ -256,6 +312,8 @@ impl core::error::Error for Error {
         match self {
             #[cfg(all(feature = "std", target_os = "linux"))]
             Error::Io(e) => Some(e.get_ref()),
+            #[cfg(all(feature = "std", target_os = "linux"))]
+            Error::Connect(e) => e.tried.last().map(|(_, e)| e.get_ref() as _),
             _ => None,
         }
     }

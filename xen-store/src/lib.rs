@@ -86,9 +86,9 @@ pub use client::WatchStream;
 pub use client::{Client, Pending, Transaction, Watch};
 #[cfg(all(feature = "std", target_os = "linux"))]
 pub use client::{Endpoint, StreamTransport, Xenstore, DEFAULT_SOCKET, XENBUS_DEVICE, XENBUS_PROC};
-#[cfg(all(feature = "std", target_os = "linux"))]
-pub use error::IoError;
 pub use error::{BrokenReason, Error, PathError, Result};
+#[cfg(all(feature = "std", target_os = "linux"))]
+pub use error::{ConnectError, IoError};
 pub use path::{Access, Perm};
 pub use session::WatchEvent;
 pub use session::DEFAULT_WATCH_QUEUE;

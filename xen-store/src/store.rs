@@ -61,13 +61,49 @@ pub trait Store {
         String::from_utf8(self.read(path)?).map_err(|_| Error::Malformed("value is not UTF-8"))
     }
 
-    /// Writes a node's value, creating it (and missing parents).
+    /// Reads a node's value, `None` if the node does not exist: "absent"
+    /// apart from every other failure (a conflict, a broken connection).
+    ///
+    /// # Errors
+    ///
+    /// As [`Store::request`], except `ENOENT`.
+    fn read_opt(&self, path: &str) -> Result<Option<Vec<u8>>> {
+        match self.read(path) {
+            Ok(v) => Ok(Some(v)),
+            Err(Error::Xenstore(Errno::ENOENT)) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Whether a node exists (`xenstore-exists`).
+    ///
+    /// # Errors
+    ///
+    /// As [`Store::request`], except `ENOENT` (which is `Ok(false)`).
+    fn exists(&self, path: &str) -> Result<bool> {
+        Ok(self.read_opt(path)?.is_some())
+    }
+
+    /// Writes a node's value (text or bytes), creating it (and missing
+    /// parents).
     ///
     /// # Errors
     ///
     /// As [`Store::request`].
     #[doc(alias = "xs_write")]
-    fn write(&self, path: &str, value: &[u8]) -> Result<()> {
+    fn write(&self, path: &str, value: impl AsRef<[u8]>) -> Result<()>
+    where
+        Self: Sized,
+    {
+        self.write_bytes(path, value.as_ref())
+    }
+
+    /// [`Store::write`] for a `dyn Store`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Store::request`].
+    fn write_bytes(&self, path: &str, value: &[u8]) -> Result<()> {
         wire::decode_ok(&self.request(&Request::Write { path, value })?.payload)
     }
 

@@ -372,7 +372,7 @@ fn an_unprivileged_domu_gets_only_what_its_permissions_allow() {
             // Children inherit the parent's permissions.
             tx.write(&format!("{BIG_DIR}/child-with-a-longish-name-{i:03}"), b"")?;
         }
-        Ok(())
+        Ok::<_, xen_store::Error>(())
     })
     .unwrap();
     // Which daemon serves the domU (its checks differ where they do).

@@ -52,11 +52,18 @@ fn open_follows_libxenstores_fallback_order() {
         "{xs:?}"
     );
     assert_eq!(xs.read("/local/domain/0/name").unwrap(), b"Domain-0");
-    // The OS's own error survives: ENOENT from open(2).
-    assert!(
-        matches!(&none, Err(Error::Io(e)) if e.raw_os_error() == Some(2)),
-        "{none:?}"
-    );
+    // Both attempts are named, each with the OS's own error: ENOENT from
+    // connect(2), then from open(2).
+    let Err(Error::Connect(c)) = &none else {
+        panic!("{none:?}")
+    };
+    let tried: Vec<(&Path, Option<i32>)> = c
+        .tried()
+        .iter()
+        .map(|(p, e)| (p.as_path(), e.raw_os_error()))
+        .collect();
+    let missing = Path::new("/nonexistent/socket");
+    assert_eq!(tried, [(missing, Some(2)), (missing, Some(2))]);
 }
 
 #[test]
@@ -123,7 +130,7 @@ fn large_directory_through_directory_part() {
             for c in &want {
                 tx.write(&format!("{base}/{c}"), b"")?;
             }
-            Ok(())
+            Ok::<_, xen_store::Error>(())
         })
         .unwrap();
         // More than 4096 bytes of names: C xenstored says E2BIG, and so

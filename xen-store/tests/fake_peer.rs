@@ -375,7 +375,7 @@ fn transactions_retry_on_eagain_and_abort_on_drop() {
         .transaction(|tx| {
             attempts += 1;
             tx.write("/tx/a", b"1")?;
-            Ok(7)
+            Ok::<_, xen_store::Error>(7)
         })
         .unwrap();
     assert_eq!((v, attempts), (7, 3));
@@ -942,4 +942,118 @@ mod watch_stream {
             assert!(next(&mut w).await.is_none());
         });
     }
+}
+
+/// An application's own error type, as `Client::transaction` accepts it.
+#[derive(Debug, PartialEq)]
+enum AppError {
+    Xenstore(Error),
+    NotANumber,
+}
+
+impl From<Error> for AppError {
+    fn from(e: Error) -> Self {
+        AppError::Xenstore(e)
+    }
+}
+
+#[test]
+fn transactions_take_the_callers_error_type() {
+    let mut s = MiniStore::new();
+    s.conflicts = 1;
+    let xs = serve(s);
+    xs.write("/n", "41").unwrap();
+    let mut attempts = 0;
+    // The commit conflicts once: retried with the caller's error type too.
+    let n = xs
+        .transaction(|tx| -> Result<u32, AppError> {
+            attempts += 1;
+            let n: u32 = tx
+                .read_string("/n")?
+                .parse()
+                .map_err(|_| AppError::NotANumber)?;
+            tx.write("/next", (n + 1).to_string())?;
+            Ok(n + 1)
+        })
+        .unwrap();
+    assert_eq!((n, attempts), (42, 2));
+    assert_eq!(xs.read("/next").unwrap(), b"42");
+    // The caller's own error ends the transaction (not retried).
+    xs.write("/n", "x").unwrap();
+    let mut attempts = 0;
+    let r = xs.transaction(|tx| -> Result<u32, AppError> {
+        attempts += 1;
+        tx.read_string("/n")?
+            .parse()
+            .map_err(|_| AppError::NotANumber)
+    });
+    assert_eq!((r, attempts), (Err(AppError::NotANumber), 1));
+    // A xenstore error arrives wrapped in the caller's type.
+    let r = xs.transaction(|tx| -> Result<Vec<u8>, AppError> { Ok(tx.read("/absent")?) });
+    assert_eq!(r, Err(AppError::Xenstore(Error::Xenstore(Errno::ENOENT))));
+}
+
+#[test]
+fn read_opt_and_exists_tell_absent_from_other_failures() {
+    let xs = serve(MiniStore::new());
+    xs.write("/here", String::from("v")).unwrap();
+    assert_eq!(xs.read_opt("/here").unwrap().as_deref(), Some(&b"v"[..]));
+    assert_eq!(xs.read_opt("/gone").unwrap(), None);
+    assert!(xs.exists("/here").unwrap());
+    assert!(!xs.exists("/gone").unwrap());
+    // Another failure stays an error: a broken connection is not "absent".
+    let xs = hostile(|_, _| {});
+    assert!(matches!(
+        xs.read_opt("/x"),
+        Err(Error::Disconnected | Error::Broken(_))
+    ));
+    assert!(xs.exists("/x").is_err());
+}
+
+/// `poll(2)` on `fd` for input, `ms` milliseconds at most: whether it is
+/// readable.
+fn readable(fd: std::os::fd::BorrowedFd<'_>, ms: i32) -> bool {
+    use std::os::fd::AsRawFd;
+    let mut p = libc::pollfd {
+        fd: fd.as_raw_fd(),
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: one valid pollfd for the duration of the call.
+    let n = unsafe { libc::poll(&mut p, 1, ms) };
+    assert!(n >= 0, "poll: {}", std::io::Error::last_os_error());
+    n == 1 && p.revents & libc::POLLIN != 0
+}
+
+#[test]
+fn a_poll_loop_waits_for_watch_events_on_the_connection_fd() {
+    use std::os::fd::AsFd;
+    let xs = serve(MiniStore::new());
+    let w = xs.watch("/p", "tok").unwrap();
+    // The event xenstored fires at once may have come with the reply.
+    if w.queued() == 0 {
+        assert!(readable(w.as_fd(), 5000));
+    }
+    assert_eq!(w.next_event().unwrap().path, "/p");
+    // Nothing more: poll times out.
+    assert!(!readable(w.as_fd(), 50));
+    // A write under the watched path makes the fd readable.
+    xs.submit(
+        TxId::NONE,
+        &Request::Write {
+            path: "/p/x",
+            value: b"1",
+        },
+    )
+    .map(|p| xs.wait(p))
+    .unwrap()
+    .unwrap();
+    let e = match w.try_next_event() {
+        Some(e) => e,
+        None => {
+            assert!(readable(xs.as_fd(), 5000));
+            w.next_event().unwrap()
+        }
+    };
+    assert_eq!(e.path, "/p/x");
 }

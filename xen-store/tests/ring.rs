@@ -243,7 +243,7 @@ fn ring_client_has_abort_watch_guards_and_retry() {
             .transaction(|tx| {
                 attempts += 1;
                 tx.write("/r/a", b"1")?;
-                Ok(attempts)
+                Ok::<_, xen_store::Error>(attempts)
             })
             .unwrap();
         assert_eq!(v, 3);

@@ -93,7 +93,7 @@ fn run(argv: &[OsString]) -> Result<(), Failure> {
         println!("{}", args::USAGE);
         return Ok(());
     }
-    let xs = Xenstore::open().map_err(op("cannot connect to xenstore"))?;
+    let xs = Xenstore::open().map_err(|e| Failure::Op(e.to_string()))?;
     let stdout = io::stdout();
     let mut out = stdout.lock();
     execute(&xs, cmd, &mut out)
@@ -183,7 +183,7 @@ fn execute(xs: &Xenstore, cmd: Command, out: &mut dyn Write) -> Result<(), Failu
                 false,
                 &pairs,
                 |(p, _)| p.as_str(),
-                |s, (p, v)| s.write(p, v),
+                |s, (p, v)| s.write_bytes(p, v),
             )
             .1
         }

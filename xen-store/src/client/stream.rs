@@ -5,12 +5,13 @@
 
 use alloc::boxed::Box;
 use std::io::{ErrorKind, Read, Write};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use super::Client;
-use crate::error::{Error, Result};
+use crate::error::{ConnectError, Error, Result};
 use crate::transport::Transport;
 use crate::wire::{HEADER_LEN, PAYLOAD_MAX};
 
@@ -50,6 +51,9 @@ pub struct StreamTransport {
     reader: Mutex<Box<dyn Read + Send>>,
     writer: Mutex<Box<dyn Write + Send>>,
     endpoint: Endpoint,
+    /// The socket or device, for `poll` loops (`AsFd`); `None` for
+    /// caller-supplied streams ([`Xenstore::from_io`]).
+    fd: Option<OwnedFd>,
 }
 
 impl core::fmt::Debug for StreamTransport {
@@ -67,6 +71,7 @@ impl StreamTransport {
             reader: Mutex::new(reader),
             writer: Mutex::new(writer),
             endpoint: Endpoint::Custom,
+            fd: None,
         }
     }
 
@@ -131,13 +136,26 @@ impl Client<StreamTransport> {
     ///
     /// # Errors
     ///
-    /// The device's error if neither opens.
+    /// [`Error::Connect`] if neither opens: both paths, each with its OS
+    /// error, and a hint, e.g. `cannot connect to xenstore:
+    /// /var/run/xenstored/socket: No such file or directory (os error 2),
+    /// then /dev/xen/xenbus: ... (not running on Xen, or xenstored is not
+    /// running: ...)`.
     #[doc(alias = "xs_open")]
     pub fn open() -> Result<Self> {
-        if let Ok(xs) = Self::open_socket() {
-            return Ok(xs);
+        let socket = Self::socket_path();
+        let socket_err = match Self::connect_socket(&socket) {
+            Ok(xs) => return Ok(xs),
+            Err(e) => e,
+        };
+        let xenbus = Self::xenbus_path();
+        match Self::open_device(&xenbus) {
+            Ok(xs) => Ok(xs),
+            Err(e) => Err(Error::Connect(ConnectError::new(alloc::vec![
+                (socket, socket_err.into()),
+                (xenbus, e.into()),
+            ]))),
         }
-        Self::open_xenbus()
     }
 
     /// Connects to xenstored's socket at `XENSTORED_PATH`, else
@@ -145,25 +163,18 @@ impl Client<StreamTransport> {
     ///
     /// # Errors
     ///
-    /// [`Error::Io`] if the socket cannot be reached.
+    /// [`Error::Connect`] if the socket cannot be reached.
     pub fn open_socket() -> Result<Self> {
-        let sock = std::env::var_os("XENSTORED_PATH")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from(DEFAULT_SOCKET));
-        Self::open_socket_at(&sock)
+        Self::open_socket_at(&Self::socket_path())
     }
 
     /// Connects to a xenstored socket at `path`.
     ///
     /// # Errors
     ///
-    /// [`Error::Io`].
+    /// [`Error::Connect`] naming `path` and the OS error.
     pub fn open_socket_at(path: &Path) -> Result<Self> {
-        let s = UnixStream::connect(path)?;
-        let r = s.try_clone()?;
-        let mut t = StreamTransport::new(Box::new(r), Box::new(s));
-        t.endpoint = Endpoint::Socket(path.into());
-        Ok(Self::from_transport(t))
+        Self::connect_socket(path).map_err(|e| one_attempt(path, e))
     }
 
     /// Opens the xenbus device at `XENSTORED_PATH`, else [`XENBUS_DEVICE`]
@@ -171,31 +182,56 @@ impl Client<StreamTransport> {
     ///
     /// # Errors
     ///
-    /// [`Error::Io`].
+    /// [`Error::Connect`] naming the path and the OS error.
     pub fn open_xenbus() -> Result<Self> {
-        if let Some(p) = std::env::var_os("XENSTORED_PATH") {
-            return Self::open_xenbus_at(Path::new(&p));
-        }
-        if Path::new(XENBUS_DEVICE).exists() {
-            Self::open_xenbus_at(Path::new(XENBUS_DEVICE))
-        } else {
-            Self::open_xenbus_at(Path::new(XENBUS_PROC))
-        }
+        Self::open_xenbus_at(&Self::xenbus_path())
     }
 
     /// Opens a xenbus device at `path`.
     ///
     /// # Errors
     ///
-    /// [`Error::Io`].
+    /// [`Error::Connect`] naming `path` and the OS error.
     pub fn open_xenbus_at(path: &Path) -> Result<Self> {
+        Self::open_device(path).map_err(|e| one_attempt(path, e))
+    }
+
+    fn socket_path() -> PathBuf {
+        std::env::var_os("XENSTORED_PATH")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_SOCKET))
+    }
+
+    fn xenbus_path() -> PathBuf {
+        if let Some(p) = std::env::var_os("XENSTORED_PATH") {
+            PathBuf::from(p)
+        } else if Path::new(XENBUS_DEVICE).exists() {
+            PathBuf::from(XENBUS_DEVICE)
+        } else {
+            PathBuf::from(XENBUS_PROC)
+        }
+    }
+
+    fn connect_socket(path: &Path) -> std::io::Result<Self> {
+        let s = UnixStream::connect(path)?;
+        let r = s.try_clone()?;
+        let fd = s.try_clone()?.into();
+        let mut t = StreamTransport::new(Box::new(r), Box::new(s));
+        t.endpoint = Endpoint::Socket(path.into());
+        t.fd = Some(fd);
+        Ok(Self::from_transport(t))
+    }
+
+    fn open_device(path: &Path) -> std::io::Result<Self> {
         let f = std::fs::OpenOptions::new()
             .read(true)
             .write(true)
             .open(path)?;
         let r = f.try_clone()?;
+        let fd = f.try_clone()?.into();
         let mut t = StreamTransport::new(Box::new(r), Box::new(f));
         t.endpoint = Endpoint::Xenbus(path.into());
+        t.fd = Some(fd);
         Ok(Self::from_transport(t))
     }
 
@@ -207,7 +243,10 @@ impl Client<StreamTransport> {
     /// [`Error::Io`] if the stream cannot be cloned.
     pub fn from_stream(s: UnixStream) -> Result<Self> {
         let r = s.try_clone()?;
-        Ok(Self::from_io(Box::new(r), Box::new(s)))
+        let fd = s.try_clone()?.into();
+        let mut t = StreamTransport::new(Box::new(r), Box::new(s));
+        t.fd = Some(fd);
+        Ok(Self::from_transport(t))
     }
 
     /// A connection over any byte streams carrying the xenstore framing.
@@ -220,5 +259,39 @@ impl Client<StreamTransport> {
     /// What the connection is connected to.
     pub fn endpoint(&self) -> &Endpoint {
         self.transport().endpoint()
+    }
+}
+
+/// A failed open of one path as [`Error::Connect`].
+fn one_attempt(path: &Path, e: std::io::Error) -> Error {
+    Error::Connect(ConnectError::new(alloc::vec![(path.into(), e.into())]))
+}
+
+/// The connection's socket or device, for a `poll(2)` loop without an async
+/// runtime (libxenstore's `xs_fileno`): when it is readable, a watch's
+/// [`next_event`](crate::Watch::next_event) (or any reply) has data to read.
+///
+/// # Panics
+///
+/// For a connection over caller-supplied streams ([`Xenstore::from_io`]),
+/// which has no descriptor of its own.
+impl AsFd for Client<StreamTransport> {
+    #[doc(alias = "xs_fileno")]
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        match &self.transport().fd {
+            Some(fd) => fd.as_fd(),
+            None => panic!("a xenstore connection over caller-supplied streams has no descriptor"),
+        }
+    }
+}
+
+/// The descriptor of the watch's connection ([`Xenstore`]'s `AsFd`).
+///
+/// # Panics
+///
+/// As [`Xenstore`]'s `AsFd`.
+impl AsFd for crate::Watch<'_, StreamTransport> {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.client().as_fd()
     }
 }
