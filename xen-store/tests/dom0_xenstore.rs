@@ -346,7 +346,7 @@ fn limits_and_errors() {
         let mut max = vec![b'y'; room - "/xenrs/max".len() - 1];
         if oxenstored() {
             assert_eq!(
-                xs.write("/xenrs/max", &vec![b'y'; 2049]),
+                xs.write("/xenrs/max", vec![b'y'; 2049]),
                 Err(Error::Xenstore(Errno::E2BIG)),
                 "{t}"
             );

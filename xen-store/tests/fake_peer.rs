@@ -438,7 +438,7 @@ fn several_watches_read_as_one_stream_in_arrival_order() {
 #[test]
 fn refused_requests_leave_nothing_in_flight() {
     let xs = serve(MiniStore::new());
-    assert!(xs.write("/a", &[0u8; 5000]).is_err());
+    assert!(xs.write("/a", [0u8; 5000]).is_err());
     assert!(xs.read("/bad path").is_err());
     assert_eq!(xs.in_flight(), 0);
     assert_eq!(xs.read("/a"), Err(Error::Xenstore(Errno::ENOENT)));
