@@ -1,6 +1,17 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 //! Typed mirrors of the Xen hypervisor's public interface.
 //!
+//! # Getting started
+//!
+//! ```toml
+//! # Types only, no_std, no features: the same line for dom0 tools and guests.
+//! xen-abi = "0.1"
+//! ```
+//!
+//! The higher crates re-export it (`xen_hypercall::xen_abi`,
+//! `xen_store::xen_abi`, ...), so depending on them alone is enough.
+//!
+//!
 //! `xen-abi` holds the types, constants and validated ids of Xen's stable
 //! guest ABI (the headers under `xen/include/public/`), at the latest interface
 //! version (`__XEN_LATEST_INTERFACE_VERSION__` = 0x00040e00). Every shared

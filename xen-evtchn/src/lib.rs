@@ -1,5 +1,15 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 //! Xen event channels, in a guest and through Linux's `/dev/xen/evtchn`,
+//!
+//! # Getting started
+//!
+//! ```toml
+//! # A dom0 or driver-domain tool (Linux: /dev/xen/evtchn; add "tokio" for a Stream):
+//! xen-evtchn = { version = "0.1", features = ["std"] }
+//! # A guest kernel or unikernel (no_std):
+//! xen-evtchn = { version = "0.1", default-features = false }
+//! ```
+//!
 //! behind one vocabulary ([`EvtchnPort`], [`Error`]).
 //!
 //! - [`guest`] (no_std): the in-guest event machinery of a kernel or
@@ -50,6 +60,10 @@
 
 #[cfg(all(feature = "std", target_os = "linux"))]
 extern crate std;
+
+/// The ABI types this crate is built on, re-exported so that a user
+/// needs no separate (and possibly different) `xen-abi` dependency.
+pub use xen_abi;
 
 mod error;
 pub mod guest;

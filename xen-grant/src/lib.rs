@@ -1,5 +1,15 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 //! Xen grant tables, in a guest and through Linux's gntalloc/gntdev, behind
+//!
+//! # Getting started
+//!
+//! ```toml
+//! # A dom0 or driver-domain tool (Linux: /dev/xen/gntalloc and /dev/xen/gntdev):
+//! xen-grant = { version = "0.1", features = ["std"] }
+//! # A guest kernel or unikernel (no_std):
+//! xen-grant = { version = "0.1", default-features = false }
+//! ```
+//!
 //! one vocabulary ([`GrantRef`], [`Error`]).
 //!
 //! - [`guest`] (no_std): the grant table of a kernel or unikernel, both
@@ -54,6 +64,10 @@
 
 #[cfg(all(feature = "std", target_os = "linux"))]
 extern crate std;
+
+/// The ABI types this crate is built on, re-exported so that a user
+/// needs no separate (and possibly different) `xen-abi` dependency.
+pub use xen_abi;
 
 mod error;
 pub mod guest;

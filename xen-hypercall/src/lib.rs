@@ -1,6 +1,49 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 //! Typed Xen hypercalls over pluggable backends.
 //!
+//! # Getting started
+//!
+//! ```toml
+//! # A dom0 or driver-domain tool (Linux: /dev/xen/privcmd):
+//! xen-hypercall = { version = "0.1", features = ["std"] }
+//! # A guest kernel or unikernel (no_std: the hypercall page or `hvc`):
+//! xen-hypercall = { version = "0.1", default-features = false }
+//! ```
+//!
+//! In a dom0 tool, through privcmd:
+//!
+//! ```no_run
+//! # #[cfg(all(feature = "std", target_os = "linux"))]
+//! # fn f() -> Result<(), Box<dyn std::error::Error>> {
+//! use xen_hypercall::privcmd::Privcmd;
+//! use xen_hypercall::version;
+//!
+//! let hc = Privcmd::open()?; // names the device and a hint when it fails
+//! println!("Xen {}", version::version(&hc)?);
+//! # Ok(()) }
+//! ```
+//!
+//! In a guest kernel, through the hypercall page Xen filled (PV: the page
+//! the `HYPERCALL_PAGE` ELF note names; PVH/HVM: installed through the MSR of
+//! [`arch::x86_64::XenCpuid`]):
+//!
+//! ```no_run
+//! # #[cfg(target_arch = "x86_64")]
+//! # fn f(hypercall_page: *const u8) -> xen_hypercall::Result<()> {
+//! use xen_abi::DomId;
+//! use xen_hypercall::arch::x86_64::HypercallPage;
+//! use xen_hypercall::{event_channel, version};
+//!
+//! // SAFETY: the page Xen filled with its hypercall stubs, kept mapped.
+//! let hc = unsafe { HypercallPage::new(hypercall_page) };
+//! let v = version::version(&hc)?;
+//! let port = event_channel::alloc_unbound(&hc, DomId::SELF, DomId::DOM0)?;
+//! # let _ = (v, port); Ok(()) }
+//! ```
+//!
+//! # The crate
+//!
+//!
 //! A [`Hypercall`] backend issues hypercall number `op` with up to five
 //! register arguments and returns Xen's raw result. On top of it, this crate
 //! has one typed function per hypercall and sub-op of the stable guest ABI,
@@ -74,6 +117,10 @@
 extern crate std;
 
 pub mod arch;
+/// The ABI types this crate is built on, re-exported so that a user
+/// needs no separate (and possibly different) `xen-abi` dependency.
+pub use xen_abi;
+
 mod backend;
 pub mod callback;
 pub mod console;

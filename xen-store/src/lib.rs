@@ -1,6 +1,50 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 //! A xenstore client and both ends of its wire protocol.
 //!
+//! # Getting started
+//!
+//! ```toml
+//! # A dom0 or driver-domain tool (Linux: xenstored's socket or /dev/xen/xenbus):
+//! xen-store = { version = "0.1", features = ["std"] }
+//! # A guest kernel or unikernel (no_std + alloc, the shared ring page):
+//! xen-store = { version = "0.1", default-features = false }
+//! ```
+//!
+//! In a dom0 tool: connect, read, write, a transaction, a watch.
+//!
+//! ```no_run
+//! # #[cfg(all(feature = "std", target_os = "linux"))]
+//! # fn f() -> xen_store::Result<()> {
+//! use xen_store::{Store, Xenstore};
+//!
+//! let xs = Xenstore::open()?; // xenstored's socket, else /dev/xen/xenbus
+//! let name = xs.read_string("/local/domain/0/name")?;
+//! xs.write("/local/domain/0/data/greeting", format!("hello from {name}"))?;
+//! if !xs.exists("/local/domain/0/data/count")? {
+//!     xs.write("/local/domain/0/data/count", "0")?;
+//! }
+//! // All or nothing; started over when another writer conflicts.
+//! xs.transaction(|tx| {
+//!     tx.write("/local/domain/0/data/a", "1")?;
+//!     tx.write("/local/domain/0/data/b", "2")
+//! })?;
+//! // Fires once at once, then on every change below the path.
+//! let watch = xs.watch("/local/domain/0/data", "data")?;
+//! for event in watch.take(2) {
+//!     println!("{} changed", event?.path);
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! In a guest, the same [`Store`] API over the ring page: see
+//! [`ring::RingClient`]. Connection failures say what was tried:
+//! `cannot connect to xenstore: /var/run/xenstored/socket: No such file or
+//! directory (os error 2), then /dev/xen/xenbus: ... (not running on Xen, or
+//! xenstored is not running: ...)`.
+//!
+//! # The crate
+//!
+//!
 //! - [`wire`]: the codec of `io/xs_wire.h` (no_std + alloc): every message
 //!   type, request encoding and reply decoding for clients, request
 //!   decoding and reply encoding for servers, framing with the 4096-byte
@@ -70,6 +114,10 @@
 extern crate alloc;
 #[cfg(any(all(feature = "std", target_os = "linux"), test))]
 extern crate std;
+
+/// The ABI types this crate is built on, re-exported so that a user
+/// needs no separate (and possibly different) `xen-abi` dependency.
+pub use xen_abi;
 
 mod client;
 mod error;
