@@ -104,6 +104,13 @@ const COMMANDS: &[Command] = &[
         run: |_| release::publish_dry_run(),
     },
     Command {
+        name: "template",
+        flags: &[],
+        help: "build examples/downstream (the template external crate) for Linux and\n\
+               x86_64-unknown-none; no test-only dependency in its lockfile",
+        run: |_| release::downstream(),
+    },
+    Command {
         name: "semver",
         flags: &[],
         help: "cargo semver-checks against each crate's last release (none yet: says so)",

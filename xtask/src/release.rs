@@ -262,6 +262,49 @@ pub(crate) fn publish_dry_run() -> Result<(), String> {
     Ok(())
 }
 
+/// The template external workspace (`examples/downstream`).
+const DOWNSTREAM: &str = "examples/downstream";
+
+/// Builds the template external workspace as its users would: all of it
+/// for Linux, its guest part for `x86_64-unknown-none`; then checks that the
+/// lockfile cargo wrote for it holds nothing of our crates' test-only
+/// dependencies (loom).
+pub(crate) fn downstream() -> Result<(), String> {
+    let dir = workspace::root().join(DOWNSTREAM);
+    let target = workspace::target_dir()?.join("downstream");
+    let bare = crate::xen::Arch::X86_64.bare_target();
+    let builds: [&[&str]; 2] = [
+        &["build", "--quiet"],
+        &["build", "--quiet", "-p", "guest", "--target", bare],
+    ];
+    for args in builds {
+        process::run(
+            Command::new(cargo::bin())
+                .args(args)
+                .current_dir(&dir)
+                .env("CARGO_TARGET_DIR", &target),
+        )
+        .map_err(|e| format!("{DOWNSTREAM}: {e}"))?;
+    }
+    let lock = std::fs::read_to_string(dir.join("Cargo.lock"))
+        .map_err(|e| format!("{DOWNSTREAM}/Cargo.lock: {e}"))?;
+    let leaked: Vec<&str> = TEST_ONLY
+        .iter()
+        .copied()
+        .filter(|d| lock.contains(&format!("name = \"{d}\"")))
+        .collect();
+    if !leaked.is_empty() {
+        return Err(format!(
+            "{leaked:?} leaked into a downstream lockfile ({DOWNSTREAM}/Cargo.lock)"
+        ));
+    }
+    println!("downstream: the template builds for Linux and {bare}; its lockfile has none of {TEST_ONLY:?}");
+    Ok(())
+}
+
+/// Dependencies of our tests only, which must not reach a user's lockfile.
+const TEST_ONLY: &[&str] = &["loom"];
+
 /// The last released version in a CHANGELOG.md: the first `## [x.y.z]` or
 /// `## x.y.z` heading (`## Unreleased` is not one).
 fn last_release(changelog: &str) -> Option<String> {

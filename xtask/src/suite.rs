@@ -187,6 +187,8 @@ pub(crate) fn run() -> Result<(), String> {
     release::docs_rs()?;
     process::step("publish dry-run (every library crate, dependency order, no upload)");
     release::publish_dry_run()?;
+    process::step("downstream template (examples/downstream: Linux and x86_64-unknown-none)");
+    release::downstream()?;
     process::step("semver (against each crate's last release)");
     release::semver()?;
     process::step("layout");
