@@ -44,6 +44,8 @@ pub(crate) enum Command {
     SetPerms { path: String, perms: Vec<Perm> },
     /// `help`, `-h`, `--help`.
     Help,
+    /// `version`, `-V`, `--version`.
+    Version,
 }
 
 /// A command line that cannot be run.
@@ -56,7 +58,12 @@ impl fmt::Display for UsageError {
     }
 }
 
-/// The usage text.
+/// The usage line printed after a mistake (the full text is `--help`'s).
+pub(crate) const SHORT_USAGE: &str = "\
+usage: xs <ls|read|write|rm|list|exists|watch|perms> [options] [args]
+Try `xs --help` for more.";
+
+/// The usage text (`xs --help`).
 pub(crate) const USAGE: &str = "\
 usage: xs <command> [options] [args]
   ls [-f] [-p] [path]          list the tree below path (default /)
@@ -199,6 +206,7 @@ pub(crate) fn parse(args: &[OsString]) -> Result<Command, UsageError> {
     let cmd = text(cmd)?;
     let opts: &[Opt] = match cmd {
         "help" | "-h" | "--help" => return Ok(Command::Help),
+        "version" | "-V" | "--version" => return Ok(Command::Version),
         "ls" => &[FLAT, PREFIX],
         "read" => &[PREFIX, RAW],
         "write" => &[RAW],
@@ -451,6 +459,8 @@ mod tests {
             [(Access::None, 0), (Access::Read, 5)]
         );
         assert_eq!(p("--help"), Ok(Command::Help));
+        assert_eq!(p("--version"), Ok(Command::Version));
+        assert_eq!(p("-V"), Ok(Command::Version));
     }
 
     #[test]

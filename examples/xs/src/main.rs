@@ -32,7 +32,9 @@
 //! than its absence.
 //!
 //! Exit status: 0 on success, 1 when a xenstore operation fails (or, for
-//! `exists`, a node does not exist), 2 for a bad command line.
+//! `exists`, a node does not exist), 2 for a bad command line (with a short
+//! usage line; `xs --help` prints the full text, `xs --version` the
+//! version).
 
 mod args;
 mod ls;
@@ -76,7 +78,7 @@ fn main() -> ExitCode {
     match run(&argv) {
         Ok(()) | Err(Failure::Closed) => ExitCode::SUCCESS,
         Err(Failure::Usage(msg)) => {
-            eprintln!("xs: {msg}\n{}", args::USAGE);
+            eprintln!("xs: {msg}\n{}", args::SHORT_USAGE);
             ExitCode::from(2)
         }
         Err(Failure::Op(msg)) => {
@@ -91,6 +93,10 @@ fn run(argv: &[OsString]) -> Result<(), Failure> {
     let cmd = args::parse(argv).map_err(|e| Failure::Usage(e.0))?;
     if cmd == Command::Help {
         println!("{}", args::USAGE);
+        return Ok(());
+    }
+    if cmd == Command::Version {
+        println!("xs {}", env!("CARGO_PKG_VERSION"));
         return Ok(());
     }
     let xs = Xenstore::open().map_err(|e| Failure::Op(e.to_string()))?;
@@ -159,7 +165,7 @@ fn rm_tidy(s: &dyn Store, path: &str) -> xen_store::Result<()> {
 fn execute(xs: &Xenstore, cmd: Command, out: &mut dyn Write) -> Result<(), Failure> {
     let line = |out: &mut dyn Write, text: &str| writeln!(out, "{text}").map_err(output("stdout"));
     match cmd {
-        Command::Help => Ok(()),
+        Command::Help | Command::Version => Ok(()),
         Command::Ls { path, style } => ls::tree(xs, &path, style, out).map_err(output(&path)),
         Command::Read { paths, raw, prefix } => {
             let (values, result) = each(xs, false, &paths, String::as_str, |s, p| s.read(p));

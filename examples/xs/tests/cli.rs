@@ -272,7 +272,44 @@ fn bad_command_lines_and_missing_daemon() {
     ] {
         let o = xs(&none, bad);
         assert_eq!(o.status.code(), Some(2), "{bad:?}");
-        assert!(String::from_utf8_lossy(&o.stderr).contains("usage: xs"));
+        // A mistake: what is wrong, then the short usage only.
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            err.starts_with("xs: ")
+                && err.ends_with(
+                    "\nusage: xs <ls|read|write|rm|list|exists|watch|perms> [options] [args]\n\
+                     Try `xs --help` for more.\n"
+                ),
+            "{bad:?}: {err}"
+        );
+        assert_eq!(err.lines().count(), 3, "{bad:?}: {err}");
+    }
+    // --help: the full text on stdout, every subcommand in it, status 0.
+    for help in ["--help", "-h", "help"] {
+        let o = xs(&none, &[help]);
+        assert_eq!(o.status.code(), Some(0));
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            out.starts_with("usage: xs <command> [options] [args]\n"),
+            "{out}"
+        );
+        for cmd in [
+            "ls", "read", "write", "rm", "list", "exists", "watch", "perms",
+        ] {
+            assert!(
+                out.contains(&format!("\n  {cmd} ")),
+                "{cmd} missing from --help: {out}"
+            );
+        }
+    }
+    // --version: the package version, status 0, no connection needed.
+    for v in ["--version", "-V"] {
+        let o = xs(&none, &[v]);
+        assert_eq!(o.status.code(), Some(0));
+        assert_eq!(
+            String::from_utf8_lossy(&o.stdout),
+            format!("xs {}\n", env!("CARGO_PKG_VERSION"))
+        );
     }
     let o = xs(&none, &["read", "/a"]);
     assert_eq!(o.status.code(), Some(1));

@@ -330,6 +330,38 @@ fn rm_agrees_with_xenstore_rm_and_exists() {
     }
 }
 
+#[test]
+#[ignore = "needs a Xen dom0 with xenstored (run by `cargo xtask dom0`)"]
+fn exists_agrees_with_xenstore_exists() {
+    for via in BOTH {
+        let base = via.base("exists");
+        let p = |s: &str| format!("{base}/{s}");
+        ok(tool("write", &[&p("here"), "1"]), "xenstore-write");
+        let (here, gone, deep) = (p("here"), p("gone"), p("gone/deeper"));
+        let cases: [&[&str]; 5] = [
+            &[&here],
+            &[&gone],
+            &[&deep],
+            &[&here, &here],
+            &[&here, &gone],
+        ];
+        for paths in cases {
+            let mut ours = vec!["exists"];
+            ours.extend_from_slice(paths);
+            let (o, c) = (xs(via, &ours), tool("exists", paths));
+            assert_eq!(
+                o.status.code(),
+                c.status.code(),
+                "{via:?} {paths:?}: {o:?} vs {c:?}"
+            );
+            assert_eq!(o.stdout, c.stdout, "{via:?} {paths:?}");
+        }
+        assert!(tool("exists", &[&here]).status.success());
+        assert!(!tool("exists", &[&gone]).status.success());
+        ok(tool("rm", &[&base]), "cleanup");
+    }
+}
+
 /// The permissions `xenstore-ls -p parent` shows for `name`, as `n0,r5`.
 fn ls_perms(parent: &str, name: &str) -> String {
     let ls = text(&ok(tool("ls", &["-p", parent]), "xenstore-ls -p"));
