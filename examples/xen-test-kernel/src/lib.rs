@@ -168,92 +168,12 @@ pub fn report_panic(info: &core::panic::PanicInfo<'_>) -> ! {
     }
 }
 
-/// The PV kernel's ELF notes (read by Xen's or the toolstack's domain
-/// builder) and its entry point: a stack, then `$main(start_info)`; and
-/// `hc()`, the hypercall backend over the page `pv.ld` reserves at
-/// `hypercall_page`, which Xen fills.
+/// The PV kernel's ELF notes, boot stack, `_start` and `hc()`: the
+/// published macro of xen-hypercall (`xen_hypercall::pv_entry!`), so the
+/// guest tier proves it on real Xen.
 #[macro_export]
 macro_rules! pv_entry {
     ($main:ident) => {
-        const STACK_SIZE: usize = 64 * 1024;
-
-        #[repr(C, align(16))]
-        struct Stack([u8; STACK_SIZE]);
-
-        #[unsafe(no_mangle)]
-        static mut STACK: Stack = Stack([0; STACK_SIZE]);
-
-        extern "C" {
-            /// The page Xen fills with hypercall stubs (placed by pv.ld).
-            static hypercall_page: [u8; 4096];
-        }
-
-        /// The hypercall backend over our hypercall page.
-        fn hc() -> xen_hypercall::arch::x86_64::HypercallPage {
-            // SAFETY: `hypercall_page` is the page our HYPERCALL_PAGE note
-            // names; Xen filled it before entering `_start`.
-            unsafe {
-                xen_hypercall::arch::x86_64::HypercallPage::new((&raw const hypercall_page).cast())
-            }
-        }
-
-        core::arch::global_asm!(
-            r#"
-            .macro XEN_NOTE_STR type, str
-                .balign 4
-                .long 4
-                .long 2f - 1f
-                .long \type
-                .asciz "Xen"
-                .balign 4
-            1:  .asciz "\str"
-            2:  .balign 4
-            .endm
-            .macro XEN_NOTE_QUAD type, val
-                .balign 4
-                .long 4
-                .long 8
-                .long \type
-                .asciz "Xen"
-                .balign 4
-                .quad \val
-            .endm
-        
-            .pushsection .note.Xen, "a", @note
-            XEN_NOTE_STR {guest_os}, "xen-rs-test-kernel"
-            XEN_NOTE_STR {guest_version}, "0.1"
-            XEN_NOTE_STR {xen_version}, "xen-3.0"
-            XEN_NOTE_QUAD {virt_base}, 0xffffffff80000000
-            XEN_NOTE_QUAD {paddr_offset}, 0xffffffff80000000
-            XEN_NOTE_QUAD {entry}, _start
-            XEN_NOTE_QUAD {note_hypercall_page}, hypercall_page
-            XEN_NOTE_STR {loader}, "generic"
-            XEN_NOTE_STR {pae_mode}, "yes"
-            XEN_NOTE_STR {features}, "!writable_page_tables"
-            .popsection
-        
-            .pushsection .text.entry, "ax"
-            .global _start
-            _start:
-                lea rsp, [rip + {stack} + {stack_size}]
-                mov rdi, rsi
-                call {main}
-                ud2
-            .popsection
-            "#,
-            stack = sym STACK,
-            stack_size = const STACK_SIZE,
-            main = sym $main,
-            guest_os = const ::xen_abi::elfnote::ElfNote::GUEST_OS.get(),
-            guest_version = const ::xen_abi::elfnote::ElfNote::GUEST_VERSION.get(),
-            xen_version = const ::xen_abi::elfnote::ElfNote::XEN_VERSION.get(),
-            virt_base = const ::xen_abi::elfnote::ElfNote::VIRT_BASE.get(),
-            paddr_offset = const ::xen_abi::elfnote::ElfNote::PADDR_OFFSET.get(),
-            entry = const ::xen_abi::elfnote::ElfNote::ENTRY.get(),
-            note_hypercall_page = const ::xen_abi::elfnote::ElfNote::HYPERCALL_PAGE.get(),
-            loader = const ::xen_abi::elfnote::ElfNote::LOADER.get(),
-            pae_mode = const ::xen_abi::elfnote::ElfNote::PAE_MODE.get(),
-            features = const ::xen_abi::elfnote::ElfNote::FEATURES.get(),
-        );
+        xen_hypercall::pv_entry!($main, guest_os = "xen-rs-test-kernel");
     };
 }
