@@ -25,7 +25,7 @@
 //!
 //! In a guest kernel, through the hypercall page Xen filled (PV: the page
 //! the `HYPERCALL_PAGE` ELF note names; PVH/HVM: installed through the MSR of
-//! [`arch::x86_64::XenCpuid`]):
+//! `arch::x86_64::XenCpuid`):
 //!
 //! ```no_run
 //! # #[cfg(target_arch = "x86_64")]
