@@ -340,3 +340,35 @@ macro_rules! pv_entry {
         );
     };
 }
+
+/// The one ELF note a PVH guest kernel needs: `XEN_ELFNOTE_PHYS32_ENTRY`,
+/// naming its 32-bit entry symbol. Xen enters it in 32-bit protected mode,
+/// paging off, with `ebx` = the physical address of `hvm_start_info`; the
+/// kernel switches to long mode itself, then installs its hypercall page
+/// with [`XenCpuid::install_hypercall_page`].
+///
+/// The workspace's PVH test kernel (`examples/xen-test-kernel`, linked at
+/// 1 MiB) boots through this note on Xen 4.17 and 4.20 in `cargo xtask test`.
+///
+/// ```ignore
+/// xen_hypercall::pvh_entry_note!(_start32);
+/// // _start32: .code32 entry in the kernel's own assembly.
+/// ```
+#[doc(alias = "XEN_ELFNOTE_PHYS32_ENTRY")]
+#[macro_export]
+macro_rules! pvh_entry_note {
+    ($entry:ident) => {
+        ::core::arch::global_asm!(
+            ".pushsection .note.Xen, \"a\", @note",
+            ".balign 4",
+            ".long 4",
+            ".long 4",
+            ".long {phys32_entry}",
+            ".asciz \"Xen\"",
+            ".balign 4",
+            concat!(".long ", stringify!($entry)),
+            ".popsection",
+            phys32_entry = const $crate::xen_abi::elfnote::ElfNote::PHYS32_ENTRY.get(),
+        );
+    };
+}

@@ -12,18 +12,11 @@
 use xen_hypercall::arch::x86_64::{HypercallPage, XenCpuid};
 use xen_test_kernel::selftest::{self, Platform};
 
+// The PHYS32_ENTRY note: xen-hypercall's published macro, proven here.
+xen_hypercall::pvh_entry_note!(_start32);
+
 core::arch::global_asm!(
     r#"
-    .pushsection .note.Xen, "a", @note
-        .balign 4
-        .long 4
-        .long 4
-        .long {phys32_entry}
-        .asciz "Xen"
-        .balign 4
-        .long _start32
-    .popsection
-
     .pushsection .text.entry, "ax"
     .code32
     .global _start32
@@ -98,7 +91,6 @@ core::arch::global_asm!(
     pd = sym PD,
     gdt_ptr = sym pvh_gdt_ptr,
     main = sym pvh_main,
-    phys32_entry = const xen_abi::elfnote::ElfNote::PHYS32_ENTRY.get(),
 );
 
 const STACK_SIZE: usize = 64 * 1024;
