@@ -44,7 +44,8 @@ const COMMANDS: &[Command] = &[
         name: "test",
         flags: &[],
         help: "set up (apt/rustup when root), then fmt, clippy, docs, unit tests, loom, no_std\n\
-               and MSRV builds, the layout proof, asm, the guest and dom0 tiers: what CI runs",
+               and MSRV builds, docs.rs builds, publish dry-run, the template, semver,\n\
+               the layout proof, asm, the guest and dom0 tiers: what CI runs",
         run: |_| suite::run(),
     },
     Command {

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 //! `cargo xtask test`: everything CI runs, in order, stopping at the first
 //! failing step: setup, the cargo steps (fmt, clippy, docs, tests, loom,
-//! no_std builds, MSRV), the layout proof, the asm check, then the tiers
+//! no_std builds, MSRV), the release checks (docs.rs builds, publish
+//! dry-run, the downstream template, semver), the layout proof, the asm
+//! check, then the tiers
 //! that boot real Xen, called as functions.
 
 use std::ffi::OsStr;
