@@ -3,8 +3,7 @@
 //! failing step: setup, the cargo steps (fmt, clippy, docs, tests, loom,
 //! no_std builds, MSRV), the release checks (docs.rs builds, publish
 //! dry-run, the downstream template, semver), the layout proof, the asm
-//! check, then the tiers
-//! that boot real Xen, called as functions.
+//! check, then the tiers that boot real Xen, called as functions.
 
 use std::ffi::OsStr;
 use std::process::Command;
