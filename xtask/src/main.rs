@@ -73,9 +73,9 @@ const COMMANDS: &[Command] = &[
     },
     Command {
         name: "guest",
-        flags: &[Flag::Xen, Flag::Mode],
-        help: "boot the PV and PVH test kernels on Xen 4.17 and 4.20",
-        run: |o| tiers::guest::run(&o.xen, &o.modes),
+        flags: &[Flag::Xen, Flag::Arch, Flag::Mode],
+        help: "boot the test kernels on Xen 4.17 and 4.20: x86_64 PV and PVH, arm64",
+        run: |o| tiers::guest::run(&o.xen, &o.arches, &o.modes),
     },
     Command {
         name: "dom0",

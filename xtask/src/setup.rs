@@ -42,6 +42,16 @@ const PACKAGES: &[Package] = &[
         name: "qemu-system-x86",
         probe: "/usr/bin/qemu-system-x86_64",
     },
+    // The arm64 guest tier: qemu-system-aarch64, and fdtput for the device
+    // tree Xen boots with (the arm64 hypervisors are fetched from Debian).
+    Package {
+        name: "qemu-system-arm",
+        probe: "/usr/bin/qemu-system-aarch64",
+    },
+    Package {
+        name: "device-tree-compiler",
+        probe: "/usr/bin/fdtput",
+    },
     Package {
         name: "xen-hypervisor-4.17-amd64",
         probe: "/boot/xen-4.17-amd64.gz",

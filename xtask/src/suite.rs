@@ -180,8 +180,8 @@ pub(crate) fn run() -> Result<(), String> {
     layout::run(false)?;
     process::step("asm (wrappers compile to the bare hypercall)");
     asm::run()?;
-    process::step("guest (real Xen 4.17 and 4.20 under QEMU)");
-    tiers::guest::run(&XenVersion::ALL, &Mode::ALL)?;
+    process::step("guest (real Xen 4.17 and 4.20 under QEMU, x86_64 and arm64)");
+    tiers::guest::run(&XenVersion::ALL, &Arch::ALL, &Mode::ALL)?;
     process::step("dom0 (Linux dom0 on Xen 4.17 and 4.20 under QEMU, C xenstored and oxenstored, an xl-created domU)");
     tiers::dom0::run(&XenVersion::ALL, &Xenstored::ALL, false)?;
     println!(

@@ -15,8 +15,12 @@ use core::sync::atomic::{AtomicUsize, Ordering};
 use xen_hypercall::Hypercall;
 
 pub mod alloc_bump;
+pub mod arch;
+#[cfg(target_arch = "x86_64")]
 pub mod domu;
+#[cfg(target_arch = "x86_64")]
 pub mod selftest;
+#[cfg(target_arch = "x86_64")]
 pub mod upcall;
 
 /// The console writer the panic handler uses (a `fn(&[u8])`, as usize).
@@ -148,6 +152,7 @@ impl Tester {
     }
 }
 
+#[cfg(target_arch = "x86_64")]
 /// Leaves QEMU through its `isa-debug-exit` device at port 0xf4: QEMU exits
 /// with status `(code << 1) | 1`. Needs I/O privilege (PV: `set_iopl`).
 pub fn debug_exit(code: u8) {
@@ -158,6 +163,7 @@ pub fn debug_exit(code: u8) {
     }
 }
 
+#[cfg(target_arch = "x86_64")]
 /// Prints a panic and leaves with a failure status.
 pub fn report_panic(info: &core::panic::PanicInfo<'_>) -> ! {
     println!("PANIC: {info}");
