@@ -35,6 +35,7 @@ pub(crate) struct Machine {
     debug_exit: bool,
     timeout: Duration,
     live: bool,
+    stop_at: Option<String>,
 }
 
 impl Machine {
@@ -56,6 +57,7 @@ impl Machine {
             debug_exit: false,
             timeout: Duration::from_secs(90),
             live: false,
+            stop_at: None,
         }
     }
 
@@ -182,6 +184,14 @@ impl Machine {
         self
     }
 
+    /// Ends QEMU as soon as a console line contains `marker` (an ending the
+    /// machine would only leave after a delay, like Xen's reboot after a
+    /// dom0 crash); `Run::exit` is then `None`.
+    pub(crate) fn stop_at(mut self, marker: &str) -> Self {
+        self.stop_at = Some(marker.into());
+        self
+    }
+
     /// Echoes the console (Xen's milestones, every guest line) as it comes.
     pub(crate) fn live(mut self, live: bool) -> Self {
         self.live = live;
@@ -232,7 +242,12 @@ impl Machine {
     /// Boots the machine and collects its console until QEMU exits or the
     /// timeout passes (then QEMU is killed).
     pub(crate) fn run(&self) -> Result<Run, String> {
-        run(self.command(), self.timeout, self.live)
+        run(
+            self.command(),
+            self.timeout,
+            self.live,
+            self.stop_at.as_deref(),
+        )
     }
 }
 
@@ -253,7 +268,12 @@ impl Run {
     }
 }
 
-fn run(mut cmd: Command, timeout: Duration, live: bool) -> Result<Run, String> {
+fn run(
+    mut cmd: Command,
+    timeout: Duration,
+    live: bool,
+    stop_at: Option<&str>,
+) -> Result<Run, String> {
     let mut child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -272,9 +292,13 @@ fn run(mut cmd: Command, timeout: Duration, live: bool) -> Result<Run, String> {
     });
     let start = Instant::now();
     let mut lines = Vec::new();
+    let stop = std::cell::Cell::new(false);
     let mut take = |l: String| {
         if live {
             echo_live(&l);
+        }
+        if stop_at.is_some_and(|m| l.contains(m)) {
+            stop.set(true);
         }
         lines.push(l);
     };
@@ -282,6 +306,11 @@ fn run(mut cmd: Command, timeout: Duration, live: bool) -> Result<Run, String> {
     let status = loop {
         while let Ok(l) = rx.try_recv() {
             take(l);
+        }
+        if stop.get() {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
         }
         if let Some(st) = child.try_wait().map_err(|e| format!("{e}"))? {
             break Some(st);

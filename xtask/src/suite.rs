@@ -66,6 +66,26 @@ fn steps() -> Result<Vec<(String, Command)>, String> {
             ),
         ),
         (
+            "clippy (arm64 test kernel)",
+            cargo(
+                k,
+                &[
+                    "clippy",
+                    "--release",
+                    "--target",
+                    arm,
+                    "--lib",
+                    "--bin",
+                    kernels::ARM64,
+                    "--target-dir",
+                    &kernels_target,
+                    "--",
+                    "-D",
+                    "warnings",
+                ],
+            ),
+        ),
+        (
             "doc",
             with_env(
                 cargo(".", &["doc", "--workspace", "--no-deps", "--all-features"]),

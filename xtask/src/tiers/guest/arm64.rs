@@ -15,7 +15,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use crate::kernels::{self, Kernels};
-use crate::qemu::Machine;
+use crate::qemu::{Machine, Run};
 use crate::report::{kernel, Outcome, Report};
 use crate::xen::{Arch, XenVersion};
 use crate::{process, workspace};
@@ -27,25 +27,69 @@ pub(crate) fn run(xen: &[XenVersion], report: &mut Report) -> Result<(), String>
     let kernels = Kernels::build(arch)?;
     let image = image(&kernels.path(kernels::ARM64))?;
     let scratch = workspace::scratch("guest-arm64")?;
-    for &ver in xen {
+    for (i, &ver) in xen.iter().enumerate() {
         let hypervisor = ver.hypervisor(arch)?;
         let label = format!("guest xen-{} arm64", ver.as_str());
+        let dtb = scratch.join(format!("xen-{}.dtb", ver.as_str()));
         report.case(&label, || {
-            let dtb = scratch.join(format!("xen-{}.dtb", ver.as_str()));
-            let run = Machine::new(arch, &hypervisor)
-                .memory_mib(1024)
-                .xen_args("dom0_mem=128M dom0_max_vcpus=1 loglvl=all guest_loglvl=all")
-                .module(&image, "")
-                .timeout(Duration::from_secs(60))
-                .with_xen_dtb(&dtb)?
-                .run()?;
-            let lines = run.text();
-            let mut o = kernel::judge_ending(&lines, run.exit, run.timed_out, 0);
-            xen_verdict(&lines, &mut o);
-            Ok((o, lines))
+            let run = boot(&hypervisor, &image, &dtb, "")?;
+            Ok((judge(&run), run.text()))
         })?;
+        // Once: the kernel faults on purpose; the run must fail, with the
+        // fault on the console.
+        if i == 0 {
+            report.case(&format!("{label} fault"), || {
+                let run = boot(&hypervisor, &image, &dtb, FAULT)?;
+                Ok((judge_fault(&judge(&run), &run.text()), run.text()))
+            })?;
+        }
     }
     Ok(())
+}
+
+/// dom0's command line that makes the kernel fault mid-run.
+const FAULT: &str = "xenrs.fault=abort";
+
+/// Boots `image` as dom0 with command line `cmdline`; the console.
+fn boot(hypervisor: &Path, image: &Path, dtb: &Path, cmdline: &str) -> Result<Run, String> {
+    Machine::new(Arch::Aarch64, hypervisor)
+        .memory_mib(1024)
+        .xen_args("dom0_mem=128M dom0_max_vcpus=1 loglvl=all guest_loglvl=all")
+        .module(image, cmdline)
+        .timeout(Duration::from_secs(60))
+        // Xen waits 5 s (much longer under TCG) before it reboots.
+        .stop_at("Dom0 crashed")
+        .with_xen_dtb(dtb)?
+        .run()
+}
+
+/// The kernel protocol's verdict plus Xen's (QEMU's status says 0 for every
+/// ending, so the console decides).
+fn judge(run: &Run) -> Outcome {
+    let lines = run.text();
+    let mut o = kernel::judge_ending(&lines, run.exit, run.timed_out, 0);
+    xen_verdict(&lines, &mut o);
+    o
+}
+
+/// The fault-injection run passes (one check) when the kernel's verdict is
+/// a failure that names the exception and Xen saw dom0 crash.
+fn judge_fault(o: &Outcome, lines: &[String]) -> Outcome {
+    let reported = lines
+        .iter()
+        .any(|l| l.starts_with("PANIC: synchronous exception") && l.contains("ESR_EL1"));
+    let crashed = o.problems.iter().any(|p| p.contains("Dom0 crashed"));
+    let mut v = Outcome::default();
+    if !o.ok() && reported && crashed {
+        v.passed = 1;
+    } else {
+        v.failed = 1;
+        v.failures.push(format!(
+            "an injected data abort was not caught: kernel verdict ok={}, exception reported {reported}, Xen saw the crash {crashed}",
+            o.ok()
+        ));
+    }
+    v
 }
 
 /// What Xen itself says about dom0: a crash (the kernel's fault handler

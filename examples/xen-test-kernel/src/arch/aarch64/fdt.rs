@@ -151,7 +151,7 @@ impl<'a> Fdt<'a> {
         };
         let strct = block(h(2)?, h(9)?, "structure block")?;
         let strings = block(h(3)?, h(8)?, "strings block")?;
-        if h(2)? % 4 != 0 {
+        if !h(2)?.is_multiple_of(4) {
             return Err(FdtError::BadToken {
                 off: h(2)? as usize,
                 token: 0,
@@ -167,7 +167,7 @@ impl<'a> Fdt<'a> {
     /// the header's magic and size pass (up to [`MAX_SIZE`]); nothing may
     /// write there while the result lives.
     pub unsafe fn from_addr(addr: usize) -> Result<Fdt<'static>> {
-        if addr == 0 || addr % 8 != 0 {
+        if addr == 0 || !addr.is_multiple_of(8) {
             return Err(FdtError::OutOfBounds {
                 what: "blob address",
                 off: addr,
@@ -352,7 +352,7 @@ pub fn reg_entries(
     (ac, sc): (usize, usize),
 ) -> Result<impl Iterator<Item = (u64, u64)> + '_> {
     let pair = 4 * (ac + sc);
-    if pair == 0 || v.len() % pair != 0 {
+    if pair == 0 || !v.len().is_multiple_of(pair) {
         return Err(FdtError::BadProperty("reg"));
     }
     Ok((0..v.len() / pair).filter_map(move |k| {

@@ -58,6 +58,16 @@ fn map_shared_info(hc: &Hvc) -> Result<SharedMem<'static>, xen_abi::Errno> {
     unsafe { page_mem(addr) }.ok_or(xen_abi::Errno::EINVAL)
 }
 
+/// Reads guest-physical address 1 TiB, which nothing maps: Xen injects a
+/// data abort, which our vector reports before crashing the domain.
+fn inject_fault() {
+    println!("xen-test-kernel: xenrs.fault=abort: reading unmapped address 0x100_0000_0000");
+    // SAFETY: not safe at all on purpose: the read faults (stage-2 abort
+    // injected by Xen) and the vector never returns.
+    let v = unsafe { core::ptr::read_volatile(0x100_0000_0000 as *const u64) };
+    println!("xen-test-kernel: the read returned {v:#x}");
+}
+
 /// Runs every check; true when all passed.
 pub fn run(dtb: usize, unknown_relocations: u64) -> bool {
     println!("xen-test-kernel: booted as arm64 dom0, device tree at {dtb:#x}");
@@ -69,6 +79,9 @@ pub fn run(dtb: usize, unknown_relocations: u64) -> bool {
         format_args!("{unknown_relocations} relocations of a type other than R_AARCH64_RELATIVE"),
     );
     let facts = dt::run(&mut t, dtb);
+    if facts.inject_fault {
+        inject_fault();
+    }
     let shared = map_shared_info(&hc);
     t.check(
         "memory_op: add_to_physmap(XENMAPSPACE_shared_info)",

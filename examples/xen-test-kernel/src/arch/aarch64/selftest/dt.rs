@@ -30,6 +30,9 @@ pub struct Facts {
     pub banks: Vec<(u64, u64)>,
     /// The GICv3.
     pub gic: Option<Gic>,
+    /// `/chosen/bootargs` asks for a fault (`xenrs.fault=abort`): the
+    /// harness's proof that a fault fails the run.
+    pub inject_fault: bool,
 }
 
 extern "C" {
@@ -264,6 +267,12 @@ pub fn run(t: &mut Tester, dtb: usize) -> Facts {
         }
         return facts;
     };
+    facts.inject_fault = f
+        .node(1, b"chosen")
+        .ok()
+        .flatten()
+        .and_then(|n| f.prop(&n, b"bootargs").ok().flatten())
+        .is_some_and(|a| a.windows(17).any(|w| w == b"xenrs.fault=abort"));
     hypervisor(t, &f, cells, &mut facts);
     memory(t, &f, cells, dtb, &mut facts);
     gic(t, &f, cells, &mut facts);
