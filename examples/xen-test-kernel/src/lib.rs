@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
-//! Shared parts of the PV and PVH test kernels: console output, the check
-//! reporter, the self-tests and the way out.
+//! Shared parts of the test kernels: console output, the check reporter,
+//! the self-tests and the way out. The x86_64 PV and PVH kernels' self-tests
+//! are in `selftest`; the arm64 kernel (its entry, device-tree reader, GIC
+//! and self-tests) is in `arch::aarch64`.
 //!
 //! Output is TAP-like, one line per check, read by `cargo xtask guest`:
 //! `plan N`, then `ok K - name: detail` or `not ok K - name: detail`, then

@@ -75,8 +75,8 @@ impl fmt::Display for FdtError {
 pub type Result<T> = core::result::Result<T, FdtError>;
 
 fn be32(b: &[u8], off: usize, what: &'static str) -> Result<u32> {
-    b.get(off..off.wrapping_add(4))
-        .filter(|_| off.checked_add(4).is_some())
+    off.checked_add(4)
+        .and_then(|end| b.get(off..end))
         .map(|s| u32::from_be_bytes([s[0], s[1], s[2], s[3]]))
         .ok_or(FdtError::OutOfBounds { what, off, len: 4 })
 }
@@ -84,6 +84,7 @@ fn be32(b: &[u8], off: usize, what: &'static str) -> Result<u32> {
 /// A checked device tree.
 #[derive(Debug, Clone, Copy)]
 pub struct Fdt<'a> {
+    blob: &'a [u8],
     strct: &'a [u8],
     strings: &'a [u8],
 }
@@ -157,15 +158,24 @@ impl<'a> Fdt<'a> {
                 token: 0,
             });
         }
-        Ok(Fdt { strct, strings })
+        Ok(Fdt {
+            blob,
+            strct,
+            strings,
+        })
+    }
+
+    /// The whole blob (`totalsize` bytes).
+    pub fn blob(&self) -> &'a [u8] {
+        self.blob
     }
 
     /// Reads a header at `addr` and checks the blob it describes.
     ///
     /// # Safety
     /// `addr` must be readable for the header, and for `totalsize` bytes if
-    /// the header's magic and size pass (up to [`MAX_SIZE`]); nothing may
-    /// write there while the result lives.
+    /// the header's magic passes and its size is at most [`MAX_SIZE`];
+    /// nothing may write there while the result lives.
     pub unsafe fn from_addr(addr: usize) -> Result<Fdt<'static>> {
         if addr == 0 || !addr.is_multiple_of(8) {
             return Err(FdtError::OutOfBounds {
@@ -180,7 +190,11 @@ impl<'a> Fdt<'a> {
         if magic != MAGIC {
             return Err(FdtError::BadMagic(magic));
         }
-        let total = (be32(head, 4, "header")? as usize).clamp(HEADER, MAX_SIZE);
+        let total = be32(head, 4, "header")? as usize;
+        if total > MAX_SIZE {
+            return Err(FdtError::TooLarge(total));
+        }
+        let total = total.max(HEADER);
         // SAFETY: the caller vouches for `totalsize` bytes (capped).
         let blob = unsafe { core::slice::from_raw_parts(addr as *const u8, total) };
         Fdt::new(blob)

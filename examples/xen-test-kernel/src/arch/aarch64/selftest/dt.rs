@@ -121,7 +121,7 @@ fn hypervisor(t: &mut Tester, f: &Fdt<'_>, cells: (usize, usize), facts: &mut Fa
 fn memory(t: &mut Tester, f: &Fdt<'_>, cells: (usize, usize), dtb: usize, facts: &mut Facts) {
     let mut err = None;
     let mut nodes = 0;
-    let _ = f.find_node(|n| {
+    let walk = f.find_node(|n| {
         if n.depth == 1 && n.base_name() == b"memory" {
             nodes += 1;
             let r = f.prop(n, b"device_type").and_then(|dt| {
@@ -138,6 +138,9 @@ fn memory(t: &mut Tester, f: &Fdt<'_>, cells: (usize, usize), dtb: usize, facts:
         }
         None::<()>
     });
+    if let Err(e) = walk {
+        err = Some(e);
+    }
     let head = (&raw const _head) as u64;
     let within = |a: u64| facts.banks.iter().any(|&(b, s)| a >= b && a - b < s);
     let total: u64 = facts.banks.iter().map(|b| b.1).sum();
@@ -276,10 +279,6 @@ pub fn run(t: &mut Tester, dtb: usize) -> Facts {
     hypervisor(t, &f, cells, &mut facts);
     memory(t, &f, cells, dtb, &mut facts);
     gic(t, &f, cells, &mut facts);
-    // SAFETY: as above; `from_addr` checked totalsize.
-    let total = unsafe { u32::from_be((dtb as *const u32).add(1).read()) } as usize;
-    // SAFETY: as above.
-    let blob = unsafe { core::slice::from_raw_parts(dtb as *const u8, total) };
-    hostile(t, blob);
+    hostile(t, f.blob());
     facts
 }
