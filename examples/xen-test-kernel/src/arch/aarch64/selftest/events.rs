@@ -3,23 +3,140 @@
 //! (`EventChannel`, the 2-level `Demux` over shared_info), and their
 //! delivery on Arm: Xen raises the PPI the device tree's `hypervisor` node
 //! names; our IRQ vector acknowledges it at the GIC and the handler takes
-//! the pending ports through the same `Demux`.
+//! the pending ports through the same `Demux`. At the end, the FIFO ABI
+//! (`Fifo` over static pages of ours) and back (`EVTCHNOP_reset`).
 
 use core::cell::UnsafeCell;
 use core::sync::atomic::{AtomicU32, Ordering};
 
 use xen_abi::event_channel::{ChannelState, EvtchnPort};
+use xen_abi::io::shm::SharedMem;
+use xen_abi::xen::Gfn;
 use xen_abi::xen::{DomId, VcpuId};
 use xen_abi::Errno;
-use xen_evtchn::guest::{Demux, EventChannel, TwoLevel};
+use xen_evtchn::guest::{Demux, EventChannel, Fifo, FifoPages, TwoLevel};
 use xen_hypercall::arch::aarch64::Hvc;
+use xen_hypercall::event_channel as evtchn_op;
 
+use super::super::pages::{page_mem, TestPage};
 use super::super::{boot, gic};
 use super::Ctx;
-use crate::Tester;
+use crate::{arm_page_addr, Tester};
 
 /// Checks this group makes.
-pub const PLAN: u32 = 11;
+pub const PLAN: u32 = 15;
+
+/// The FIFO control block and event-array pages, each given to Xen once.
+static mut FIFO_CONTROL: TestPage = TestPage::new();
+static mut FIFO_ARRAY: [TestPage; 2] = [const { TestPage::new() }; 2];
+
+/// xen-evtchn's FIFO platform: our static pages, known by their guest
+/// frame, each handed to Xen once (the reset at the end takes them back;
+/// they are never reused).
+#[derive(Debug, Default)]
+struct StaticPages {
+    control_used: bool,
+    array_used: usize,
+}
+
+impl FifoPages for StaticPages {
+    fn init_control(&mut self, vcpu: VcpuId) -> xen_evtchn::Result<SharedMem<'static>> {
+        if self.control_used {
+            return Err(xen_evtchn::Error::Xen(Errno::ENOMEM));
+        }
+        let addr = arm_page_addr!(FIFO_CONTROL);
+        // SAFETY: a static, zeroed page nothing else uses, given to Xen once.
+        unsafe { evtchn_op::init_control(&Hvc, Gfn::containing(addr), 0, vcpu) }?;
+        self.control_used = true;
+        // SAFETY: our static page, reached only through this handle.
+        unsafe { page_mem(addr) }.ok_or(xen_evtchn::Error::Xen(Errno::EFAULT))
+    }
+
+    fn expand_array(&mut self) -> xen_evtchn::Result<SharedMem<'static>> {
+        if self.array_used >= 2 {
+            return Err(xen_evtchn::Error::Xen(Errno::ENOMEM));
+        }
+        let addr = arm_page_addr!(FIFO_ARRAY) + self.array_used as u64 * 4096;
+        // SAFETY: as for the control block.
+        unsafe { evtchn_op::expand_array(&Hvc, Gfn::containing(addr)) }?;
+        self.array_used += 1;
+        // SAFETY: as for the control block.
+        unsafe { page_mem(addr) }.ok_or(xen_evtchn::Error::Xen(Errno::EFAULT))
+    }
+}
+
+/// The FIFO ABI: switch, a pair through the FIFO demux (masking too), and
+/// back to 2-level with `EVTCHNOP_reset`.
+fn fifo(t: &mut Tester, ch: &EventChannel<Hvc>) {
+    let f = Fifo::new(StaticPages::default(), VcpuId::new(0));
+    t.check(
+        "evtchn FIFO: EVTCHNOP_init_control + expand_array",
+        f.is_ok(),
+        format_args!("{f:?}"),
+    );
+    let Ok(mut f) = f else {
+        for _ in 1..4 {
+            t.check("evtchn FIFO", false, format_args!("no FIFO ABI"));
+        }
+        return;
+    };
+    let a = ch.alloc_unbound(DomId::SELF).unwrap_or(BOGUS);
+    let b = ch.bind_interdomain(DomId::SELF, a).unwrap_or(BOGUS);
+    let mut out = [EvtchnPort::new_unchecked(0); 8];
+    let sent = ch.send(a);
+    let took = f.take_pending(&mut out);
+    let again = f.take_pending(&mut out[1..]);
+    t.check(
+        "evtchn FIFO: send, take_pending once",
+        sent.is_ok() && matches!(took, Ok(1)) && matches!(again, Ok(0)) && out[0] == b,
+        format_args!(
+            "pair {a}/{b}: send {sent:?}, taken {took:?} ({}), again {again:?}",
+            out[0]
+        ),
+    );
+    let m = f.mask(b);
+    let s = ch.send(a);
+    let while_masked = f.take_pending(&mut out);
+    let u = ch.unmask(b);
+    let after = f.take_pending(&mut out);
+    t.check(
+        "evtchn FIFO: masked port waits for EVTCHNOP_unmask",
+        m.is_ok()
+            && s.is_ok()
+            && matches!(while_masked, Ok(0))
+            && u.is_ok()
+            && matches!(after, Ok(1))
+            && out[0] == b,
+        format_args!(
+            "(mask, send, take, unmask, take) {:?}",
+            (m, s, while_masked, u, after)
+        ),
+    );
+    let r = ch.reset();
+    let st = ch.status(a);
+    // Back on 2-level: a fresh pair works through shared_info again.
+    let a2 = ch.alloc_unbound(DomId::SELF).unwrap_or(BOGUS);
+    let b2 = ch.bind_interdomain(DomId::SELF, a2).unwrap_or(BOGUS);
+    let sent = ch.send(a2);
+    // SAFETY: IRQs are masked.
+    let took = unsafe { demux() }.map(|d| d.take_pending(&mut out));
+    let closed = ch.close(b2).and(ch.close(a2));
+    t.check(
+        "evtchn: EVTCHNOP_reset closes every port, back to 2-level",
+        r.is_ok()
+            && matches!(st, Ok(s) if s.status == ChannelState::CLOSED)
+            && f.bad_links() == 0
+            && sent.is_ok()
+            && matches!(took, Some(Ok(1)))
+            && out[0] == b2
+            && closed.is_ok(),
+        format_args!(
+            "reset {r:?}; status of {a}: {:?}; new pair {a2}/{b2} on 2-level: send {sent:?}, taken {took:?} ({}), closed {closed:?}",
+            st.map(|s| s.status),
+            out[0]
+        ),
+    );
+}
 
 /// A port no one has.
 const BOGUS: EvtchnPort = EvtchnPort::new_unchecked(4000);
@@ -228,4 +345,5 @@ pub fn run(t: &mut Tester, cx: &Ctx) {
         matches!(r, Err(xen_evtchn::Error::Xen(Errno::EINVAL))),
         format_args!("{r:?}"),
     );
+    fifo(t, &ch);
 }
