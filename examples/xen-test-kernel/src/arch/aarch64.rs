@@ -1,18 +1,21 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 //! The arm64 test kernel: booted by Xen on Arm as dom0 from a raw image with
 //! the Linux arm64 Image header, entered at EL1 with the MMU off and `x0` =
-//! the device tree Xen made for it.
+//! the device tree Xen made for it; once the tree is read it turns on a
+//! 1:1 map with the caches.
 //!
 //! - [`boot`]: the entry (self-relocation, FP/SIMD on, exception vectors,
 //!   stack) and the trap handler that reports a fault and crashes the domain;
 //! - [`fdt`]: a bounds-checked reader of the device tree (peer input);
 //! - [`gic`]: just enough GICv3 to take the event-channel PPI;
+//! - [`mmu`]: the identity map that makes shared memory Normal write-back;
 //! - [`pages`]: the platform hooks of xen-grant and the test pages;
 //! - [`selftest`]: the checks.
 
 pub mod boot;
 pub mod fdt;
 pub mod gic;
+pub mod mmu;
 pub mod pages;
 pub mod selftest;
 

@@ -18,11 +18,12 @@ use xen_abi::memory::MapSpace;
 use xen_abi::xen::{DomId, Gfn};
 use xen_hypercall::arch::aarch64::Hvc;
 
+use super::mmu;
 use super::pages::{page_mem, TestPage};
 use crate::{arm_page_addr, println, Tester};
 
 /// Checks `run` makes.
-pub const PLAN: u32 = 2 + dt::PLAN + hypercalls::PLAN + events::PLAN + grants::PLAN;
+pub const PLAN: u32 = 3 + dt::PLAN + hypercalls::PLAN + events::PLAN + grants::PLAN;
 
 /// The page shared_info is mapped over (`XENMAPSPACE_shared_info`: on Arm
 /// the guest picks the frame, as on PVH).
@@ -58,13 +59,61 @@ fn map_shared_info(hc: &Hvc) -> Result<SharedMem<'static>, xen_abi::Errno> {
     unsafe { page_mem(addr) }.ok_or(xen_abi::Errno::EINVAL)
 }
 
-/// Reads guest-physical address 1 TiB, which nothing maps: Xen injects a
-/// data abort, which our vector reports before crashing the domain.
+/// Turns the MMU on with the 1:1 map: blocks with RAM or the grant region
+/// Normal write-back (as Xen's Arm ABI wants shared memory), the rest
+/// Device; then checks what the translation says.
+fn identity_map(t: &mut Tester, facts: &dt::Facts) {
+    const GIB: u64 = 1 << 30;
+    let normal = |block: u64| {
+        facts
+            .banks
+            .iter()
+            .chain(facts.grant_region.iter())
+            .any(|&(b, s)| b < block + GIB && block < b.saturating_add(s))
+    };
+    let head = (&raw const dt::IMAGE_START) as u64;
+    let fits = facts
+        .banks
+        .iter()
+        .chain(facts.grant_region.iter())
+        .all(|&(b, s)| b.saturating_add(s) <= 512 * GIB);
+    if !fits || !normal(head & !(GIB - 1)) {
+        t.check(
+            "mmu: identity map",
+            false,
+            format_args!("not enabled: image at {head:#x}, banks {:x?}", facts.banks),
+        );
+        return;
+    }
+    // SAFETY: everything the kernel touches is below 512 GiB (checked
+    // above for RAM and the grant region; the GIC is in the first GiB) and
+    // its RAM is in Normal blocks; IRQs are masked.
+    let sctlr = unsafe { mmu::enable(normal) };
+    let ram = mmu::translate(head);
+    let gic = facts
+        .gic
+        .map(|g| (g.gicd as u64, mmu::translate(g.gicd as u64)));
+    t.check(
+        "mmu: identity map on, RAM Normal write-back, GIC Device",
+        sctlr & 0b101 == 0b101
+            && ram
+                == mmu::Translation {
+                    pa: Some(head),
+                    attr: 0xff,
+                }
+            && matches!(gic, Some((a, tr)) if tr == mmu::Translation { pa: Some(a), attr: 0 }),
+        format_args!("SCTLR_EL1 {sctlr:#x}; image {head:#x} -> {ram:x?}; GIC {gic:x?}"),
+    );
+}
+
+/// Reads guest-physical address 384 GiB, which nothing maps (Device in our
+/// stage 1, absent from Xen's stage 2): Xen injects a data abort, which our
+/// vector reports before crashing the domain.
 fn inject_fault() {
-    println!("xen-test-kernel: xenrs.fault=abort: reading unmapped address 0x100_0000_0000");
+    println!("xen-test-kernel: xenrs.fault=abort: reading unmapped address 0x60_0000_0000");
     // SAFETY: not safe at all on purpose: the read faults (stage-2 abort
     // injected by Xen) and the vector never returns.
-    let v = unsafe { core::ptr::read_volatile(0x100_0000_0000 as *const u64) };
+    let v = unsafe { core::ptr::read_volatile(0x60_0000_0000 as *const u64) };
     println!("xen-test-kernel: the read returned {v:#x}");
 }
 
@@ -79,6 +128,7 @@ pub fn run(dtb: usize, unknown_relocations: u64) -> bool {
         format_args!("{unknown_relocations} relocations of a type other than R_AARCH64_RELATIVE"),
     );
     let facts = dt::run(&mut t, dtb);
+    identity_map(&mut t, &facts);
     if facts.inject_fault {
         inject_fault();
     }

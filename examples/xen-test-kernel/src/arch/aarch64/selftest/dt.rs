@@ -37,7 +37,8 @@ pub struct Facts {
 
 extern "C" {
     /// The first byte of our image (arm64.ld).
-    static _head: u8;
+    #[link_name = "_head"]
+    pub static IMAGE_START: u8;
 }
 
 /// `xen,xen-4.17` -> 4.17.
@@ -141,7 +142,7 @@ fn memory(t: &mut Tester, f: &Fdt<'_>, cells: (usize, usize), dtb: usize, facts:
     if let Err(e) = walk {
         err = Some(e);
     }
-    let head = (&raw const _head) as u64;
+    let head = (&raw const IMAGE_START) as u64;
     let within = |a: u64| facts.banks.iter().any(|&(b, s)| a >= b && a - b < s);
     let total: u64 = facts.banks.iter().map(|b| b.1).sum();
     t.check(
