@@ -109,7 +109,8 @@ impl<'a> Geometry<'a> {
     }
 
     /// Copies the `T` at the start of slot `idx` out (slots of `entry`
-    /// bytes, the callers' constant).
+    /// bytes: a constant where the caller knows `Req` and `Rsp`, so the
+    /// slots' stride checks fold away).
     #[inline(always)]
     fn read<T: FromBytes + IntoBytes>(&self, idx: RingIdx, entry: usize) -> T {
         self.slots.read(idx, entry)
@@ -387,8 +388,9 @@ where
     /// Like [`produce`](Self::produce), but writes only `head`, the leading
     /// `size_of::<H>()` bytes of the request (a prefix view of `Req`, such
     /// as a block request's fixed fields and the one segment it uses); the
-    /// rest of the slot keeps the bytes it held, which only this ring's own
-    /// earlier requests and responses ever wrote. A frontend that fills in
+    /// rest of the slot keeps the bytes it held, those of earlier requests
+    /// and responses in that slot, so nothing else is exposed to the
+    /// backend. A frontend that fills in
     /// only the part of a request it uses moves fewer cache lines, as a C
     /// driver does that sets a request's fields one by one in the slot.
     ///
