@@ -581,3 +581,47 @@ fn take_request_head_copies_the_prefix_and_consumes() {
     );
     assert!(back.take_request_head::<RequestHead>().is_none());
 }
+
+#[test]
+fn produce_head_writes_the_prefix_and_leaves_the_rest() {
+    let mut page = Page::new(PAGE_SIZE);
+    let (fm, bm) = page.pair();
+    let mut front = BlkifFrontRing::init_at(fm, u32::MAX).unwrap();
+    let mut back = BlkifBackRing::attach(bm, u32::MAX).unwrap();
+    // Slot 31 first holds a full request, answered; then, after 31 more
+    // requests wrap the ring around, only a new head is written over it.
+    let first = blk_req(10);
+    front.produce(&first).unwrap();
+    let _ = front.publish();
+    let got = back.pop_request().unwrap().unwrap();
+    assert_eq!(got.sector_number, first.sector_number);
+    back.produce(&Response::default()).unwrap();
+    let _ = back.publish();
+    assert!(front.pop_response().unwrap().is_some());
+    for id in 0..32u64 {
+        let head = RequestHead {
+            operation: Operation::WRITE,
+            nr_segments: 1,
+            handle: 0,
+            _pad0: [0; 4],
+            id: 100 + id,
+        };
+        front.produce_head(&head).unwrap();
+    }
+    assert_eq!(front.produce_head(&0u64), Err(RingFull));
+    let _ = front.publish();
+    assert_eq!(back.fetch_requests(), Ok(32));
+    let reqs: Vec<Request> = std::iter::from_fn(|| back.take_request()).collect();
+    assert_eq!(reqs.len(), 32);
+    for (i, r) in reqs.iter().enumerate() {
+        assert_eq!(
+            (r.operation, r.nr_segments, r.id),
+            (Operation::WRITE, 1, 100 + i as u64)
+        );
+    }
+    // The last one reuses slot 31 (index u32::MAX + 32): past the head it
+    // still holds what the first request wrote there.
+    assert_eq!(reqs[31].sector_number, first.sector_number);
+    // The other slots were never written past their head: zero.
+    assert_eq!(reqs[0].sector_number, 0);
+}
