@@ -17,6 +17,7 @@ mod initramfs;
 mod kernels;
 mod layout;
 mod linux_dom0;
+mod miri;
 mod process;
 mod qemu;
 mod report;
@@ -42,7 +43,7 @@ const COMMANDS: &[Command] = &[
     Command {
         name: "test",
         flags: &[],
-        help: "set up (apt/rustup when root), then fmt, clippy, docs, unit tests, loom, no_std\n\
+        help: "set up (apt/rustup when root), then fmt, clippy, docs, unit tests, loom, Miri, no_std\n\
                and MSRV builds, the layout proof, asm, the guest and dom0 tiers: what CI runs",
         run: |_| suite::run(),
     },
@@ -88,6 +89,13 @@ const COMMANDS: &[Command] = &[
         flags: &[Flag::Rounds, Flag::Secs, Flag::Only],
         help: "ring vs ring.h (pairs for N s), xenstore/evtchn/grant vs libxen* in dom0 (N rounds)",
         run: |o| bench::run(&o.bench, o.rounds, o.secs),
+    },
+    Command {
+        name: "miri",
+        flags: &[],
+        help: "the ring, byte-ring, SharedMem, xen-store codec/session/ring-client and\n\
+               evtchn/grant parser tests under Miri (nightly): no undefined behaviour",
+        run: |_| miri::run(),
     },
     Command {
         name: "fuzz",

@@ -1,15 +1,15 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 //! `cargo xtask test`: everything CI runs, in order, stopping at the first
 //! failing step: setup, the cargo steps (fmt, clippy, docs, tests, loom,
-//! no_std builds, MSRV), the layout proof, the asm check, then the tiers
-//! that boot real Xen, called as functions.
+//! no_std builds, MSRV), Miri, the layout proof, the asm check, then the
+//! tiers that boot real Xen, called as functions.
 
 use std::ffi::OsStr;
 use std::process::Command;
 use std::time::Instant;
 
 use crate::xen::{Arch, Mode, XenVersion, Xenstored};
-use crate::{asm, cargo, kernels, layout, process, setup, tiers, workspace};
+use crate::{asm, cargo, kernels, layout, miri, process, setup, tiers, workspace};
 
 /// `cargo <args>` in `dir` (relative to the workspace root).
 fn cargo(dir: &str, args: &[&str]) -> Command {
@@ -196,6 +196,10 @@ pub(crate) fn run() -> Result<(), String> {
         process::step(&name);
         process::run(&mut cmd)?;
     }
+    process::step(
+        "miri (rings, byte rings, xen-store codec and ring client, evtchn/grant parsers)",
+    );
+    miri::run()?;
     process::step("layout");
     layout::run(false)?;
     process::step("asm (wrappers compile to the bare hypercall)");

@@ -66,7 +66,7 @@ use core::sync::atomic::{AtomicU16, AtomicU32, AtomicU64, AtomicU8};
 #[cfg(loom)]
 use loom::sync::atomic::AtomicU32;
 
-#[cfg(not(any(loom, target_arch = "x86_64")))]
+#[cfg(all(not(loom), any(miri, not(target_arch = "x86_64"))))]
 use core::sync::atomic::fence;
 /// Memory orderings of the accessors (`core`'s; loom uses the same type).
 pub use core::sync::atomic::Ordering;
@@ -939,7 +939,8 @@ word_accessors!(
 /// stores before its later loads.
 #[inline(always)]
 pub(crate) fn full_fence() {
-    #[cfg(all(target_arch = "x86_64", not(loom)))]
+    // Miri runs no inline asm: there (and under loom) the fence is core's.
+    #[cfg(all(target_arch = "x86_64", not(loom), not(miri)))]
     // SAFETY: a locked read-modify-write of zero into the word at the stack
     // pointer changes nothing, and is a full memory barrier on x86 (what
     // Linux's and gcc's `mb` use: cheaper than `mfence`, which also orders
@@ -949,7 +950,7 @@ pub(crate) fn full_fence() {
     unsafe {
         core::arch::asm!("lock or qword ptr [rsp], 0");
     }
-    #[cfg(not(all(target_arch = "x86_64", not(loom))))]
+    #[cfg(not(all(target_arch = "x86_64", not(loom), not(miri))))]
     fence(Ordering::SeqCst);
 }
 
