@@ -147,14 +147,7 @@ macro_rules! guest_io {
             endpoint.buffer_space(&pages)
         }
 
-        /// Reads what is ready, up to `buf.len()` bytes, without waiting
-        /// (0: nothing ready), and tells the peer if it asked.
-        ///
-        /// # Errors
-        ///
-        /// [`Error::BadIndex`]; [`Error::PeerClosed`] after close; the
-        /// event channel's errors.
-        pub fn read(&mut self, buf: &mut [u8]) -> Result<usize> {
+        fn read_now(&mut self, buf: &mut [u8]) -> Result<usize> {
             if self.closed {
                 return Err(Error::PeerClosed);
             }
@@ -164,14 +157,31 @@ macro_rules! guest_io {
             Ok(t.len())
         }
 
+        /// Reads what is ready, up to `buf.len()` bytes, without waiting
+        /// (0: nothing ready yet), and tells the peer if it asked.
+        ///
+        /// # Errors
+        ///
+        /// [`Error::PeerClosed`] when nothing is ready and the peer is
+        /// gone (or after close); [`Error::BadIndex`]; the event
+        /// channel's errors.
+        pub fn read(&mut self, buf: &mut [u8]) -> Result<usize> {
+            let n = self.read_now(buf)?;
+            if n == 0 && !buf.is_empty() && self.peer_state()? == PeerState::Gone {
+                return Err(Error::PeerClosed);
+            }
+            Ok(n)
+        }
+
         /// Writes what fits, up to `data.len()` bytes, without waiting
         /// (0: the ring is full), and tells the peer if it asked.
         ///
         /// # Errors
         ///
-        /// As [`read`](Self::read).
+        /// [`Error::PeerClosed`] once the peer is gone; as
+        /// [`read`](Self::read).
         pub fn write(&mut self, data: &[u8]) -> Result<usize> {
-            if self.closed {
+            if self.closed || self.peer_state()? == PeerState::Gone {
                 return Err(Error::PeerClosed);
             }
             let (endpoint, pages) = self.parts();
@@ -198,12 +208,12 @@ macro_rules! guest_io {
             }
             let end = until(w, timeout_ns);
             loop {
-                let n = self.read(buf)?;
+                let n = self.read_now(buf)?;
                 if n > 0 {
                     return Ok(n);
                 }
                 if self.peer_state()? == PeerState::Gone {
-                    return self.read(buf);
+                    return self.read_now(buf);
                 }
                 if w.now_ns() >= end {
                     return Err(Error::TimedOut);
