@@ -537,9 +537,7 @@ impl<F: ForeignPages> RingBuffer for ClientRing<'_, '_, F, ReadOnly> {
         match self {
             Self::InPage(m) => RingBuffer::copy_out(m, off, dst),
             Self::Mapped(p) => paged(p.len(), off, dst.len(), |i, o, r| {
-                p[i].mem()
-                    .copy_out(o, &mut dst[r])
-                    .map_err(Error::SharedMem)
+                RingBuffer::copy_out(&p[i].mem(), o, &mut dst[r])
             }),
         }
     }
@@ -557,9 +555,7 @@ impl<F: ForeignPages> RingBuffer for ClientRing<'_, '_, F, xen_abi::io::shm::Rea
         match self {
             Self::InPage(m) => RingBuffer::copy_out(m, off, dst),
             Self::Mapped(p) => paged(p.len(), off, dst.len(), |i, o, r| {
-                p[i].mem()
-                    .copy_out(o, &mut dst[r])
-                    .map_err(Error::SharedMem)
+                RingBuffer::copy_out(&p[i].mem(), o, &mut dst[r])
             }),
         }
     }
@@ -570,7 +566,7 @@ impl<F: ForeignPages> RingBufferMut for ClientRing<'_, '_, F, xen_abi::io::shm::
         match self {
             Self::InPage(m) => RingBufferMut::copy_in(m, off, src),
             Self::Mapped(p) => paged(p.len(), off, src.len(), |i, o, r| {
-                p[i].mem().copy_in(o, &src[r]).map_err(Error::SharedMem)
+                RingBufferMut::copy_in(&p[i].mem(), o, &src[r])
             }),
         }
     }
