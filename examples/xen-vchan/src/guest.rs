@@ -50,6 +50,8 @@ pub trait Wait {
     /// Blocks until an event may have arrived on `port`, or the clock
     /// passed `until_ns`. Waking early (for another port, or for nothing)
     /// is fine: callers look at the rings again and wait again.
+    /// [`EvtchnPort::ZERO`] (no port) means: only the clock (a client
+    /// polling for the server's xenstore nodes).
     ///
     /// # Errors
     ///

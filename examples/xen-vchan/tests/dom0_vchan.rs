@@ -396,6 +396,16 @@ fn dom0_hostile_server_gets_typed_errors() {
         ctrl.store_u32(28, u32::MAX, Ordering::Relaxed).unwrap();
         let e = Client::connect(DOM0, &path, T).unwrap_err();
         assert!(matches!(e, Error::BadGrant { index: 1, .. }), "{e}");
+        // A server that died between publishing and our mapping: its
+        // grant is gone.
+        let gone = ga.share(DOM0, 1, Access::ReadWrite).unwrap();
+        let gone_ref = gone.refs()[0].get().to_string();
+        drop(gone);
+        publish(&gone_ref);
+        let e = Client::connect(DOM0, &path, T).unwrap_err();
+        assert!(matches!(e, Error::Grant(_)), "{e}");
+        assert_eq!(resources().0, before.0 + 1, "only our own page");
+        publish(&page.refs()[0].get().to_string());
         // A good page, then a producer index 5000 bytes ahead in a 2 KiB
         // ring: an error, no data.
         let _srv = Endpoint::server(ctrl, Orders::new(10, 11).unwrap(), &[]).unwrap();
