@@ -373,34 +373,46 @@ impl<H: Hypercall> Server<H> {
         let ctrl = ctrl.sub(0, PAGE_SIZE).map_err(Error::SharedMem)?;
         let rings = rings.sub(0, need).map_err(Error::SharedMem)?;
         let port = evtchn.alloc_unbound(peer)?;
-        let mut grants = Vec::with_capacity(1 + orders.grant_count());
-        let mut refs: Vec<GrantRef> = Vec::with_capacity(orders.grant_count());
-        for i in 0..orders.grant_count() {
-            let page = rings
-                .sub(i * PAGE_SIZE, PAGE_SIZE)
-                .map_err(Error::SharedMem)?;
-            let g = table.grant_access(peer, page, Access::ReadWrite)?;
-            refs.push(g.gref());
+        let mut set_up = || -> Result<(Endpoint, Vec<Grant>)> {
+            let mut grants = Vec::with_capacity(1 + orders.grant_count());
+            let mut refs: Vec<GrantRef> = Vec::with_capacity(orders.grant_count());
+            for i in 0..orders.grant_count() {
+                let page = rings
+                    .sub(i * PAGE_SIZE, PAGE_SIZE)
+                    .map_err(Error::SharedMem)?;
+                let g = table.grant_access(peer, page, Access::ReadWrite)?;
+                refs.push(g.gref());
+                grants.push(g);
+            }
+            let endpoint = Endpoint::server(ctrl, orders, &refs)?;
+            let g = table.grant_access(peer, ctrl, Access::ReadWrite)?;
+            let ring_ref = g.gref();
             grants.push(g);
-        }
-        let endpoint = Endpoint::server(ctrl, orders, &refs)?;
-        let g = table.grant_access(peer, ctrl, Access::ReadWrite)?;
-        let ring_ref = g.gref();
-        grants.push(g);
-        let perms = [
-            Perm::new(xen_store::Access::None, own),
-            Perm::new(xen_store::Access::Read, peer),
-        ];
-        let ring_ref_node = format!("{path}/{RING_REF}");
-        let event_node = format!("{path}/{EVENT_CHANNEL}");
-        let ring_ref_value = format!("{}", ring_ref.get());
-        let event_value = format!("{}", port.get());
-        xs.transaction(|t| {
-            t.write(&ring_ref_node, ring_ref_value.as_bytes())?;
-            t.set_perms(&ring_ref_node, &perms)?;
-            t.write(&event_node, event_value.as_bytes())?;
-            t.set_perms(&event_node, &perms)
-        })?;
+            let perms = [
+                Perm::new(xen_store::Access::None, own),
+                Perm::new(xen_store::Access::Read, peer),
+            ];
+            let ring_ref_node = format!("{path}/{RING_REF}");
+            let event_node = format!("{path}/{EVENT_CHANNEL}");
+            let ring_ref_value = format!("{}", ring_ref.get());
+            let event_value = format!("{}", port.get());
+            xs.transaction(|t| {
+                t.write(&ring_ref_node, ring_ref_value.as_bytes())?;
+                t.set_perms(&ring_ref_node, &perms)?;
+                t.write(&event_node, event_value.as_bytes())?;
+                t.set_perms(&event_node, &perms)
+            })?;
+            Ok((endpoint, grants))
+        };
+        let (endpoint, grants) = match set_up() {
+            Ok(v) => v,
+            Err(e) => {
+                // The port goes back; grants made stay (their pages are
+                // 'static, and the peer may already map them).
+                let _ = evtchn.close(port);
+                return Err(e);
+            }
+        };
         Ok(Self {
             endpoint,
             evtchn,
