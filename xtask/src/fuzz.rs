@@ -21,6 +21,8 @@ const PROJECTS: &[(&str, &[&str])] = &[
     ("xen-evtchn/fuzz", &["two_level", "fifo", "device_read"]),
     // Grants: the in-guest table manager against a hostile grantee.
     ("xen-grant/fuzz", &["grant_table"]),
+    // vchan: a client against a hostile server's control page and rings.
+    ("examples/xen-vchan/fuzz", &["vchan"]),
 ];
 
 /// Runs every target for `secs` seconds.
