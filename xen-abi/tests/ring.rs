@@ -599,10 +599,11 @@ fn take_request_head_copies_the_prefix_and_consumes() {
 
 #[test]
 fn produce_head_writes_the_prefix_and_leaves_the_rest() {
-    let mut page = Page::new(PAGE_SIZE);
-    let (fm, bm) = page.pair();
-    let mut front = BlkifFrontRing::init_at(fm, u32::MAX).unwrap();
-    let mut back = BlkifBackRing::attach(bm, u32::MAX).unwrap();
+    // One thread: both ends on copies of one handle.
+    let mut page = vec![0u64; PAGE_SIZE / 8];
+    let mem = SharedMem::from_mut(page.as_mut_bytes()).unwrap();
+    let mut front = BlkifFrontRing::init_at(mem, u32::MAX).unwrap();
+    let mut back = BlkifBackRing::attach(mem, u32::MAX).unwrap();
     // Slot 31 first holds a full request, answered; then, after 31 more
     // requests wrap the ring around, only a new head is written over it.
     let first = blk_req(10);

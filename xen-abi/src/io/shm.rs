@@ -717,6 +717,56 @@ impl fmt::Debug for Slots<'_> {
     }
 }
 
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slots_wrap_any_index_into_bounds() {
+        let mut page = [0u64; 32]; // 256 bytes
+        let mem = SharedMem::from_mut(page.as_mut_bytes()).unwrap();
+        // 4 slots from byte 64: at most 48 bytes apart.
+        let slots = Slots::new(mem, 64, 4).unwrap();
+        for idx in [0, 1, 3, 4, 7, u32::MAX] {
+            slots.write(idx, 48, &[u64::from(idx); 6]);
+            assert_eq!(slots.read::<[u64; 6]>(idx, 48), [u64::from(idx); 6]);
+        }
+        // Index u32::MAX is slot 3, the last: bytes 208..256.
+        assert_eq!(mem.read::<u64>(248).unwrap(), u64::from(u32::MAX));
+        // A head is a prefix: the rest of the slot is left as it was.
+        slots.write(3, 48, &7u32);
+        assert_eq!(slots.read::<[u64; 2]>(3, 48), [7, u64::from(u32::MAX)]);
+        // Odd strides and widths: 4 slots of 12 bytes, 4-byte words.
+        slots.write(2, 12, &[1u32, 2, 3]);
+        assert_eq!(mem.read::<[u32; 3]>(64 + 24).unwrap(), [1, 2, 3]);
+    }
+
+    #[test]
+    fn slots_are_checked_when_made() {
+        let mut page = [0u64; 16];
+        let mem = SharedMem::from_mut(page.as_mut_bytes()).unwrap();
+        assert!(matches!(
+            Slots::new(mem, 136, 1),
+            Err(Error::OutOfBounds { .. })
+        ));
+        assert!(matches!(
+            Slots::new(mem, 4, 1),
+            Err(Error::MisalignedOffset { .. })
+        ));
+        let empty = Slots::new(mem, 128, 2).unwrap();
+        let read = core::panic::AssertUnwindSafe(|| empty.read::<u8>(0, 1));
+        assert!(std::panic::catch_unwind(read).is_err());
+    }
+
+    #[test]
+    #[should_panic(expected = "slot access of 8 bytes at stride 40")]
+    fn a_stride_wider_than_the_slots_fit_panics() {
+        let mut page = [0u64; 16]; // 4 slots of at most 32 bytes from 0
+        let mem = SharedMem::from_mut(page.as_mut_bytes()).unwrap();
+        let _ = Slots::new(mem, 0, 4).unwrap().read::<u64>(3, 40);
+    }
+}
+
 /// An 8-, 16- or 32-bit field within one loom word.
 #[cfg(loom)]
 struct Field<'m> {
@@ -952,54 +1002,4 @@ pub(crate) fn full_fence() {
     }
     #[cfg(not(all(target_arch = "x86_64", not(loom), not(miri))))]
     fence(Ordering::SeqCst);
-}
-
-#[cfg(all(test, not(loom)))]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn slots_wrap_any_index_into_bounds() {
-        let mut page = [0u64; 32]; // 256 bytes
-        let mem = SharedMem::from_mut(page.as_mut_bytes()).unwrap();
-        // 4 slots from byte 64: at most 48 bytes apart.
-        let slots = Slots::new(mem, 64, 4).unwrap();
-        for idx in [0, 1, 3, 4, 7, u32::MAX] {
-            slots.write(idx, 48, &[u64::from(idx); 6]);
-            assert_eq!(slots.read::<[u64; 6]>(idx, 48), [u64::from(idx); 6]);
-        }
-        // Index u32::MAX is slot 3, the last: bytes 208..256.
-        assert_eq!(mem.read::<u64>(248).unwrap(), u64::from(u32::MAX));
-        // A head is a prefix: the rest of the slot is left as it was.
-        slots.write(3, 48, &7u32);
-        assert_eq!(slots.read::<[u64; 2]>(3, 48), [7, u64::from(u32::MAX)]);
-        // Odd strides and widths: 4 slots of 12 bytes, 4-byte words.
-        slots.write(2, 12, &[1u32, 2, 3]);
-        assert_eq!(mem.read::<[u32; 3]>(64 + 24).unwrap(), [1, 2, 3]);
-    }
-
-    #[test]
-    fn slots_are_checked_when_made() {
-        let mut page = [0u64; 16];
-        let mem = SharedMem::from_mut(page.as_mut_bytes()).unwrap();
-        assert!(matches!(
-            Slots::new(mem, 136, 1),
-            Err(Error::OutOfBounds { .. })
-        ));
-        assert!(matches!(
-            Slots::new(mem, 4, 1),
-            Err(Error::MisalignedOffset { .. })
-        ));
-        let empty = Slots::new(mem, 128, 2).unwrap();
-        let read = core::panic::AssertUnwindSafe(|| empty.read::<u8>(0, 1));
-        assert!(std::panic::catch_unwind(read).is_err());
-    }
-
-    #[test]
-    #[should_panic(expected = "slot access of 8 bytes at stride 40")]
-    fn a_stride_wider_than_the_slots_fit_panics() {
-        let mut page = [0u64; 16]; // 4 slots of at most 32 bytes from 0
-        let mem = SharedMem::from_mut(page.as_mut_bytes()).unwrap();
-        let _ = Slots::new(mem, 0, 4).unwrap().read::<u64>(3, 40);
-    }
 }
