@@ -422,8 +422,8 @@ impl<H: Hypercall> Toolstack<H> {
     /// A vCPU's register state (`XEN_DOMCTL_getvcpucontext`).
     ///
     /// # Errors
-    /// [`Error::NoSuchDomain`], [`Error::Xen`] (`EINVAL` for a missing vCPU,
-    /// `EBUSY` for a running domain's vCPU that is not paused).
+    /// [`Error::NoSuchDomain`], [`Error::Xen`] (`ENODATA` for a vCPU whose
+    /// context was never set, `ESRCH`/`EINVAL` for a missing vCPU).
     #[doc(alias = "XEN_DOMCTL_getvcpucontext")]
     pub fn vcpu_context(&self, domid: DomId, vcpu: VcpuId) -> Result<VcpuGuestContext> {
         let mut ctxt = VcpuGuestContext::new_zeroed();

@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+//! `xenrs list` / `xenrs info` side by side with `xl list` / `xl info` on
+//! the same boot (the release's own `xl`, `XENRS_XL`). Nothing `xl` prints is
+//! written down here: both programs run and their fields are compared.
+//!
+//! Ignored outside dom0; `cargo xtask dom0` runs them there.
+#![cfg(target_os = "linux")]
+#![allow(clippy::std_instead_of_core, missing_docs)]
+
+use std::collections::BTreeMap;
+use std::process::Command;
+
+fn run(bin: &str, args: &[&str]) -> String {
+    let out = Command::new(bin)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{bin}: {e}"));
+    assert!(
+        out.status.success(),
+        "{bin} {args:?}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn xl(args: &[&str]) -> String {
+    let bin = std::env::var("XENRS_XL").unwrap_or_else(|_| "/usr/lib/xen-4.17/bin/xl".into());
+    run(&bin, args)
+}
+
+fn xenrs(args: &[&str]) -> String {
+    run(env!("CARGO_BIN_EXE_xenrs"), args)
+}
+
+/// `Name ID Mem VCPUs State Time`, fields counted from the right (a name
+/// may hold spaces); the time is left out (it moves).
+fn rows(text: &str) -> Vec<(String, String, String, String, String)> {
+    let mut lines = text.lines();
+    assert!(
+        lines.next().is_some_and(|h| h.starts_with("Name")),
+        "{text}"
+    );
+    lines
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            let n = f.len();
+            assert!(n >= 6, "{l}");
+            // Running and blocked flip from one moment to the next.
+            let state: String = f[n - 2]
+                .chars()
+                .map(|c| if c == 'r' || c == 'b' { '-' } else { c })
+                .collect();
+            (
+                f[..n - 5].join(" "),
+                f[n - 5].to_string(),
+                f[n - 4].to_string(),
+                f[n - 3].to_string(),
+                state,
+            )
+        })
+        .collect()
+}
+
+fn kv(text: &str) -> BTreeMap<String, String> {
+    text.lines()
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .collect()
+}
+
+#[test]
+#[ignore = "needs a Xen dom0 with /dev/xen/privcmd, xenstored and xl (run by `cargo xtask dom0`)"]
+fn list_matches_xl_list() {
+    let theirs = rows(&xl(&["list"]));
+    let ours = rows(&xenrs(&["list"]));
+    assert!(
+        ours.iter().any(|r| r.0 == "Domain-0" && r.1 == "0"),
+        "{ours:?}"
+    );
+    assert_eq!(ours, theirs);
+}
+
+#[test]
+#[ignore = "needs a Xen dom0 with /dev/xen/privcmd, xenstored and xl (run by `cargo xtask dom0`)"]
+fn info_matches_xl_info() {
+    let theirs = kv(&xl(&["info"]));
+    let ours = kv(&xenrs(&["info"]));
+    for key in [
+        "nr_cpus",
+        "max_cpu_id",
+        "nr_nodes",
+        "cores_per_socket",
+        "threads_per_core",
+        "cpu_mhz",
+        "hw_caps",
+        "total_memory",
+        "xen_major",
+        "xen_minor",
+        "xen_extra",
+        "xen_version",
+        "xen_caps",
+        "xen_scheduler",
+        "xen_commandline",
+    ] {
+        assert_eq!(ours.get(key), theirs.get(key), "{key}");
+        assert!(ours.contains_key(key), "{key}");
+    }
+}
+
+#[test]
+#[ignore = "needs a Xen dom0 with /dev/xen/privcmd, xenstored and xl (run by `cargo xtask dom0`)"]
+fn usage_errors_exit_2() {
+    let out = Command::new(env!("CARGO_BIN_EXE_xenrs"))
+        .arg("bogus")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("usage"));
+}
