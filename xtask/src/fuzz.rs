@@ -14,6 +14,8 @@ const PROJECTS: &[(&str, &[&str])] = &[
     ("xen-abi/fuzz", &["ring", "byte_ring"]),
     // xenstore: replies (framer, decoders, client), requests, permissions.
     ("xen-store/fuzz", &["reply", "request", "perms"]),
+    // The toolstack's domctl/sysctl wrappers against a hostile Xen.
+    ("xen-hypercall/fuzz", &["toolstack"]),
 ];
 
 /// Runs every target for `secs` seconds.
