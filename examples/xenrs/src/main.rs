@@ -5,6 +5,10 @@
 //!   xenstore, the rest from `XEN_SYSCTL_getdomaininfolist`).
 //! - `xenrs info`: the host and the hypervisor, in `xl info`'s
 //!   `key : value` form (`XEN_SYSCTL_physinfo`, `sched_id`, `xen_version`).
+//! - `xenrs destroy <domid>`: destroys a domain (`XEN_DOMCTL_destroydomain`),
+//!   waits until Xen has let it go, then removes what a toolstack keeps of it
+//!   in xenstore (`/local/domain/<id>`, `/libxl/<id>`, its `/vm` entry and
+//!   dom0's backend directories for it), like `xl destroy`.
 //!
 //! It speaks the running hypervisor's domctl/sysctl interface (Xen 4.17 or
 //! 4.20, detected once) and refuses any other release with a clear error.
@@ -12,16 +16,17 @@
 
 use std::io::{self, Write};
 use std::process::ExitCode;
+use std::time::{Duration, Instant};
 
 use xen_abi::domctl::{DomainInfoFlags, GetDomainInfo};
 use xen_abi::sysctl::PhysCap;
 use xen_abi::DomId;
 use xen_hypercall::privcmd::Privcmd;
-use xen_hypercall::toolstack::Toolstack;
+use xen_hypercall::toolstack::{Error, Toolstack};
 use xen_hypercall::version;
 use xen_store::{Store, Xenstore};
 
-const USAGE: &str = "usage: xenrs list | xenrs info";
+const USAGE: &str = "usage: xenrs list | xenrs info | xenrs destroy <domid>";
 
 /// The most domains `list` asks for in one call.
 const BATCH: usize = 64;
@@ -32,6 +37,7 @@ fn main() -> ExitCode {
     let result = match argv.as_slice() {
         ["list"] => list(),
         ["info"] => info(),
+        ["destroy", id] => destroy(id),
         ["help" | "--help" | "-h"] => {
             println!("{USAGE}");
             Ok(())
@@ -120,6 +126,56 @@ fn list() -> Result<(), Failure> {
             state(d.flags),
             d.cpu_time as f64 / 1e9
         )?;
+    }
+    Ok(())
+}
+
+/// How long `destroy` waits for Xen to let a dying domain go.
+const DYING_WAIT: Duration = Duration::from_secs(10);
+
+fn destroy(arg: &str) -> Result<(), Failure> {
+    let raw: u16 = arg
+        .parse()
+        .map_err(|_| format!("not a domain id: {arg:?}"))?;
+    let domid = DomId::new_domain(raw).map_err(|e| format!("domain {raw}: {e}"))?;
+    if domid == DomId::DOM0 {
+        return Err("refusing to destroy domain 0".into());
+    }
+    let xen = toolstack()?;
+    xen.domain_info(domid)?;
+    let xs = Xenstore::open().ok();
+    let home = format!("/local/domain/{raw}");
+    let vm = xs
+        .as_ref()
+        .and_then(|xs| xs.read_string(&format!("{home}/vm")).ok());
+    xen.destroy(domid)?;
+    let start = Instant::now();
+    loop {
+        match xen.domain_info(domid) {
+            Err(Error::NoSuchDomain(_)) => break,
+            Err(e) => return Err(e.into()),
+            Ok(_) if start.elapsed() > DYING_WAIT => {
+                return Err(format!("domain {raw} is still dying after {DYING_WAIT:?}").into())
+            }
+            Ok(_) => std::thread::sleep(Duration::from_millis(10)),
+        }
+    }
+    if let Some(xs) = xs {
+        let mut paths = vec![home, format!("/libxl/{raw}")];
+        // Only a `/vm/<uuid>` path: never let a domain's own node steer rm.
+        if let Some(vm) = vm.filter(|v| v.starts_with("/vm/") && !v[4..].contains('/')) {
+            paths.push(vm);
+        }
+        for kind in xs.directory("/local/domain/0/backend").unwrap_or_default() {
+            paths.push(format!("/local/domain/0/backend/{kind}/{raw}"));
+        }
+        for p in paths {
+            // Already gone is fine; anything else is reported.
+            match xs.rm(&p) {
+                Ok(()) | Err(xen_store::Error::Xenstore(xen_abi::Errno::ENOENT)) => {}
+                Err(e) => return Err(format!("xenstore rm {p}: {e}").into()),
+            }
+        }
     }
     Ok(())
 }

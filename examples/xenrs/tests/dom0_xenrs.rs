@@ -119,3 +119,62 @@ fn usage_errors_exit_2() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("usage"));
 }
+
+/// `xenrs` with `args`: (exit code, stderr).
+fn xenrs_status(args: &[&str]) -> (Option<i32>, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_xenrs"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+#[ignore = "needs a Xen dom0 with /dev/xen/privcmd, xenstored and xl (run by `cargo xtask dom0`)"]
+fn destroy_removes_an_xl_created_domain_and_its_xenstore_nodes() {
+    use xen_store::{Store, Xenstore};
+
+    const NAME: &str = "xenrs-destroy-test";
+    let kernel = std::env::var("XENRS_DOMU_KERNEL")
+        .unwrap_or_else(|_| "/domu/xen-test-kernel-xs-domu".into());
+    let cfg = std::env::temp_dir().join("xenrs-destroy-test.cfg");
+    std::fs::write(
+        &cfg,
+        format!(
+            "name = \"{NAME}\"\ntype = \"pv\"\nkernel = \"{kernel}\"\nmemory = 32\nvcpus = 1\n\
+             on_poweroff = \"destroy\"\non_reboot = \"destroy\"\non_crash = \"destroy\"\n"
+        ),
+    )
+    .unwrap();
+    // Created paused: it never runs.
+    xl(&["create", "-p", cfg.to_str().unwrap()]);
+    let id = xl(&["domid", NAME]).trim().to_string();
+    let xs = Xenstore::open().unwrap();
+    let home = format!("/local/domain/{id}");
+    assert!(xs.read(&format!("{home}/name")).is_ok(), "xl wrote {home}");
+    assert!(rows(&xl(&["list"])).iter().any(|r| r.1 == id));
+
+    let (code, err) = xenrs_status(&["destroy", &id]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        rows(&xl(&["list"])).iter().all(|r| r.1 != id),
+        "still listed"
+    );
+    let gone = |p: &str| matches!(xs.read(p), Err(xen_store::Error::Xenstore(e)) if e == xen_abi::Errno::ENOENT);
+    assert!(gone(&home), "{home} left behind");
+    assert!(gone(&format!("/libxl/{id}")), "/libxl/{id} left behind");
+    for kind in xs.directory("/local/domain/0/backend").unwrap_or_default() {
+        let p = format!("/local/domain/0/backend/{kind}/{id}");
+        assert!(gone(&p), "{p} left behind");
+    }
+    // Again: the domain is gone, typed and said so.
+    let (code, err) = xenrs_status(&["destroy", &id]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains(&format!("no domain {id}")), "{err}");
+    let (code, err) = xenrs_status(&["destroy", "0"]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("domain 0"), "{err}");
+}
