@@ -23,6 +23,8 @@ const PROJECTS: &[(&str, &[&str])] = &[
     ("xen-grant/fuzz", &["grant_table"]),
     // vchan: a client against a hostile server's control page and rings.
     ("examples/xen-vchan/fuzz", &["vchan"]),
+    // The toolstack's domctl/sysctl wrappers against a hostile Xen.
+    ("xen-hypercall/fuzz", &["toolstack"]),
 ];
 
 /// Runs every target for `secs` seconds.
