@@ -7,6 +7,7 @@ pub mod console;
 pub mod netif;
 pub mod ring;
 pub mod shm;
+pub mod vchan;
 pub mod xs_wire;
 
 #[cfg(all(test, xen_abi_loom))]

@@ -69,6 +69,7 @@ pub use decode::{read, view};
 
 pub mod arch;
 pub mod callback;
+pub mod domctl;
 pub mod elfnote;
 pub mod errno;
 pub mod event_channel;
@@ -79,6 +80,7 @@ pub mod io;
 pub mod memory;
 pub mod physdev;
 pub mod sched;
+pub mod sysctl;
 pub mod vcpu;
 pub mod version;
 pub mod xen;

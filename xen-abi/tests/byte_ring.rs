@@ -4,7 +4,7 @@
 #![allow(clippy::std_instead_of_core, missing_docs)]
 
 use std::ptr::NonNull;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::thread;
 
 use xen_abi::io::byte_ring::{
@@ -12,15 +12,22 @@ use xen_abi::io::byte_ring::{
 };
 use xen_abi::io::ring::{SharedMem, PAGE_SIZE};
 
-struct Page(Vec<u64>);
+/// One page of atomics that the handles and the peer's index words all
+/// borrow shared (no second `&mut` over it, which would invalidate the
+/// others under Stacked/Tree Borrows).
+struct Page(Box<[AtomicU64]>);
 
 impl Page {
     fn new() -> Self {
-        Self(vec![0; PAGE_SIZE / 8])
+        Self((0..PAGE_SIZE / 8).map(|_| AtomicU64::new(0)).collect())
     }
 
-    fn pair(&mut self) -> (SharedMem<'_>, SharedMem<'_>) {
-        let p = NonNull::from(&mut self.0[..]).cast::<u8>();
+    fn ptr(&self) -> NonNull<u8> {
+        NonNull::from(&*self.0).cast()
+    }
+
+    fn pair(&self) -> (SharedMem<'_>, SharedMem<'_>) {
+        let p = self.ptr();
         // SAFETY: the page outlives the handles; all accesses are atomic.
         unsafe {
             (
@@ -30,11 +37,23 @@ impl Page {
         }
     }
 
-    /// The index word at byte `off`, as a hostile peer sees it.
-    fn word(&mut self, off: usize) -> &'static AtomicU32 {
-        let p = NonNull::from(&mut self.0[..]).cast::<u8>();
-        // SAFETY: in bounds of a page the test keeps alive; atomic access.
-        unsafe { &*p.as_ptr().add(off).cast::<AtomicU32>() }
+    /// The index word at byte `off`, as a hostile peer sees it (the rings
+    /// access indices 4 bytes wide too).
+    fn word(&self, off: usize) -> &AtomicU32 {
+        assert!(off % 4 == 0 && off < PAGE_SIZE);
+        // SAFETY: in bounds and aligned (checked), borrowed from the page;
+        // atomic access.
+        unsafe { &*self.ptr().as_ptr().add(off).cast::<AtomicU32>() }
+    }
+}
+
+/// `native` bytes/iterations natively, `miri` under Miri (thousands of
+/// times slower): the same test, sized so `cargo xtask miri` stays short.
+const fn count(native: u64, miri: u64) -> u64 {
+    if cfg!(miri) {
+        miri
+    } else {
+        native
     }
 }
 
@@ -88,7 +107,7 @@ fn stream(
 
 #[test]
 fn xenstore_both_directions_wrap() {
-    let mut page = Page::new();
+    let page = Page::new();
     let start = u32::MAX - 300;
     for off in [XS_REQ_CONS, XS_REQ_PROD, XS_RSP_CONS, XS_RSP_PROD] {
         page.word(off).store(start, Ordering::Relaxed);
@@ -99,14 +118,14 @@ fn xenstore_both_directions_wrap() {
         XenstoreBack::attach(b).unwrap(),
     );
     assert_eq!(guest.writable(), Ok(1024));
-    stream(300_000, |b| guest.write(b), |b| store.read(b));
-    stream(300_000, |b| store.write(b), |b| guest.read(b));
+    stream(count(300_000, 5000), |b| guest.write(b), |b| store.read(b));
+    stream(count(300_000, 5000), |b| store.write(b), |b| guest.read(b));
     assert_eq!(guest.readable(), Ok(0));
 }
 
 #[test]
 fn console_both_directions_wrap() {
-    let mut page = Page::new();
+    let page = Page::new();
     let start = 0x8000_0000 - 5;
     for off in [IN_CONS, IN_PROD, OUT_CONS, OUT_PROD] {
         page.word(off).store(start, Ordering::Relaxed);
@@ -118,13 +137,21 @@ fn console_both_directions_wrap() {
     );
     assert_eq!(guest.writable(), Ok(2048));
     assert_eq!(backend.writable(), Ok(1024));
-    stream(300_000, |b| guest.write(b), |b| backend.read(b));
-    stream(300_000, |b| backend.write(b), |b| guest.read(b));
+    stream(
+        count(300_000, 5000),
+        |b| guest.write(b),
+        |b| backend.read(b),
+    );
+    stream(
+        count(300_000, 5000),
+        |b| backend.write(b),
+        |b| guest.read(b),
+    );
 }
 
 #[test]
 fn full_and_empty() {
-    let mut page = Page::new();
+    let page = Page::new();
     let (a, b) = page.pair();
     let (mut guest, mut backend) = (
         ConsoleFront::attach(a).unwrap(),
@@ -141,7 +168,7 @@ fn full_and_empty() {
 
 #[test]
 fn hostile_producer_index() {
-    let mut page = Page::new();
+    let page = Page::new();
     let rsp_prod = page.word(XS_RSP_PROD);
     let rsp_cons = page.word(XS_RSP_CONS);
     let (a, _) = page.pair();
@@ -168,7 +195,7 @@ fn hostile_producer_index() {
 
 #[test]
 fn hostile_consumer_index() {
-    let mut page = Page::new();
+    let page = Page::new();
     let out_cons = page.word(OUT_CONS);
     let (a, _) = page.pair();
     let mut guest = ConsoleFront::attach(a).unwrap();
@@ -186,7 +213,7 @@ fn hostile_consumer_index() {
 
 #[test]
 fn exactly_full_at_the_wrap() {
-    let mut page = Page::new();
+    let page = Page::new();
     // Both ends start 1000 bytes in: the next write straddles the wrap.
     for off in [XS_REQ_CONS, XS_REQ_PROD] {
         page.word(off).store(1000, Ordering::Relaxed);
@@ -210,7 +237,7 @@ fn exactly_full_at_the_wrap() {
 
 #[test]
 fn consumer_index_moved_backwards_within_the_ring() {
-    let mut page = Page::new();
+    let page = Page::new();
     let out_cons = page.word(OUT_CONS);
     let (a, _) = page.pair();
     let mut guest = ConsoleFront::attach(a).unwrap();
@@ -235,8 +262,8 @@ fn consumer_index_moved_backwards_within_the_ring() {
 /// of bounds.
 #[test]
 fn scribbling_peer() {
-    let (mut xs_page, mut con_page) = (Page::new(), Page::new());
-    let mut words: Vec<&'static AtomicU32> = Vec::new();
+    let (xs_page, con_page) = (Page::new(), Page::new());
+    let mut words: Vec<&AtomicU32> = Vec::new();
     for off in [XS_REQ_CONS, XS_REQ_PROD, XS_RSP_CONS, XS_RSP_PROD] {
         words.push(xs_page.word(off));
     }
@@ -265,7 +292,7 @@ fn scribbling_peer() {
         let mut con = ConsoleFront::attach(b).unwrap();
         let mut buf = [0u8; 3000];
         let (mut ok, mut bad) = (0u32, 0u32);
-        for _ in 0..100_000 {
+        for _ in 0..count(100_000, 300) {
             for r in [
                 xs.read(&mut buf).map(|n| n.len() <= 1024),
                 xs.write(&buf[..1500]).map(|n| n.len() <= 1024),

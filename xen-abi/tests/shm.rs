@@ -173,7 +173,8 @@ fn sub_regions_and_read_only_views() {
 /// no update is lost, exactly one claim wins.
 #[test]
 fn two_threads_fetch_or_and_compare_exchange() {
-    const ROUNDS: u32 = 20_000;
+    // Under Miri (thousands of times slower) a few rounds.
+    const ROUNDS: u32 = if cfg!(miri) { 30 } else { 20_000 };
     let mut page = [0u64; 2];
     let mem = SharedMem::from_mut(page.as_mut_bytes()).unwrap();
     let wins = thread::scope(|s| {

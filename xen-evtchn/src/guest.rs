@@ -51,7 +51,7 @@ pub use two_level::TwoLevel;
 
 /// Zeroed, leaked, 8-aligned memory for the unit tests.
 #[cfg(test)]
-fn leaked(len: usize) -> xen_abi::io::shm::SharedMem<'static> {
+pub(crate) fn leaked(len: usize) -> xen_abi::io::shm::SharedMem<'static> {
     let v = std::vec::Vec::leak(std::vec![0u8; len + 8]);
     let off = v.as_ptr().align_offset(8);
     xen_abi::io::shm::SharedMem::from_mut(&mut v[off..off + len]).unwrap()

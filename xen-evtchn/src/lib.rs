@@ -71,5 +71,11 @@ pub mod guest;
 #[cfg_attr(docsrs, doc(cfg(all(feature = "std", target_os = "linux"))))]
 pub mod linux;
 
+// Entry points of the fuzz targets (xen-evtchn/fuzz) and their Miri-able
+// tests; cargo-fuzz builds with `--cfg fuzzing`. Not part of the API.
+#[cfg(any(test, fuzzing))]
+#[doc(hidden)]
+pub mod fuzzing;
+
 pub use error::{Error, Result};
 pub use xen_abi::event_channel::EvtchnPort;

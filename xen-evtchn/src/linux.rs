@@ -113,7 +113,7 @@ impl Device {
 }
 
 /// Bytes read to ports: a partial port is refused.
-fn whole_ports(bytes: usize) -> Result<usize> {
+pub(crate) fn whole_ports(bytes: usize) -> Result<usize> {
     let size = core::mem::size_of::<EvtchnPort>();
     if bytes % size == 0 {
         Ok(bytes / size)

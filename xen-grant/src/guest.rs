@@ -95,3 +95,8 @@ fn check_page<M: Mode>(mem: &SharedMem<'_, M>) -> Result<()> {
 
 #[cfg(all(test, feature = "std", target_os = "linux"))]
 mod tests;
+
+// Xen's grant-table op played in memory, for the unit tests and the
+// fuzzing entry points (`crate::fuzzing`).
+#[cfg(all(any(test, fuzzing), feature = "std"))]
+pub(crate) mod fake_xen;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
-//! Shows that a typed hypercall wrapper compiles down to the bare call.
+//! Shows that a typed hypercall wrapper compiles down to the bare call, and
+//! ([`ring`]) what the ring back end does per request next to C's.
 //!
 //! A throw-away crate (generated under `<target dir>/xtask-asm`) defines two
 //! functions per architecture: `xenrs_probe_wrapper` calls
@@ -9,6 +10,8 @@
 //! disassembled with llvm-objdump. The check fails unless the wrapper makes
 //! exactly the one hypercall and no other call, and is no longer than the
 //! hand-written version.
+
+mod ring;
 
 use std::path::Path;
 use std::process::Command;
@@ -81,7 +84,8 @@ fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
 }
 "#;
 
-/// The instructions of `symbol` in llvm-objdump's output.
+/// The instructions of `symbol` in llvm-objdump's output (addresses
+/// dropped).
 fn instructions(listing: &str, symbol: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut inside = false;
@@ -94,9 +98,10 @@ fn instructions(listing: &str, symbol: &str) -> Vec<String> {
             if l.trim().is_empty() {
                 break;
             }
-            // Drop llvm-objdump's x86 comments (`# imm = ...`), not Arm's
-            // `#imm` operands.
-            let insn = l.split(" # ").next().unwrap_or_default();
+            // Drop the address, and llvm-objdump's x86 comments
+            // (`# imm = ...`), not Arm's `#imm` operands.
+            let insn = l.split_once(':').map_or(l, |(_, i)| i);
+            let insn = insn.split(" # ").next().unwrap_or_default();
             let insn = insn.split("\t# ").next().unwrap_or_default();
             let insn = insn.split_whitespace().collect::<Vec<_>>().join(" ");
             if !insn.is_empty() {
@@ -107,7 +112,17 @@ fn instructions(listing: &str, symbol: &str) -> Vec<String> {
     out
 }
 
-fn probe(root: &Path, target: &str) -> Result<(Vec<String>, Vec<String>), String> {
+/// The disassembly of object file `obj` (llvm-objdump, with addresses).
+fn listing(obj: &Path) -> Result<String, String> {
+    process::output(
+        Command::new("llvm-objdump")
+            .args(["-d", "--no-show-raw-insn"])
+            .arg(obj),
+    )
+}
+
+/// Compiles the probe crate for `target`; returns its listing.
+fn probe(root: &Path, target: &str) -> Result<String, String> {
     let dir = workspace::scratch("xtask-asm")?.join("probe");
     std::fs::create_dir_all(dir.join("src")).map_err(|e| e.to_string())?;
     let manifest = format!(
@@ -118,7 +133,11 @@ fn probe(root: &Path, target: &str) -> Result<(Vec<String>, Vec<String>), String
         root.display()
     );
     std::fs::write(dir.join("Cargo.toml"), manifest).map_err(|e| e.to_string())?;
-    std::fs::write(dir.join("src/lib.rs"), PROBE).map_err(|e| e.to_string())?;
+    std::fs::write(
+        dir.join("src/lib.rs"),
+        format!("{PROBE}{}", ring::RUST_PROBE),
+    )
+    .map_err(|e| e.to_string())?;
     if let Ok(lock) = std::fs::read_to_string(root.join("Cargo.lock")) {
         std::fs::write(dir.join("Cargo.lock"), lock).map_err(|e| e.to_string())?;
     }
@@ -134,7 +153,10 @@ fn probe(root: &Path, target: &str) -> Result<(Vec<String>, Vec<String>), String
                 "--target",
                 target,
             ])
+            // No unrolling: one loop iteration is one request, as gcc -O2
+            // compiles the C side (see `ring`).
             .args(["--", "--emit=obj", "-C", "codegen-units=1"])
+            .args(["-C", "llvm-args=-unroll-threshold=0"])
             .env("CARGO_TARGET_DIR", &tdir)
             .current_dir(&dir),
     )?;
@@ -150,15 +172,7 @@ fn probe(root: &Path, target: &str) -> Result<(Vec<String>, Vec<String>), String
         })
         .max_by_key(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok())
         .ok_or("no probe object file")?;
-    let listing = process::output(
-        Command::new("llvm-objdump")
-            .args(["-d", "--no-show-raw-insn", "--no-leading-addr"])
-            .arg(&obj),
-    )?;
-    Ok((
-        instructions(&listing, "xenrs_probe_wrapper"),
-        instructions(&listing, "xenrs_probe_by_hand"),
-    ))
+    listing(&obj)
 }
 
 /// `cargo xtask asm`.
@@ -171,7 +185,9 @@ pub(crate) fn run() -> Result<(), String> {
             Arch::X86_64 => "call",
             Arch::Aarch64 => "hvc",
         };
-        let (wrapper, hand) = probe(&root, target)?;
+        let listing = probe(&root, target)?;
+        let wrapper = instructions(&listing, "xenrs_probe_wrapper");
+        let hand = instructions(&listing, "xenrs_probe_by_hand");
         println!("{target}: event_channel::send            | hand-written EVTCHNOP_send");
         for i in 0..wrapper.len().max(hand.len()) {
             let w = wrapper.get(i).map(String::as_str).unwrap_or("");
@@ -202,6 +218,9 @@ pub(crate) fn run() -> Result<(), String> {
             }
         );
         ok &= verdict;
+        if arch == Arch::X86_64 && !ring::compare(&listing)? {
+            return Err("the ring back end touches memory more often than ring.h's".into());
+        }
     }
     if ok {
         Ok(())

@@ -2,13 +2,15 @@
 //! The command line: one parser for every command's options, each command
 //! naming the flags it takes; values come out typed.
 
-use crate::xen::{Mode, XenVersion, Xenstored};
+use crate::xen::{Arch, Mode, XenVersion, Xenstored};
 
 /// A flag some command takes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Flag {
     /// `--xen 4.17|4.20|all`
     Xen,
+    /// `--arch x86_64|aarch64|all`
+    Arch,
     /// `--mode pv|pvh|all`
     Mode,
     /// `--xenstored c|oxenstored|all`
@@ -26,8 +28,9 @@ pub(crate) enum Flag {
 }
 
 impl Flag {
-    const ALL: [Flag; 8] = [
+    const ALL: [Flag; 9] = [
         Flag::Xen,
+        Flag::Arch,
         Flag::Mode,
         Flag::Xenstored,
         Flag::Live,
@@ -40,6 +43,7 @@ impl Flag {
     fn name(self) -> &'static str {
         match self {
             Flag::Xen => "--xen",
+            Flag::Arch => "--arch",
             Flag::Mode => "--mode",
             Flag::Xenstored => "--xenstored",
             Flag::Live => "--live",
@@ -54,6 +58,7 @@ impl Flag {
     fn values(self) -> Option<&'static str> {
         match self {
             Flag::Xen => Some("4.17|4.20|all"),
+            Flag::Arch => Some("x86_64|aarch64|all"),
             Flag::Mode => Some("pv|pvh|all"),
             Flag::Xenstored => Some("c|oxenstored|all"),
             Flag::Only => Some("ring|xenstore|evtchn|grant"),
@@ -84,6 +89,7 @@ pub(crate) enum BenchPart {
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Options {
     pub(crate) xen: Vec<XenVersion>,
+    pub(crate) arches: Vec<Arch>,
     pub(crate) modes: Vec<Mode>,
     pub(crate) xenstoreds: Vec<Xenstored>,
     pub(crate) live: bool,
@@ -97,6 +103,7 @@ impl Default for Options {
     fn default() -> Self {
         Options {
             xen: XenVersion::ALL.to_vec(),
+            arches: Arch::ALL.to_vec(),
             modes: Mode::ALL.to_vec(),
             xenstoreds: Xenstored::ALL.to_vec(),
             live: false,
@@ -138,6 +145,13 @@ pub(crate) fn parse(args: &[String], flags: &[Flag]) -> Result<Options, String> 
             (Flag::Keep, None) => o.keep = true,
             (Flag::Xen, Some("all")) => o.xen = XenVersion::ALL.to_vec(),
             (Flag::Xen, Some(v)) => o.xen = vec![XenVersion::parse(v).ok_or_else(bad)?],
+            (Flag::Arch, Some("all")) => o.arches = Arch::ALL.to_vec(),
+            (Flag::Arch, Some(v)) => {
+                o.arches = vec![Arch::ALL
+                    .into_iter()
+                    .find(|a| a.name() == v)
+                    .ok_or_else(bad)?]
+            }
             (Flag::Mode, Some("all")) => o.modes = Mode::ALL.to_vec(),
             (Flag::Mode, Some(v)) => {
                 o.modes = vec![Mode::ALL
@@ -176,11 +190,12 @@ mod tests {
     fn values_come_out_typed() {
         let all = Flag::ALL;
         let o = parse(
-            &args("--xen 4.20 --mode pvh --xenstored oxenstored --live"),
+            &args("--xen 4.20 --arch aarch64 --mode pvh --xenstored oxenstored --live"),
             &all,
         )
         .unwrap();
         assert_eq!(o.xen, [XenVersion::V4_20]);
+        assert_eq!(o.arches, [Arch::Aarch64]);
         assert_eq!(o.modes, [Mode::Pvh]);
         assert_eq!(o.xenstoreds, [Xenstored::OCaml]);
         assert!(o.live && !o.keep);
@@ -199,6 +214,7 @@ mod tests {
             "--xen 4.18",
             "--xen",
             "--mode hvm",
+            "--arch arm",
             "--rounds 0",
             "--secs x",
             "--only both",

@@ -16,6 +16,9 @@ pub(crate) const DIR: &str = "examples/xen-test-kernel";
 pub(crate) const PV: &str = "xen-test-kernel-pv";
 /// The PVH dom0 kernel of the guest tier.
 pub(crate) const PVH: &str = "xen-test-kernel-pvh";
+/// The arm64 dom0 kernel of the guest tier (the only kernel built for
+/// aarch64; on x86_64 its binary is an empty stub).
+pub(crate) const ARM64: &str = "xen-test-kernel-arm64";
 /// The PV domU that checks xen-store against the real xenstored.
 pub(crate) const XS_DOMU: &str = "xen-test-kernel-xs-domu";
 
@@ -35,7 +38,7 @@ impl Kernels {
     pub(crate) fn build(arch: Arch) -> Result<Kernels, String> {
         let target_dir = target_dir()?;
         let target_dir_str = target_dir.to_string_lossy();
-        let args = [
+        let mut args = vec![
             "build",
             "--release",
             "--quiet",
@@ -44,6 +47,9 @@ impl Kernels {
             "--target-dir",
             &target_dir_str,
         ];
+        if arch == Arch::Aarch64 {
+            args.extend(["--bin", ARM64]);
+        }
         cargo::run(&workspace::root().join(DIR), &args)?;
         Ok(Kernels {
             dir: target_dir.join(arch.bare_target()).join("release"),

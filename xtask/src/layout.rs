@@ -13,5 +13,13 @@
 mod c_side;
 mod check;
 mod rust_side;
+mod versioned;
 
-pub(crate) use check::run;
+/// `cargo xtask layout [--keep]`: the main pass (every header, both
+/// architectures, the machine's Xen 4.17 headers), then the versioned pass
+/// (`domctl`/`sysctl` against Xen 4.17's and 4.20's headers).
+pub(crate) fn run(keep: bool) -> Result<(), String> {
+    let main = check::run(keep);
+    let versioned = versioned::run(keep);
+    main.and(versioned)
+}

@@ -17,6 +17,7 @@ mod initramfs;
 mod kernels;
 mod layout;
 mod linux_dom0;
+mod miri;
 mod process;
 mod qemu;
 mod release;
@@ -43,7 +44,7 @@ const COMMANDS: &[Command] = &[
     Command {
         name: "test",
         flags: &[],
-        help: "set up (apt/rustup when root), then fmt, clippy, docs, unit tests, loom, no_std\n\
+        help: "set up (apt/rustup when root), then fmt, clippy, docs, unit tests, loom, Miri, no_std\n\
                and MSRV builds, docs.rs builds, publish dry-run, the template, semver,\n\
                the layout proof, asm, the guest and dom0 tiers: what CI runs",
         run: |_| suite::run(),
@@ -75,9 +76,9 @@ const COMMANDS: &[Command] = &[
     },
     Command {
         name: "guest",
-        flags: &[Flag::Xen, Flag::Mode],
-        help: "boot the PV and PVH test kernels on Xen 4.17 and 4.20",
-        run: |o| tiers::guest::run(&o.xen, &o.modes),
+        flags: &[Flag::Xen, Flag::Arch, Flag::Mode],
+        help: "boot the test kernels on Xen 4.17 and 4.20: x86_64 PV and PVH, arm64",
+        run: |o| tiers::guest::run(&o.xen, &o.arches, &o.modes),
     },
     Command {
         name: "dom0",
@@ -90,6 +91,13 @@ const COMMANDS: &[Command] = &[
         flags: &[Flag::Rounds, Flag::Secs, Flag::Only],
         help: "ring vs ring.h (pairs for N s), xenstore/evtchn/grant vs libxen* in dom0 (N rounds)",
         run: |o| bench::run(&o.bench, o.rounds, o.secs),
+    },
+    Command {
+        name: "miri",
+        flags: &[],
+        help: "the ring, byte-ring, SharedMem, xen-store codec/session/ring-client and\n\
+               evtchn/grant parser tests under Miri (nightly): no undefined behaviour",
+        run: |_| miri::run(),
     },
     Command {
         name: "docsrs",

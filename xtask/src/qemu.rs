@@ -17,6 +17,9 @@ use crate::xen::Arch;
 /// Where the first boot module goes on aarch64 (its DTB must say so).
 pub(crate) const AARCH64_MODULE_BASE: u64 = 0x5000_0000;
 
+/// QEMU's aarch64 machine: EL2 for Xen, a GICv3.
+const AARCH64_MACHINE: &str = "virt,virtualization=true,gic-version=3";
+
 /// A machine to boot: Xen as the kernel, its boot modules (dom0 first).
 #[derive(Debug, Clone)]
 pub(crate) struct Machine {
@@ -32,6 +35,7 @@ pub(crate) struct Machine {
     debug_exit: bool,
     timeout: Duration,
     live: bool,
+    stop_at: Option<String>,
 }
 
 impl Machine {
@@ -53,6 +57,7 @@ impl Machine {
             debug_exit: false,
             timeout: Duration::from_secs(90),
             live: false,
+            stop_at: None,
         }
     }
 
@@ -80,10 +85,91 @@ impl Machine {
     }
 
     /// The device tree Xen boots with (aarch64).
-    #[allow(dead_code, reason = "for the arm64 guest tier, which builds its DTB")]
     pub(crate) fn dtb(mut self, dtb: &Path) -> Self {
         self.dtb = Some(dtb.to_path_buf());
         self
+    }
+
+    /// Makes the device tree Xen boots with (aarch64) at `path` and uses
+    /// it: QEMU's own tree for this very machine (`dumpdtb`, so memory, CPU
+    /// and GIC agree), plus the `/chosen` nodes Xen reads
+    /// (docs/misc/arm/device-tree/booting.txt): its command line with the
+    /// PL011 console, dom0's command line, and one `multiboot,module` node
+    /// per boot module at the address [`Machine::command`] loads it.
+    pub(crate) fn with_xen_dtb(self, path: &Path) -> Result<Self, String> {
+        if self.arch != Arch::Aarch64 {
+            return Err("a device tree is only made for aarch64 machines".into());
+        }
+        let _ = std::fs::remove_file(path);
+        let mut dump = Command::new(self.arch.qemu());
+        dump.args([
+            "-machine",
+            &format!("{AARCH64_MACHINE},dumpdtb={}", path.display()),
+        ])
+        .args(["-cpu", &self.cpu])
+        .args(["-m", &self.memory_mib.to_string(), "-smp", "1"])
+        .args(["-display", "none", "-nographic"]);
+        crate::process::output(&mut dump)?;
+        if !path.exists() {
+            return Err(format!("QEMU left no device tree at {}", path.display()));
+        }
+        let fdtput =
+            |args: &[&str]| crate::process::run(Command::new("fdtput").arg(path).args(args));
+        fdtput(&["-t", "i", "/chosen", "#address-cells", "2"])?;
+        fdtput(&["-t", "i", "/chosen", "#size-cells", "2"])?;
+        let xen_args = format!("console=dtuart dtuart=/pl011@9000000 {}", self.xen_args);
+        fdtput(&[
+            "-t",
+            "s",
+            "/chosen",
+            "xen,xen-bootargs",
+            xen_args.trim_end(),
+        ])?;
+        for (i, (file, cmdline, addr, size)) in self.aarch64_modules().iter().enumerate() {
+            let node = format!("/chosen/module@{addr:x}");
+            fdtput(&["-c", &node])?;
+            let kind = if i == 0 {
+                "multiboot,kernel"
+            } else {
+                "multiboot,ramdisk"
+            };
+            fdtput(&["-t", "s", &node, "compatible", kind, "multiboot,module"])?;
+            let reg = [
+                addr >> 32,
+                addr & 0xffff_ffff,
+                size >> 32,
+                size & 0xffff_ffff,
+            ]
+            .map(|c| format!("{c:#x}"));
+            let mut args = vec!["-t", "x", &node, "reg"];
+            args.extend(reg.iter().map(String::as_str));
+            fdtput(&args)?;
+            if i == 0 {
+                fdtput(&["-t", "s", "/chosen", "xen,dom0-bootargs", cmdline])?;
+            }
+            if *size == 0 {
+                return Err(format!(
+                    "boot module {} is empty or missing",
+                    file.display()
+                ));
+            }
+        }
+        Ok(self.dtb(path))
+    }
+
+    /// The aarch64 boot modules: file, command line, load address, size
+    /// (each at the next 2 MiB boundary from [`AARCH64_MODULE_BASE`]).
+    fn aarch64_modules(&self) -> Vec<(PathBuf, String, u64, u64)> {
+        let mut addr = AARCH64_MODULE_BASE;
+        self.modules
+            .iter()
+            .map(|(file, cmdline)| {
+                let size = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
+                let m = (file.clone(), cmdline.clone(), addr, size);
+                addr += size.next_multiple_of(2 << 20);
+                m
+            })
+            .collect()
     }
 
     /// Adds x86's `isa-debug-exit` at port 0xf4: a guest's byte `v` there
@@ -98,6 +184,14 @@ impl Machine {
         self
     }
 
+    /// Ends QEMU as soon as a console line contains `marker` (an ending the
+    /// machine would only leave after a delay, like Xen's reboot after a
+    /// dom0 crash); `Run::exit` is then `None`.
+    pub(crate) fn stop_at(mut self, marker: &str) -> Self {
+        self.stop_at = Some(marker.into());
+        self
+    }
+
     /// Echoes the console (Xen's milestones, every guest line) as it comes.
     pub(crate) fn live(mut self, live: bool) -> Self {
         self.live = live;
@@ -109,7 +203,7 @@ impl Machine {
         let mut cmd = Command::new(self.arch.qemu());
         match self.arch {
             Arch::X86_64 => cmd.args(["-accel", "tcg"]),
-            Arch::Aarch64 => cmd.args(["-machine", "virt,virtualization=true,gic-version=3"]),
+            Arch::Aarch64 => cmd.args(["-machine", AARCH64_MACHINE]),
         };
         cmd.args(["-cpu", &self.cpu])
             .args(["-m", &self.memory_mib.to_string(), "-smp", "1"])
@@ -136,12 +230,9 @@ impl Machine {
                 if let Some(dtb) = &self.dtb {
                     cmd.arg("-dtb").arg(dtb);
                 }
-                let mut addr = AARCH64_MODULE_BASE;
-                for (file, _) in &self.modules {
+                for (file, _, addr, _) in self.aarch64_modules() {
                     cmd.arg("-device")
                         .arg(format!("loader,file={},addr={addr:#x}", file.display()));
-                    let size = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
-                    addr += size.next_multiple_of(2 << 20);
                 }
             }
         }
@@ -151,7 +242,12 @@ impl Machine {
     /// Boots the machine and collects its console until QEMU exits or the
     /// timeout passes (then QEMU is killed).
     pub(crate) fn run(&self) -> Result<Run, String> {
-        run(self.command(), self.timeout, self.live)
+        run(
+            self.command(),
+            self.timeout,
+            self.live,
+            self.stop_at.as_deref(),
+        )
     }
 }
 
@@ -172,7 +268,12 @@ impl Run {
     }
 }
 
-fn run(mut cmd: Command, timeout: Duration, live: bool) -> Result<Run, String> {
+fn run(
+    mut cmd: Command,
+    timeout: Duration,
+    live: bool,
+    stop_at: Option<&str>,
+) -> Result<Run, String> {
     let mut child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -191,9 +292,13 @@ fn run(mut cmd: Command, timeout: Duration, live: bool) -> Result<Run, String> {
     });
     let start = Instant::now();
     let mut lines = Vec::new();
+    let stop = std::cell::Cell::new(false);
     let mut take = |l: String| {
         if live {
             echo_live(&l);
+        }
+        if stop_at.is_some_and(|m| l.contains(m)) {
+            stop.set(true);
         }
         lines.push(l);
     };
@@ -201,6 +306,11 @@ fn run(mut cmd: Command, timeout: Duration, live: bool) -> Result<Run, String> {
     let status = loop {
         while let Ok(l) = rx.try_recv() {
             take(l);
+        }
+        if stop.get() {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
         }
         if let Some(st) = child.try_wait().map_err(|e| format!("{e}"))? {
             break Some(st);

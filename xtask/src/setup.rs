@@ -42,6 +42,16 @@ const PACKAGES: &[Package] = &[
         name: "qemu-system-x86",
         probe: "/usr/bin/qemu-system-x86_64",
     },
+    // The arm64 guest tier: qemu-system-aarch64, and fdtput for the device
+    // tree Xen boots with (the arm64 hypervisors are fetched from Debian).
+    Package {
+        name: "qemu-system-arm",
+        probe: "/usr/bin/qemu-system-aarch64",
+    },
+    Package {
+        name: "device-tree-compiler",
+        probe: "/usr/bin/fdtput",
+    },
     Package {
         name: "xen-hypervisor-4.17-amd64",
         probe: "/boot/xen-4.17-amd64.gz",
@@ -85,6 +95,11 @@ const TARGETS: [&str; 2] = [Arch::X86_64.bare_target(), Arch::Aarch64.bare_targe
 /// Rust components the checks need.
 const COMPONENTS: &[&str] = &["rustfmt", "clippy"];
 
+/// The toolchain `cargo xtask miri` (and `fuzz`) runs, and the components
+/// Miri needs from it.
+const NIGHTLY: &str = "nightly";
+const NIGHTLY_COMPONENTS: &[&str] = &["miri", "rust-src"];
+
 /// The minimum supported Rust version (the workspace's `rust-version`), which
 /// the test command builds the library crates with.
 pub(crate) const MSRV: &str = "1.81";
@@ -115,6 +130,56 @@ fn installed_targets() -> String {
 fn installed_components() -> String {
     process::output(Command::new("rustup").args(["component", "list", "--installed"]))
         .unwrap_or_default()
+}
+
+/// The command that installs what Miri needs from the nightly toolchain,
+/// if something is missing: the toolchain itself, or its components.
+fn nightly_command() -> Option<Vec<String>> {
+    let has_nightly = installed_toolchains()
+        .lines()
+        .any(|l| l.starts_with(&format!("{NIGHTLY}-")));
+    if !has_nightly {
+        let mut c: Vec<String> = [
+            "rustup",
+            "toolchain",
+            "install",
+            NIGHTLY,
+            "--profile",
+            "minimal",
+        ]
+        .map(String::from)
+        .to_vec();
+        c.push("--component".into());
+        c.push(NIGHTLY_COMPONENTS.join(","));
+        return Some(c);
+    }
+    let installed = process::output(Command::new("rustup").args([
+        "component",
+        "list",
+        "--installed",
+        "--toolchain",
+        NIGHTLY,
+    ]))
+    .unwrap_or_default();
+    let missing: Vec<&str> = NIGHTLY_COMPONENTS
+        .iter()
+        .copied()
+        .filter(|c| !installed.lines().any(|l| component_is(l, c)))
+        .collect();
+    if missing.is_empty() {
+        return None;
+    }
+    let mut c: Vec<String> = ["rustup", "component", "add"].map(String::from).to_vec();
+    c.extend(missing.iter().map(|s| s.to_string()));
+    c.extend(["--toolchain".into(), NIGHTLY.into()]);
+    Some(c)
+}
+
+/// Whether a line of `rustup component list --installed` names `component`
+/// (`miri-x86_64-unknown-linux-gnu`, or `rust-src` with no host suffix).
+fn component_is(line: &str, component: &str) -> bool {
+    let line = line.trim();
+    line == component || line.starts_with(&format!("{component}-"))
 }
 
 /// Installs (as root) or names (otherwise) everything that is missing.
@@ -174,13 +239,14 @@ pub(crate) fn ensure() -> Result<(), String> {
             .to_vec(),
         );
     }
+    commands.extend(nightly_command());
     // The docs.rs step documents the bare-metal targets with nightly.
     let nightly_targets = process::output(Command::new("rustup").args([
         "target",
         "list",
         "--installed",
         "--toolchain",
-        "nightly",
+        NIGHTLY,
     ]))
     .unwrap_or_default();
     let nightly_missing: Vec<String> = TARGETS
@@ -189,7 +255,7 @@ pub(crate) fn ensure() -> Result<(), String> {
         .map(|t| t.to_string())
         .collect();
     if !nightly_missing.is_empty() {
-        let mut c: Vec<String> = ["rustup", "target", "add", "--toolchain", "nightly"]
+        let mut c: Vec<String> = ["rustup", "target", "add", "--toolchain", NIGHTLY]
             .map(String::from)
             .to_vec();
         c.extend(nightly_missing);
@@ -216,4 +282,20 @@ pub(crate) fn ensure() -> Result<(), String> {
         process::run(&mut cmd).map_err(|e| format!("{e}\n(the command was: {line})"))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn components_are_recognised_with_and_without_a_host() {
+        assert!(component_is("miri-x86_64-unknown-linux-gnu", "miri"));
+        assert!(component_is("rust-src", "rust-src"));
+        assert!(!component_is(
+            "rust-std-x86_64-unknown-linux-gnu",
+            "rust-src"
+        ));
+        assert!(!component_is("clippy-x86_64-unknown-linux-gnu", "miri"));
+    }
 }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 //! `cargo xtask test`: everything CI runs, in order, stopping at the first
 //! failing step: setup, the cargo steps (fmt, clippy, docs, tests, loom,
-//! no_std builds, MSRV), the release checks (docs.rs builds, publish
+//! no_std builds, MSRV), Miri, the release checks (docs.rs builds, publish
 //! dry-run, the downstream template, semver), the layout proof, the asm
 //! check, then the tiers that boot real Xen, called as functions.
 
@@ -10,7 +10,7 @@ use std::process::Command;
 use std::time::Instant;
 
 use crate::xen::{Arch, Mode, XenVersion, Xenstored};
-use crate::{asm, cargo, kernels, layout, process, release, setup, tiers, workspace};
+use crate::{asm, cargo, kernels, layout, miri, process, release, setup, tiers, workspace};
 
 /// `cargo <args>` in `dir` (relative to the workspace root).
 fn cargo(dir: &str, args: &[&str]) -> Command {
@@ -58,6 +58,26 @@ fn steps() -> Result<Vec<(String, Command)>, String> {
                 &[
                     "clippy",
                     "--release",
+                    "--target-dir",
+                    &kernels_target,
+                    "--",
+                    "-D",
+                    "warnings",
+                ],
+            ),
+        ),
+        (
+            "clippy (arm64 test kernel)",
+            cargo(
+                k,
+                &[
+                    "clippy",
+                    "--release",
+                    "--target",
+                    arm,
+                    "--lib",
+                    "--bin",
+                    kernels::ARM64,
                     "--target-dir",
                     &kernels_target,
                     "--",
@@ -154,6 +174,22 @@ fn steps() -> Result<Vec<(String, Command)>, String> {
                 ],
             ),
         ),
+        (
+            "no_std + alloc xen-vchan (both targets)",
+            cargo(
+                ".",
+                &[
+                    "build",
+                    "-p",
+                    "xen-vchan",
+                    "--no-default-features",
+                    "--target",
+                    x86,
+                    "--target",
+                    arm,
+                ],
+            ),
+        ),
     ];
     let msrv = (
         format!("msrv (Rust {})", setup::MSRV),
@@ -170,7 +206,16 @@ fn steps() -> Result<Vec<(String, Command)>, String> {
 fn rustup_msrv() -> Command {
     let mut cmd = Command::new("rustup");
     cmd.args(["run", setup::MSRV, "cargo", "build", "--quiet"])
-        .args(["-p", "xen-abi", "-p", "xen-hypercall", "-p", "xen-store"])
+        .args([
+            "-p",
+            "xen-abi",
+            "-p",
+            "xen-hypercall",
+            "-p",
+            "xen-store",
+            "-p",
+            "xen-vchan",
+        ])
         .arg("--all-features")
         .current_dir(workspace::root());
     cmd
@@ -184,6 +229,10 @@ pub(crate) fn run() -> Result<(), String> {
         process::step(&name);
         process::run(&mut cmd)?;
     }
+    process::step(
+        "miri (rings, byte rings, xen-store codec and ring client, evtchn/grant parsers)",
+    );
+    miri::run()?;
     process::step("docs.rs builds (nightly, --cfg docsrs, every target and feature combination)");
     release::docs_rs()?;
     process::step("publish dry-run (every library crate, dependency order, no upload)");
@@ -196,8 +245,8 @@ pub(crate) fn run() -> Result<(), String> {
     layout::run(false)?;
     process::step("asm (wrappers compile to the bare hypercall)");
     asm::run()?;
-    process::step("guest (real Xen 4.17 and 4.20 under QEMU)");
-    tiers::guest::run(&XenVersion::ALL, &Mode::ALL)?;
+    process::step("guest (real Xen 4.17 and 4.20 under QEMU, x86_64 and arm64)");
+    tiers::guest::run(&XenVersion::ALL, &Arch::ALL, &Mode::ALL)?;
     process::step("dom0 (Linux dom0 on Xen 4.17 and 4.20 under QEMU, C xenstored and oxenstored, an xl-created domU)");
     tiers::dom0::run(&XenVersion::ALL, &Xenstored::ALL, false)?;
     println!(

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
-//! Shared parts of the PV and PVH test kernels: console output, the check
-//! reporter, the self-tests and the way out.
+//! Shared parts of the test kernels: console output, the check reporter,
+//! the self-tests and the way out. The x86_64 PV and PVH kernels' self-tests
+//! are in `selftest`; the arm64 kernel (its entry, device-tree reader, GIC
+//! and self-tests) is in `arch::aarch64`.
 //!
 //! Output is TAP-like, one line per check, read by `cargo xtask guest`:
 //! `plan N`, then `ok K - name: detail` or `not ok K - name: detail`, then
@@ -15,8 +17,12 @@ use core::sync::atomic::{AtomicUsize, Ordering};
 use xen_hypercall::Hypercall;
 
 pub mod alloc_bump;
+pub mod arch;
+#[cfg(target_arch = "x86_64")]
 pub mod domu;
+#[cfg(target_arch = "x86_64")]
 pub mod selftest;
+#[cfg(target_arch = "x86_64")]
 pub mod upcall;
 
 /// The console writer the panic handler uses (a `fn(&[u8])`, as usize).
@@ -148,6 +154,7 @@ impl Tester {
     }
 }
 
+#[cfg(target_arch = "x86_64")]
 /// Leaves QEMU through its `isa-debug-exit` device at port 0xf4: QEMU exits
 /// with status `(code << 1) | 1`. Needs I/O privilege (PV: `set_iopl`).
 pub fn debug_exit(code: u8) {
@@ -158,6 +165,7 @@ pub fn debug_exit(code: u8) {
     }
 }
 
+#[cfg(target_arch = "x86_64")]
 /// Prints a panic and leaves with a failure status.
 pub fn report_panic(info: &core::panic::PanicInfo<'_>) -> ! {
     println!("PANIC: {info}");

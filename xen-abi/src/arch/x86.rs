@@ -739,6 +739,22 @@ impl fmt::Debug for MiscFlags {
     }
 }
 
+/// An x86 domain's architecture configuration (the toolstack-only
+/// `struct xen_arch_domainconfig`), part of `XEN_DOMCTL_createdomain` and
+/// `XEN_DOMCTL_getdomaininfo` (see [`crate::domctl`]).
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Default, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
+#[repr(C)]
+#[doc(alias = "xen_arch_domainconfig")]
+pub struct ArchDomainConfig {
+    /// The devices Xen emulates (empty for a PV domain).
+    pub emulation_flags: EmulationFlags,
+    /// Other settings.
+    pub misc_flags: MiscFlags,
+}
+assert_layout!(ArchDomainConfig, size = 8, align = 4, { emulation_flags: 0, misc_flags: 4 });
+
 /// `subleaf` value of a CPUID leaf that has no subleaves.
 #[doc(alias = "XEN_CPUID_NO_SUBLEAF")]
 pub const CPUID_NO_SUBLEAF: u32 = 0xffff_ffff;

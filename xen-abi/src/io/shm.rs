@@ -67,7 +67,7 @@ use core::sync::atomic::{AtomicU16, AtomicU32, AtomicU64, AtomicU8};
 #[cfg(xen_abi_loom)]
 use loom::sync::atomic::AtomicU32;
 
-#[cfg(not(any(xen_abi_loom, target_arch = "x86_64")))]
+#[cfg(all(not(xen_abi_loom), any(miri, not(target_arch = "x86_64"))))]
 use core::sync::atomic::fence;
 /// Memory orderings of the accessors (`core`'s; loom uses the same type).
 pub use core::sync::atomic::Ordering;
@@ -387,12 +387,25 @@ impl<'a, M: Mode> SharedMem<'a, M> {
     pub(crate) fn copy_out_words<const W: usize>(&self, off: usize, dst: &mut [u8]) {
         self.check(off, dst.len(), W);
         assert!(dst.len() % W == 0, "partial word");
+        // SAFETY: checked just above.
+        unsafe { self.copy_out_words_unchecked::<W>(off, dst) }
+    }
+
+    /// [`copy_out_words`](Self::copy_out_words) without its checks: the
+    /// core of it and of [`Slots`], which checks once for all its slots.
+    ///
+    /// # Safety
+    ///
+    /// `[off, off + dst.len())` must lie in the region, and `off` and
+    /// `dst.len()` be multiples of `W`, which is 1, 2, 4 or 8.
+    #[inline(always)]
+    unsafe fn copy_out_words_unchecked<const W: usize>(&self, off: usize, dst: &mut [u8]) {
         #[cfg(not(xen_abi_loom))]
         for (i, chunk) in dst.chunks_exact_mut(W).enumerate() {
-            // SAFETY: `check` proved [off, off + len) in bounds and `off`
-            // W-aligned (the base is 8-aligned), so each W-byte word is an
-            // in-bounds, aligned atomic of the region, which is only ever
-            // accessed atomically (`new`'s contract).
+            // SAFETY: [off, off + len) is in bounds and `off` W-aligned (the
+            // caller's promise; the base is 8-aligned), so each W-byte word
+            // is an in-bounds, aligned atomic of the region, which is only
+            // ever accessed atomically (`new`'s contract).
             unsafe {
                 let p = self.ptr.as_ptr().add(off + i * W);
                 match W {
@@ -482,10 +495,24 @@ impl SharedMem<'_, ReadWrite> {
     pub(crate) fn copy_in_words<const W: usize>(&self, off: usize, src: &[u8]) {
         self.check(off, src.len(), W);
         assert!(src.len() % W == 0, "partial word");
+        // SAFETY: checked just above.
+        unsafe { self.copy_in_words_unchecked::<W>(off, src) }
+    }
+
+    /// [`copy_in_words`](Self::copy_in_words) without its checks (see
+    /// [`copy_out_words_unchecked`](Self::copy_out_words_unchecked)).
+    ///
+    /// # Safety
+    ///
+    /// `[off, off + src.len())` must lie in the region, and `off` and
+    /// `src.len()` be multiples of `W`, which is 1, 2, 4 or 8.
+    #[inline(always)]
+    unsafe fn copy_in_words_unchecked<const W: usize>(&self, off: usize, src: &[u8]) {
         #[cfg(not(xen_abi_loom))]
         for (i, c) in src.chunks_exact(W).enumerate() {
-            // SAFETY: as in `copy_out_words`: an in-bounds, W-aligned word
-            // of a writable region only ever accessed atomically.
+            // SAFETY: as in `copy_out_words_unchecked`: an in-bounds,
+            // W-aligned word of a writable region only ever accessed
+            // atomically.
             unsafe {
                 let p = self.ptr.as_ptr().add(off + i * W);
                 match W {
@@ -560,6 +587,184 @@ impl SharedMem<'_, ReadWrite> {
             at += n;
         }
         Ok(())
+    }
+}
+
+/// An array of `count` slots from byte `base` of a [`SharedMem`] region,
+/// bounds-checked once when it is made ([`Slots::new`]) instead of at every
+/// access: the rings' slot arrays.
+///
+/// An access names a slot by a free-running index, which is reduced modulo
+/// `count` (a power of two) by a mask, and gives the slot stride, which
+/// must not exceed the widest stride at which all `count` slots fit (a
+/// comparison of two values that do not depend on the index, so the
+/// compiler can hoist it out of a loop). Then `base + (idx & (count - 1))
+/// * stride + n <= base + count * stride <= len` for any index: the slot is
+/// in bounds by construction, whatever index a peer made us compute.
+/// Values are still copied in or out whole, once, with relaxed atomic
+/// words, as by [`SharedMem::read`] and [`SharedMem::write`].
+#[derive(Clone, Copy)]
+pub(crate) struct Slots<'a> {
+    mem: SharedMem<'a>,
+    /// Offset of slot 0 ([`SHARED_MEM_ALIGN`]-aligned).
+    base: usize,
+    /// `count - 1`.
+    mask: u32,
+    /// `(len - base) / count`: the widest stride at which all slots fit.
+    max_stride: usize,
+}
+
+impl<'a> Slots<'a> {
+    /// `count` slots from byte `base` of `mem`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::OutOfBounds`] if `base` is beyond the region,
+    /// [`Error::MisalignedOffset`] if it is not [`SHARED_MEM_ALIGN`]-aligned.
+    ///
+    /// # Panics
+    ///
+    /// If `count` is not a power of two (the rings' sizes always are).
+    pub(crate) fn new(mem: SharedMem<'a>, base: usize, count: u32) -> Result<Self> {
+        assert!(count.is_power_of_two(), "slot count {count}");
+        mem.checked(base, 0, SHARED_MEM_ALIGN)?;
+        Ok(Self {
+            mem,
+            base,
+            mask: count - 1,
+            max_stride: (mem.len - base) / count as usize,
+        })
+    }
+
+    /// The offset of `n` bytes at the start of slot `idx` of `stride`
+    /// bytes, read or written in `W`-byte words. Panics when `stride` is
+    /// wider than the slots fit, or `n` or `W` do not fit the stride: the
+    /// callers' constants make all but the first check fold away.
+    #[inline(always)]
+    fn offset<const W: usize>(&self, idx: u32, stride: usize, n: usize) -> usize {
+        const { assert!(W == 1 || W == 2 || W == 4 || W == 8) };
+        assert!(
+            stride <= self.max_stride && n <= stride && stride % W == 0 && n % W == 0,
+            "slot access of {n} bytes at stride {stride}"
+        );
+        self.base + (idx & self.mask) as usize * stride
+    }
+
+    /// The word width for copying a `T` at a `T`-aligned offset.
+    const fn width<T>() -> usize {
+        let a = core::mem::align_of::<T>();
+        if a > 8 {
+            8
+        } else {
+            a
+        }
+    }
+
+    /// Copies a `T` out of the start of slot `idx` (slots `stride` bytes
+    /// apart, a multiple of `T`'s alignment), once.
+    #[inline(always)]
+    pub(crate) fn read<T: FromBytes + IntoBytes>(&self, idx: u32, stride: usize) -> T {
+        let mut v = T::new_zeroed();
+        let dst = v.as_mut_bytes();
+        match Self::width::<T>() {
+            1 => self.copy_out::<1>(idx, stride, dst),
+            2 => self.copy_out::<2>(idx, stride, dst),
+            4 => self.copy_out::<4>(idx, stride, dst),
+            _ => self.copy_out::<8>(idx, stride, dst),
+        }
+        v
+    }
+
+    /// Copies `v` into the start of slot `idx` (as [`read`](Self::read));
+    /// the rest of the slot is left as it was.
+    #[inline(always)]
+    pub(crate) fn write<T: IntoBytes + Immutable>(&self, idx: u32, stride: usize, v: &T) {
+        let src = v.as_bytes();
+        match Self::width::<T>() {
+            1 => self.copy_in::<1>(idx, stride, src),
+            2 => self.copy_in::<2>(idx, stride, src),
+            4 => self.copy_in::<4>(idx, stride, src),
+            _ => self.copy_in::<8>(idx, stride, src),
+        }
+    }
+
+    #[inline(always)]
+    fn copy_out<const W: usize>(&self, idx: u32, stride: usize, dst: &mut [u8]) {
+        let off = self.offset::<W>(idx, stride, dst.len());
+        // SAFETY: `offset` checked `stride <= max_stride` and `dst.len() <=
+        // stride`, and `idx & mask < count`, so `[off, off + dst.len())`
+        // ends at most at `base + count * max_stride <= len` (`new`
+        // checked `base <= len`); `off` is a multiple of W (`base` is
+        // 8-aligned, `stride` a multiple of W) and so is `dst.len()`.
+        unsafe { self.mem.copy_out_words_unchecked::<W>(off, dst) }
+    }
+
+    #[inline(always)]
+    fn copy_in<const W: usize>(&self, idx: u32, stride: usize, src: &[u8]) {
+        let off = self.offset::<W>(idx, stride, src.len());
+        // SAFETY: as in `copy_out`, for `src`.
+        unsafe { self.mem.copy_in_words_unchecked::<W>(off, src) }
+    }
+}
+
+impl fmt::Debug for Slots<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Slots")
+            .field("mem", &self.mem)
+            .field("base", &self.base)
+            .field("count", &(u64::from(self.mask) + 1))
+            .field("max_stride", &self.max_stride)
+            .finish()
+    }
+}
+
+#[cfg(all(test, not(xen_abi_loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slots_wrap_any_index_into_bounds() {
+        let mut page = [0u64; 32]; // 256 bytes
+        let mem = SharedMem::from_mut(page.as_mut_bytes()).unwrap();
+        // 4 slots from byte 64: at most 48 bytes apart.
+        let slots = Slots::new(mem, 64, 4).unwrap();
+        for idx in [0, 1, 3, 4, 7, u32::MAX] {
+            slots.write(idx, 48, &[u64::from(idx); 6]);
+            assert_eq!(slots.read::<[u64; 6]>(idx, 48), [u64::from(idx); 6]);
+        }
+        // Index u32::MAX is slot 3, the last: bytes 208..256.
+        assert_eq!(mem.read::<u64>(248).unwrap(), u64::from(u32::MAX));
+        // A head is a prefix: the rest of the slot is left as it was.
+        slots.write(3, 48, &7u32);
+        assert_eq!(slots.read::<[u64; 2]>(3, 48), [7, u64::from(u32::MAX)]);
+        // Odd strides and widths: 4 slots of 12 bytes, 4-byte words.
+        slots.write(2, 12, &[1u32, 2, 3]);
+        assert_eq!(mem.read::<[u32; 3]>(64 + 24).unwrap(), [1, 2, 3]);
+    }
+
+    #[test]
+    fn slots_are_checked_when_made() {
+        let mut page = [0u64; 16];
+        let mem = SharedMem::from_mut(page.as_mut_bytes()).unwrap();
+        assert!(matches!(
+            Slots::new(mem, 136, 1),
+            Err(Error::OutOfBounds { .. })
+        ));
+        assert!(matches!(
+            Slots::new(mem, 4, 1),
+            Err(Error::MisalignedOffset { .. })
+        ));
+        let empty = Slots::new(mem, 128, 2).unwrap();
+        let read = core::panic::AssertUnwindSafe(|| empty.read::<u8>(0, 1));
+        assert!(std::panic::catch_unwind(read).is_err());
+    }
+
+    #[test]
+    #[should_panic(expected = "slot access of 8 bytes at stride 40")]
+    fn a_stride_wider_than_the_slots_fit_panics() {
+        let mut page = [0u64; 16]; // 4 slots of at most 32 bytes from 0
+        let mem = SharedMem::from_mut(page.as_mut_bytes()).unwrap();
+        let _ = Slots::new(mem, 0, 4).unwrap().read::<u64>(3, 40);
     }
 }
 
@@ -785,7 +990,8 @@ word_accessors!(
 /// stores before its later loads.
 #[inline(always)]
 pub(crate) fn full_fence() {
-    #[cfg(all(target_arch = "x86_64", not(xen_abi_loom)))]
+    // Miri runs no inline asm: there (and under loom) the fence is core's.
+    #[cfg(all(target_arch = "x86_64", not(xen_abi_loom), not(miri)))]
     // SAFETY: a locked read-modify-write of zero into the word at the stack
     // pointer changes nothing, and is a full memory barrier on x86 (what
     // Linux's and gcc's `mb` use: cheaper than `mfence`, which also orders
@@ -795,6 +1001,6 @@ pub(crate) fn full_fence() {
     unsafe {
         core::arch::asm!("lock or qword ptr [rsp], 0");
     }
-    #[cfg(not(all(target_arch = "x86_64", not(xen_abi_loom))))]
+    #[cfg(not(all(target_arch = "x86_64", not(xen_abi_loom), not(miri))))]
     fence(Ordering::SeqCst);
 }

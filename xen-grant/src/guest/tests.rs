@@ -10,12 +10,12 @@ use core::sync::atomic::{AtomicBool, AtomicU32};
 use std::string::ToString;
 use std::vec::Vec;
 
-use xen_abi::grant_table::{op, GrantEntryFlags, GrantRef, GrantStatus};
+use xen_abi::grant_table::{GrantEntryFlags, GrantRef, GrantStatus};
 use xen_abi::io::shm::{Ordering, ReadOnly, SharedMem};
-use xen_abi::xen::{DomId, Gfn, HypercallOp};
+use xen_abi::xen::{DomId, Gfn};
 use xen_abi::Errno;
-use xen_hypercall::Hypercall;
 
+use super::fake_xen::FakeXen;
 use super::*;
 use crate::Error;
 
@@ -24,83 +24,6 @@ fn leaked_page() -> SharedMem<'static> {
     let v = std::vec::Vec::leak(std::vec![0u8; 2 * PAGE]);
     let off = v.as_ptr().align_offset(PAGE);
     SharedMem::from_mut(&mut v[off..off + PAGE]).unwrap()
-}
-
-/// Plays Xen's grant-table op for one domain.
-struct FakeXen {
-    version: Cell<u32>,
-    nr_frames: Cell<u32>,
-    max_frames: u32,
-}
-
-impl FakeXen {
-    fn new(max_frames: u32) -> Self {
-        Self {
-            version: Cell::new(1),
-            nr_frames: Cell::new(1),
-            max_frames,
-        }
-    }
-}
-
-unsafe fn put<T>(p: *mut u8, off: usize, v: T) {
-    // SAFETY: the caller passes the argument struct Xen would write.
-    unsafe { p.add(off).cast::<T>().write_unaligned(v) }
-}
-
-unsafe fn get<T>(p: *mut u8, off: usize) -> T {
-    // SAFETY: as `put`.
-    unsafe { p.add(off).cast::<T>().read_unaligned() }
-}
-
-// SAFETY: writes only into the argument structs and lists the wrappers pass.
-unsafe impl Hypercall for FakeXen {
-    unsafe fn hypercall5(&self, hop: HypercallOp, args: [u64; 5]) -> isize {
-        assert_eq!(hop, HypercallOp::GRANT_TABLE_OP);
-        let p = args[1] as *mut u8;
-        // SAFETY: each arm writes the fields of the struct the sub-op takes.
-        unsafe {
-            match args[0] as u32 {
-                op::GET_VERSION => put(p, 4, self.version.get()),
-                op::QUERY_SIZE => {
-                    put(p, 4, self.nr_frames.get());
-                    put(p, 8, self.max_frames);
-                }
-                op::SETUP_TABLE => {
-                    let nr: u32 = get(p, 4);
-                    if nr > self.max_frames {
-                        put(p, 8, GrantStatus::GENERAL_ERROR);
-                        return 0;
-                    }
-                    self.nr_frames.set(self.nr_frames.get().max(nr));
-                    let list: u64 = get(p, 16);
-                    for i in 0..nr as usize {
-                        put(list as *mut u8, i * 8, 0x1000 + i as u64);
-                    }
-                }
-                op::SET_VERSION => {
-                    let v: u32 = get(p, 0);
-                    if v != 1 && v != 2 {
-                        return -22;
-                    }
-                    self.version.set(v);
-                }
-                op::GET_STATUS_FRAMES => {
-                    if self.version.get() != 2 {
-                        put(p, 6, GrantStatus::GENERAL_ERROR);
-                        return 0;
-                    }
-                    let nr: u32 = get(p, 0);
-                    let list: u64 = get(p, 8);
-                    for i in 0..nr as usize {
-                        put(list as *mut u8, i * 8, 0x2000 + i as u64);
-                    }
-                }
-                _ => return -38,
-            }
-        }
-        0
-    }
 }
 
 /// Pages from the heap; keeps writable handles on the status frames so the

@@ -68,11 +68,17 @@ pub(super) fn utf8<'a>(b: &'a [u8], what: &'static str) -> Result<&'a str> {
     core::str::from_utf8(b).map_err(|_| Error::Malformed(what))
 }
 
+/// A decimal `u64`: every value prints (and a peer may send it) in up to 20
+/// digits; more, or a value past `u64::MAX`, is refused, never wrapped.
 pub(super) fn decimal(b: &[u8], what: &'static str) -> Result<u64> {
-    if b.is_empty() || b.len() > 19 || !b.iter().all(u8::is_ascii_digit) {
+    if b.is_empty() || b.len() > 20 || !b.iter().all(u8::is_ascii_digit) {
         return Err(Error::Malformed(what));
     }
-    Ok(b.iter().fold(0u64, |n, d| n * 10 + u64::from(d - b'0')))
+    b.iter()
+        .try_fold(0u64, |n, d| {
+            n.checked_mul(10)?.checked_add(u64::from(d - b'0'))
+        })
+        .ok_or(Error::Malformed(what))
 }
 
 pub(super) fn domid(b: &[u8]) -> Result<DomId> {
@@ -85,4 +91,26 @@ pub(super) fn domid(b: &[u8]) -> Result<DomId> {
 
 pub(super) fn u32_of(b: &[u8], what: &'static str) -> Result<u32> {
     u32::try_from(decimal(b, what)?).map_err(|_| Error::Malformed(what))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimal_takes_all_of_u64_and_refuses_past_it() {
+        assert_eq!(decimal(b"0", "n"), Ok(0));
+        assert_eq!(decimal(b"10000000000000000000", "n"), Ok(10_u64.pow(19)));
+        assert_eq!(decimal(b"18446744073709551615", "n"), Ok(u64::MAX));
+        for bad in [
+            &b"18446744073709551616"[..],
+            b"99999999999999999999",
+            b"000000000000000000001",
+            b"",
+            b"+1",
+            b"1 ",
+        ] {
+            assert_eq!(decimal(bad, "n"), Err(Error::Malformed("n")), "{bad:?}");
+        }
+    }
 }

@@ -11,14 +11,27 @@
 //! requests they completed and the notifications they sent; a pair whose
 //! request counts differ is an error.
 //!
-//! The stream gap in machine code (x86_64, the back end's per-request loop,
-//! objdump of both binaries): gcc's is 13 instructions, one slot address for
-//! the request and its response (it proves `req_cons == rsp_prod_pvt` from
-//! the ring struct that never escapes) and no checks; ours is 20: the slot
-//! address computed twice, each compared against the mapping's run-time
-//! length (two `cmp`/`ja` to a panic), and a check that the response answers
-//! a consumed request. Removing them is xen-abi's to do (validate the length
-//! once at attach so the per-slot check folds away).
+//! Same work on both sides: each request carries the same 32 bytes (the
+//! fixed fields and one segment: C sets them in the slot, ours writes them
+//! with `FrontRing::produce_head`), the back end copies out the head and
+//! answers with the same response fields, the notify rule and the
+//! barriers are ring.h's (one `lock or` per publish and per final check on
+//! both sides), and neither program writes a cache line the other thread
+//! reads except the ring page and the two event flags.
+//!
+//! The back end's per-request loop in machine code (x86_64; `cargo xtask
+//! asm` prints one batch of it side by side with ring.h's and fails if ours
+//! touches memory more often): gcc's is 15 instructions with 2 loads and 3
+//! stores, one slot address for the request and its response (it proves
+//! `req_cons == rsp_prod_pvt` from the ring struct that never escapes) and
+//! no checks. Ours was 23 with 2 loads and 2 stores: the slot address
+//! computed twice, each compared against the mapping's run-time length
+//! (two `cmp`/`ja` to a panic), and a check that the response answers a
+//! consumed request. xen-abi now checks the slots' bounds once at attach
+//! (`shm::Slots`), leaving 17 instructions in this program (the second
+//! address and the answer check remain: LLVM does not carry
+//! `req_cons == rsp_prod_pvt` from one batch to the next) and 11 in the asm
+//! probe's single batch, where it does (against gcc's 15 there).
 
 use std::path::Path;
 use std::process::Command;
@@ -76,9 +89,11 @@ pub(super) fn run(secs: u64) -> Result<(), String> {
         process::step(&format!(
             "ring {name}: pairs of {n} requests for {secs} s ({pin})"
         ));
+        let load_before = load_average();
         let pairs = harness::run_pairs(budget, |_, rust| {
             measure(if rust { &rust_bin } else { &c_bin }, window, n, cpus)
         })?;
+        let load = load_report(load_before, load_average());
         for (i, p) in pairs.iter().enumerate() {
             if p.ours.reqs != n || p.theirs.reqs != n {
                 return Err(format!(
@@ -92,7 +107,8 @@ pub(super) fn run(secs: u64) -> Result<(), String> {
             harness::median(&mut v)
         };
         println!(
-            "  median ns/req: ours {:.2}, ring.h {:.2}; notifications/req: ours {:.4}, ring.h {:.4}; {pin}",
+            "  median ns/req: ours {:.2}, ring.h {:.2} (the ratio: ring.h's time over ours, above 1.0 ours is faster); \
+             notifications/req: ours {:.4}, ring.h {:.4}; {pin}; {load}",
             med(&|p| p.ours.ns_per_req),
             med(&|p| p.theirs.ns_per_req),
             med(&|p| p.ours.notify_per_req),
@@ -103,6 +119,29 @@ pub(super) fn run(secs: u64) -> Result<(), String> {
         });
     }
     Ok(())
+}
+
+/// The 1-minute load average (/proc/loadavg), if readable.
+fn load_average() -> Option<f64> {
+    let text = std::fs::read_to_string("/proc/loadavg").ok()?;
+    text.split_whitespace().next()?.parse().ok()
+}
+
+/// `load average 1.9 -> 2.1 on 2 CPUs`, with a warning when other work
+/// shared the CPUs: the bench's two spinning threads account for about 2,
+/// so a load above the CPU count plus one means they were descheduled for
+/// someone else, and the ratio measures the scheduler as much as the rings.
+fn load_report(before: Option<f64>, after: Option<f64>) -> String {
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let (Some(before), Some(after)) = (before, after) else {
+        return "load average unknown".into();
+    };
+    let busy = if before.max(after) > cpus as f64 + 1.0 {
+        " (busy machine: the threads shared their CPUs with other work)"
+    } else {
+        ""
+    };
+    format!("load average {before:.1} -> {after:.1} on {cpus} CPUs{busy}")
 }
 
 /// Runs one benchmark process.
@@ -151,6 +190,16 @@ fn parse_cpu_list(list: &str) -> Vec<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn load_reports() {
+        let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let quiet = load_report(Some(0.5), Some(1.0));
+        assert!(quiet.starts_with("load average 0.5 -> 1.0 on ") && !quiet.contains("busy"));
+        let busy = load_report(Some(1.0), Some(cpus as f64 + 2.0));
+        assert!(busy.ends_with("(busy machine: the threads shared their CPUs with other work)"));
+        assert_eq!(load_report(None, Some(1.0)), "load average unknown");
+    }
 
     #[test]
     fn cpu_lists() {

@@ -40,6 +40,10 @@ static void wait_evt(struct evtchn *e)
 }
 
 static blkif_sring_t *sring;
+/* Written before the threads start, then only read (n, window), or written
+ * once by the back end when it is done (back_notes): nothing the two
+ * threads share on a cache line is written while they run, as in the Rust
+ * program, whose counters are thread locals. */
 static unsigned long n, window, back_notes;
 static long front_cpu = -1, back_cpu = -1;
 
@@ -60,7 +64,7 @@ static void pin(long cpu)
 static void *back_main(void *arg)
 {
     blkif_back_ring_t back;
-    unsigned long done = 0;
+    unsigned long done = 0, notes = 0;
     (void)arg;
     pin(back_cpu);
     BACK_RING_INIT(&back, sring, 4096);
@@ -89,10 +93,12 @@ static void *back_main(void *arg)
         if (k) {
             RING_PUSH_RESPONSES_AND_CHECK_NOTIFY(&back, notify_fe);
             if (notify_fe)
-                notify(&to_front, &back_notes);
+                notify(&to_front, &notes);
         }
-        if (done == n)
+        if (done == n) {
+            back_notes = notes;
             return NULL;
+        }
         RING_FINAL_CHECK_FOR_REQUESTS(&back, more);
         if (!more)
             wait_evt(&to_back);

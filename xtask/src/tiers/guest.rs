@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
-//! The guest tier: our no_std test kernels boot as dom0 (PV and PVH) on
-//! each Xen version under QEMU TCG and print their numbered checks on the
-//! console; the kernel protocol's judge counts them against the plan.
+//! The guest tier: our no_std test kernels boot as dom0 on each Xen version
+//! under QEMU TCG and print their numbered checks on the console; the kernel
+//! protocol's judge counts them against the plan. x86_64: the PV and PVH
+//! kernels; aarch64: the arm64 kernel ([`arm64`]).
+
+mod arm64;
 
 use std::path::Path;
 
@@ -10,12 +13,24 @@ use crate::qemu::Machine;
 use crate::report::{kernel, Report};
 use crate::xen::{Arch, Mode, XenVersion};
 
-/// Boots every kernel of `modes` on every Xen of `xen`:
-/// `guest xen-<ver> <mode>: P passed, F failed`.
-pub(crate) fn run(xen: &[XenVersion], modes: &[Mode]) -> Result<(), String> {
+/// Boots, for every architecture of `arches`, its kernels on every Xen of
+/// `xen` (on x86_64 each of `modes`): `guest xen-<ver> <mode>: P passed, F
+/// failed`, `guest xen-<ver> arm64: ...`.
+pub(crate) fn run(xen: &[XenVersion], arches: &[Arch], modes: &[Mode]) -> Result<(), String> {
+    let mut report = Report::new("guest");
+    for &arch in arches {
+        match arch {
+            Arch::X86_64 => run_x86(xen, modes, &mut report)?,
+            Arch::Aarch64 => arm64::run(xen, &mut report)?,
+        }
+    }
+    report.finish()
+}
+
+/// The x86_64 PV and PVH kernels.
+fn run_x86(xen: &[XenVersion], modes: &[Mode], report: &mut Report) -> Result<(), String> {
     let arch = Arch::X86_64;
     let kernels = Kernels::build(arch)?;
-    let mut report = Report::new("guest");
     for &ver in xen {
         let hypervisor = ver.hypervisor(arch)?;
         for &mode in modes {
@@ -29,7 +44,7 @@ pub(crate) fn run(xen: &[XenVersion], modes: &[Mode]) -> Result<(), String> {
             })?;
         }
     }
-    report.finish()
+    Ok(())
 }
 
 /// The machine a test kernel boots in as dom0.

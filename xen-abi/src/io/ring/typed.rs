@@ -8,7 +8,7 @@ use core::marker::PhantomData;
 use zerocopy::{FromBytes, Immutable, IntoBytes};
 
 use super::{ring_size, Notify, RingIdx, SRING_HEADER_SIZE};
-use crate::io::shm::{full_fence, Ordering, SharedMem};
+use crate::io::shm::{full_fence, Ordering, SharedMem, Slots};
 use crate::{Error, Result};
 
 // Byte offsets of the SringHeader fields.
@@ -76,6 +76,9 @@ impl core::error::Error for RingFull {}
 /// Geometry and the fenced accessors shared by both ends.
 struct Geometry<'a> {
     mem: SharedMem<'a>,
+    /// The slots after the header, bounds-checked once here: copying a
+    /// slot in or out checks no offset at run time.
+    slots: Slots<'a>,
     /// Number of slots, a power of two.
     size: u32,
     /// Slot size in bytes.
@@ -94,35 +97,29 @@ impl<'a> Geometry<'a> {
                 actual: mem.len(),
             });
         }
-        Ok(Self { mem, size, entry })
+        // `size` slots of `entry` bytes fit after the header (`ring_size`),
+        // so every access at stride `entry` passes the slots' one check.
+        let slots = Slots::new(mem, SRING_HEADER_SIZE, size)?;
+        Ok(Self {
+            mem,
+            slots,
+            size,
+            entry,
+        })
     }
 
-    /// Copies the `T` in slot `idx` out (slots of `entry` bytes).
+    /// Copies the `T` at the start of slot `idx` out (slots of `entry`
+    /// bytes: a constant where the caller knows `Req` and `Rsp`, so the
+    /// slots' stride checks fold away).
     #[inline(always)]
     fn read<T: FromBytes + IntoBytes>(&self, idx: RingIdx, entry: usize) -> T {
-        let mut v = T::new_zeroed();
-        let off = SRING_HEADER_SIZE + (idx & (self.size - 1)) as usize * entry;
-        // Slot offsets are multiples of T's alignment (the header is 64
-        // bytes, slots a multiple of the larger alignment): copy whole words.
-        match core::mem::align_of::<T>() {
-            1 => self.mem.copy_out_words::<1>(off, v.as_mut_bytes()),
-            2 => self.mem.copy_out_words::<2>(off, v.as_mut_bytes()),
-            4 => self.mem.copy_out_words::<4>(off, v.as_mut_bytes()),
-            _ => self.mem.copy_out_words::<8>(off, v.as_mut_bytes()),
-        }
-        v
+        self.slots.read(idx, entry)
     }
 
-    /// Copies `v` into slot `idx` (slots of `entry` bytes).
+    /// Copies `v` into the start of slot `idx` (slots of `entry` bytes).
     #[inline(always)]
     fn write<T: IntoBytes + Immutable>(&self, idx: RingIdx, entry: usize, v: &T) {
-        let off = SRING_HEADER_SIZE + (idx & (self.size - 1)) as usize * entry;
-        match core::mem::align_of::<T>() {
-            1 => self.mem.copy_in_words::<1>(off, v.as_bytes()),
-            2 => self.mem.copy_in_words::<2>(off, v.as_bytes()),
-            4 => self.mem.copy_in_words::<4>(off, v.as_bytes()),
-            _ => self.mem.copy_in_words::<8>(off, v.as_bytes()),
-        }
+        self.slots.write(idx, entry, v);
     }
 
     /// Publishes `new` as the producer index at `prod` and decides whether
@@ -184,6 +181,7 @@ impl fmt::Debug for Geometry<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Geometry")
             .field("mem", &self.mem)
+            .field("slots", &self.slots)
             .field("size", &self.size)
             .field("entry", &self.entry)
             .finish()
@@ -384,11 +382,35 @@ where
     /// [`RingFull`] when all slots hold outstanding requests.
     #[inline]
     pub fn produce(&mut self, req: &Req) -> Result<(), RingFull> {
+        self.produce_head(req)
+    }
+
+    /// Like [`produce`](Self::produce), but writes only `head`, the leading
+    /// `size_of::<H>()` bytes of the request (a prefix view of `Req`, such
+    /// as a block request's fixed fields and the one segment it uses); the
+    /// rest of the slot keeps the bytes it held, those of earlier requests
+    /// and responses in that slot, so nothing else is exposed to the
+    /// backend. A frontend that fills in
+    /// only the part of a request it uses moves fewer cache lines, as a C
+    /// driver does that sets a request's fields one by one in the slot.
+    ///
+    /// `H` must be no larger than `Req` and no more aligned (checked at
+    /// compile time).
+    ///
+    /// # Errors
+    ///
+    /// [`RingFull`] when all slots hold outstanding requests.
+    #[inline]
+    pub fn produce_head<H: IntoBytes + Immutable>(&mut self, head: &H) -> Result<(), RingFull> {
+        const {
+            assert!(core::mem::size_of::<H>() <= core::mem::size_of::<Req>());
+            assert!(core::mem::align_of::<H>() <= core::mem::align_of::<Req>());
+        }
         if self.is_full() {
             return Err(RingFull);
         }
         self.geo
-            .write(self.req_prod_pvt, entry_size::<Req, Rsp>(), req);
+            .write(self.req_prod_pvt, entry_size::<Req, Rsp>(), head);
         self.req_prod_pvt = self.req_prod_pvt.wrapping_add(1);
         Ok(())
     }
