@@ -13,7 +13,7 @@
 //! (create, inspect, pause, destroy, limits, vCPUs) and [`crate::sysctl`]
 //! (host information, the domain list, Xen's console, the scheduler, CPU
 //! pools). They need a privileged caller: dom0 over
-//! [`privcmd`](crate::privcmd), or a privileged guest kernel.
+//! `privcmd`, or a privileged guest kernel.
 //!
 //! ```no_run
 //! # #[cfg(all(feature = "std", target_os = "linux"))]

@@ -234,6 +234,7 @@ const PACKAGE_FILES: &[&str] = &[
 /// upload), then the file list of each package.
 pub(crate) fn publish_dry_run() -> Result<(), String> {
     let libs = libraries()?;
+    forget_unpacked_packages(&libs)?;
     let mut cmd = Command::new(cargo::bin());
     cmd.args(["publish", "--dry-run", "--allow-dirty", "--quiet"])
         .args(libs.iter().flat_map(|p| ["-p", p.name.as_str()]))
@@ -258,6 +259,52 @@ pub(crate) fn publish_dry_run() -> Result<(), String> {
             pkg.name,
             list.lines().count()
         );
+    }
+    Ok(())
+}
+
+/// Removes cargo's unpacked copies of our packages from earlier dry runs.
+///
+/// Cargo verifies a package against its siblings through a temporary local
+/// registry and unpacks those under `$CARGO_HOME/registry/src/-<hash>/`
+/// (the hash of the registry's path, so the same on every run); it does not
+/// unpack again when a package of the same version changed, and would
+/// verify against the stale copy. Only our crates' directories in those
+/// nameless (local) registries go.
+fn forget_unpacked_packages(libs: &[&Package]) -> Result<(), String> {
+    let home = std::env::var_os("CARGO_HOME")
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| std::path::Path::new(&h).join(".cargo")))
+        .ok_or("neither CARGO_HOME nor HOME is set")?;
+    for kind in ["src", "cache"] {
+        let Ok(registries) = std::fs::read_dir(home.join("registry").join(kind)) else {
+            continue;
+        };
+        for reg in registries.flatten() {
+            if !reg.file_name().to_string_lossy().starts_with('-') {
+                continue; // crates.io and named registries
+            }
+            for entry in std::fs::read_dir(reg.path())
+                .into_iter()
+                .flatten()
+                .flatten()
+            {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                let ours = libs.iter().any(|p| {
+                    name.strip_prefix(&format!("{}-", p.name))
+                        .is_some_and(|v| v.starts_with(|c: char| c.is_ascii_digit()))
+                });
+                if ours {
+                    let path = entry.path();
+                    let removed = if path.is_dir() {
+                        std::fs::remove_dir_all(&path)
+                    } else {
+                        std::fs::remove_file(&path)
+                    };
+                    removed.map_err(|e| format!("{}: {e}", path.display()))?;
+                }
+            }
+        }
     }
     Ok(())
 }
