@@ -134,7 +134,7 @@ fn init_script(kernel: &kernel::Kernel, payload: &str) -> String {
            4.20) T={tools_420}/bin ;;\n\
            *) T={tools_417} ;;\n\
          esac\n\
-         export XENRS_XL=$T/xl\n\
+         export XENRS_XL=$T/xl XENRS_VCHAN_PROXY=$T/vchan-socket-proxy\n\
          if grep -q xenrs.xenstored=oxenstored /proc/cmdline; then\n\
            export XENRS_XENSTORED=oxenstored\n\
            step $T/oxenstored --pid-file=/run/xenstored.pid\n\

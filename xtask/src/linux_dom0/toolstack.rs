@@ -16,13 +16,16 @@ use crate::xen::{Arch, XenVersion};
 /// Debian 12's Xen 4.17 tools (`xen-utils-4.17`), used on Xen 4.17.
 pub(crate) const XEN_TOOLS: &str = "/usr/lib/xen-4.17/bin";
 
-/// The tools dom0 runs, from the toolstack matching the hypervisor.
-const TOOLS: [&str; 5] = [
+/// The tools dom0 runs, from the toolstack matching the hypervisor
+/// (`vchan-socket-proxy`, on libxenvchan, is the C peer of the vchan
+/// scenario).
+const TOOLS: [&str; 6] = [
     "xenstored",
     "oxenstored",
     "xen-init-dom0",
     "xenconsoled",
     "xl",
+    "vchan-socket-proxy",
 ];
 
 /// Where the 4.20 toolstack lies in dom0: `bin/<tool>` runs each tool
