@@ -86,7 +86,7 @@ const COMMANDS: &[Command] = &[
     Command {
         name: "bench",
         flags: &[Flag::Rounds, Flag::Secs, Flag::Only],
-        help: "ring vs ring.h (pairs for N s), xenstore/evtchn/grant vs libxen* in dom0 (N rounds)",
+        help: "ring vs ring.h (pairs for N s), xenstore/evtchn/grant/vchan vs libxen* in dom0 (N rounds)",
         run: |o| bench::run(&o.bench, o.rounds, o.secs),
     },
     Command {
