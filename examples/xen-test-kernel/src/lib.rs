@@ -18,6 +18,8 @@ pub mod alloc_bump;
 pub mod domu;
 pub mod selftest;
 pub mod upcall;
+pub mod vchan_domu;
+mod vchan_glue;
 
 /// The console writer the panic handler uses (a `fn(&[u8])`, as usize).
 static WRITER: AtomicUsize = AtomicUsize::new(0);

@@ -12,6 +12,7 @@
 use std::io::Read;
 use std::time::{Duration, Instant};
 
+use xen_abi::DomId;
 use xen_vchan::linux::Client;
 
 /// The events on the `/proc/interrupts` lines naming `evtchn:<comm>`.
@@ -36,6 +37,7 @@ fn main() -> Result<(), String> {
         return Err("usage: vchan_bench DOMID PATH MIB BUF".into());
     };
     let domid: u16 = domid.parse().map_err(|e| format!("DOMID: {e}"))?;
+    let domid = DomId::new(domid).map_err(|e| format!("DOMID: {e:?}"))?;
     let want: u64 = mib.parse::<u64>().map_err(|e| format!("MIB: {e}"))? << 20;
     let bufsize: usize = bufsize.parse().map_err(|e| format!("BUF: {e}"))?;
     let comm = std::fs::read_to_string("/proc/self/comm").unwrap_or_default();

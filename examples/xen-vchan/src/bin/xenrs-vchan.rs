@@ -20,6 +20,7 @@ use std::io::{Read, Write};
 use std::process::ExitCode;
 use std::time::Duration;
 
+use xen_abi::DomId;
 use xen_vchan::linux::{Client, Server};
 
 /// Bytes shown as a hex dump.
@@ -126,31 +127,33 @@ fn receive(end: &mut (impl Read + Write), limit: Option<u64>, echo: bool) -> std
 }
 
 fn run(a: Args) -> Result<(), String> {
+    let peer = DomId::new(a.domid).map_err(|e| format!("domain {}: {e:?}", a.domid))?;
     if a.server {
-        let mut srv = Server::new(a.domid, &a.path, a.read_min, a.write_min)
+        let mut srv = Server::new(peer, &a.path, a.read_min, a.write_min)
             .map_err(|e| format!("serve {}: {e}", a.path))?;
         println!(
             "serving {} for domain {} (rings: {} bytes in, {} out); waiting for the client",
             a.path,
             a.domid,
-            srv.read_ring_size(),
-            srv.write_ring_size()
+            // The server reads the left ring, writes the right one.
+            srv.orders().left_size(),
+            srv.orders().right_size()
         );
-        srv.wait_connected(a.timeout)
+        srv.wait_connected(Some(a.timeout))
             .map_err(|e| format!("no client within {:?}: {e}", a.timeout))?;
         println!("client connected");
         let n = receive(&mut srv, a.bytes, a.echo).map_err(|e| format!("after the client: {e}"))?;
         println!("received {n} bytes{}", if a.echo { ", echoed" } else { "" });
         srv.close().map_err(|e| format!("close: {e}"))?;
     } else {
-        let mut cl = Client::connect(a.domid, &a.path, a.timeout)
+        let mut cl = Client::connect(peer, &a.path, a.timeout)
             .map_err(|e| format!("connect to {}: {e}", a.path))?;
         println!(
             "connected to {} (domain {}; rings: {} bytes to us, {} from us)",
             a.path,
             a.domid,
-            cl.read_ring_size(),
-            cl.write_ring_size()
+            cl.orders().right_size(),
+            cl.orders().left_size()
         );
         if let Some(text) = &a.send {
             cl.write_all(text.as_bytes())
