@@ -7,4 +7,5 @@ pub mod console;
 pub mod netif;
 pub mod ring;
 pub mod shm;
+pub mod vchan;
 pub mod xs_wire;

@@ -46,6 +46,7 @@ impl Arch {
             "io/ring.h",
             "io/blkif.h",
             "io/netif.h",
+            "io/libxenvchan.h",
         ];
         match self {
             Arch::X86_64 => h.extend([
@@ -87,6 +88,15 @@ pub(crate) struct CSide {
 pub(crate) fn include_dir(scratch: &Path) -> Result<PathBuf, String> {
     let dir = scratch.join("include");
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    // `io/libxenvchan.h` includes <sys/types.h> (a hosted header) for
+    // nothing it uses: an empty stand-in keeps the build freestanding.
+    let sys = dir.join("sys");
+    std::fs::create_dir_all(&sys).map_err(|e| format!("{}: {e}", sys.display()))?;
+    let types = sys.join("types.h");
+    if !types.exists() {
+        std::fs::write(&types, "/* empty: see xtask/src/layout/c_side.rs */\n")
+            .map_err(|e| format!("{}: {e}", types.display()))?;
+    }
     let link = dir.join("xen");
     if !link.exists() {
         std::os::unix::fs::symlink(XEN_INCLUDE, &link)
