@@ -93,7 +93,11 @@ static CONSOLE: ConsoleSlot = ConsoleSlot(UnsafeCell::new(None));
 
 /// Maps the machine frame `mfn` over `page` (PV `update_va_mapping`) and
 /// wraps it.
-pub(crate) fn map_page(hc: &impl Hypercall, page: &'static Page, mfn: u64) -> Option<SharedMem<'static>> {
+pub(crate) fn map_page(
+    hc: &impl Hypercall,
+    page: &'static Page,
+    mfn: u64,
+) -> Option<SharedMem<'static>> {
     let va = page.0.get().cast::<u8>();
     // SAFETY: remaps one of our own static data pages, which nothing else
     // references (every access goes through the `SharedMem` made below).

@@ -190,7 +190,9 @@ pub(crate) fn echo<H: Hypercall>(hc: &H, ch: &mut dyn Vchan) -> Result<u64, Stri
                 return Ok(total);
             }
             if now(hc)?.saturating_sub(since) > PATIENCE_NS {
-                return Err(format!("nothing from the peer for 60 s after {total} bytes"));
+                return Err(format!(
+                    "nothing from the peer for 60 s after {total} bytes"
+                ));
             }
             ch.wait()?;
             continue;

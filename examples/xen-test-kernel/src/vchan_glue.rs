@@ -125,7 +125,10 @@ fn ring(ctrl: SharedMem<'static>, place: Place) -> Result<SharedMem<'static>, St
         }
         Place::Granted { first, pages } => {
             if first + pages > RING_PAGES {
-                return Err(format!("{} ring pages, we have {RING_PAGES}", first + pages));
+                return Err(format!(
+                    "{} ring pages, we have {RING_PAGES}",
+                    first + pages
+                ));
             }
             let va = slot(page_addr!(RINGS), first);
             let p = core::ptr::NonNull::new(va as *mut u8).ok_or("null ring page")?;
@@ -180,7 +183,10 @@ fn serve_inner<H: Hypercall, S: Store, T>(
     let result = (|| -> Result<T, String> {
         for i in 0..orders.grant_count() {
             if i >= RING_PAGES {
-                return Err(format!("{} ring pages, we have {RING_PAGES}", orders.grant_count()));
+                return Err(format!(
+                    "{} ring pages, we have {RING_PAGES}",
+                    orders.grant_count()
+                ));
             }
             let page = page_mem(slot(page_addr!(RINGS), i));
             let g = cx
@@ -205,10 +211,16 @@ fn serve_inner<H: Hypercall, S: Store, T>(
             .map_err(|e| format!("alloc_unbound(dom0): {e:?}"))?;
         let r = (|| -> Result<T, String> {
             cx.xs
-                .write(&format!("{path}/ring-ref"), format!("{}", ctrl_ref.get()).as_bytes())
+                .write(
+                    &format!("{path}/ring-ref"),
+                    format!("{}", ctrl_ref.get()).as_bytes(),
+                )
                 .map_err(|e| format!("write {path}/ring-ref: {e:?}"))?;
             cx.xs
-                .write(&format!("{path}/event-channel"), format!("{port}").as_bytes())
+                .write(
+                    &format!("{path}/event-channel"),
+                    format!("{port}").as_bytes(),
+                )
                 .map_err(|e| format!("write {path}/event-channel: {e:?}"))?;
             if let Some(g) = generation {
                 cx.xs
@@ -301,7 +313,9 @@ pub(crate) fn connect<H: Hypercall, S: Store, T>(
     let ep = Endpoint::client(ctrl).map_err(|e| format!("{e}"))?;
     let orders = ep.orders();
     let (Place::InPage(l), Place::InPage(r)) = (orders.left_place(), orders.right_place()) else {
-        return Err(format!("{orders:?}: only rings inside the page are mapped here"));
+        return Err(format!(
+            "{orders:?}: only rings inside the page are mapped here"
+        ));
     };
     let pages = Pages {
         ctrl,

@@ -219,7 +219,10 @@ fn through_proxy(
     send: &[u8],
     started: impl FnOnce() -> Result<(), String>,
 ) -> Result<Vec<u8>, String> {
-    let bin = env_or("XENRS_VCHAN_PROXY", "/usr/lib/xen-4.17/bin/vchan-socket-proxy");
+    let bin = env_or(
+        "XENRS_VCHAN_PROXY",
+        "/usr/lib/xen-4.17/bin/vchan-socket-proxy",
+    );
     let mut child = Proc(
         Command::new(&bin)
             .args(args)
@@ -272,7 +275,10 @@ fn through_proxy(
 /// The first differing byte of `got` and `want`, or a length mismatch.
 fn diff(got: &[u8], want: &[u8]) -> Option<String> {
     if let Some(i) = got.iter().zip(want).position(|(a, b)| a != b) {
-        return Some(format!("byte {i} is {:#04x}, expected {:#04x}", got[i], want[i]));
+        return Some(format!(
+            "byte {i} is {:#04x}, expected {:#04x}",
+            got[i], want[i]
+        ));
     }
     (got.len() != want.len()).then(|| format!("{} bytes, expected {}", got.len(), want.len()))
 }
@@ -287,7 +293,9 @@ fn pump(client: &mut Client<'_>, send: &[u8]) -> Result<Vec<u8>, String> {
     while got.len() < send.len() {
         let mut progress = false;
         if off < send.len() {
-            let room = client.buffer_space().map_err(|e| format!("buffer_space: {e}"))?;
+            let room = client
+                .buffer_space()
+                .map_err(|e| format!("buffer_space: {e}"))?;
             if room > 0 {
                 let n = client
                     .try_send(&send[off..(off + room).min(send.len())])
@@ -296,7 +304,9 @@ fn pump(client: &mut Client<'_>, send: &[u8]) -> Result<Vec<u8>, String> {
                 progress |= n > 0;
             }
         }
-        let ready = client.data_ready().map_err(|e| format!("data_ready: {e}"))?;
+        let ready = client
+            .data_ready()
+            .map_err(|e| format!("data_ready: {e}"))?;
         if ready > 0 {
             let n = client
                 .try_recv(&mut buf[..ready.min(8192)])
@@ -308,10 +318,7 @@ fn pump(client: &mut Client<'_>, send: &[u8]) -> Result<Vec<u8>, String> {
             since = Instant::now();
         } else {
             if since.elapsed() > PATIENCE {
-                return Err(format!(
-                    "stuck: {off} bytes sent, {} received",
-                    got.len()
-                ));
+                return Err(format!("stuck: {off} bytes sent, {} received", got.len()));
             }
             wait(client)?;
         }
@@ -333,7 +340,9 @@ fn drain(client: &mut Client<'_>, n: usize) -> Result<Vec<u8>, String> {
     let mut at = 0;
     let mut since = Instant::now();
     while at < n {
-        let ready = client.data_ready().map_err(|e| format!("data_ready: {e}"))?;
+        let ready = client
+            .data_ready()
+            .map_err(|e| format!("data_ready: {e}"))?;
         if ready == 0 {
             if since.elapsed() > PATIENCE {
                 return Err(format!("{at} of {n} bytes, then nothing"));
@@ -389,7 +398,10 @@ fn vchan_between_a_rust_domu_dom0_and_libxenvchan() {
 }
 
 fn scenario(c: &mut Checks) -> Result<(), String> {
-    let kernel = env_or("XENRS_VCHAN_DOMU_KERNEL", "/domu/xen-test-kernel-vchan-domu");
+    let kernel = env_or(
+        "XENRS_VCHAN_DOMU_KERNEL",
+        "/domu/xen-test-kernel-vchan-domu",
+    );
     if !Path::new(&kernel).exists() {
         return Err(format!("{kernel} is missing"));
     }
@@ -458,7 +470,10 @@ fn scenario(c: &mut Checks) -> Result<(), String> {
             c.check(
                 "Rust domU server <-> C client: a line comes back upper-cased",
                 got.get(..hello.len()) == Some(&transformed(&hello)[..]),
-                format!("{:?}", String::from_utf8_lossy(&got[..hello.len().min(got.len())])),
+                format!(
+                    "{:?}",
+                    String::from_utf8_lossy(&got[..hello.len().min(got.len())])
+                ),
             );
             let d = diff(&got[hello.len().min(got.len())..], &transformed(&bulk));
             c.check(
@@ -468,8 +483,16 @@ fn scenario(c: &mut Checks) -> Result<(), String> {
             );
         }
         Err(e) => {
-            c.check("Rust domU server <-> C client: a line comes back upper-cased", false, e);
-            c.check("Rust domU server <-> C client: 64 KiB come back transformed", false, e);
+            c.check(
+                "Rust domU server <-> C client: a line comes back upper-cased",
+                false,
+                e,
+            );
+            c.check(
+                "Rust domU server <-> C client: 64 KiB come back transformed",
+                false,
+                e,
+            );
         }
     }
     let report = domu_result("c-client");
@@ -517,7 +540,11 @@ fn scenario(c: &mut Checks) -> Result<(), String> {
             );
         }
         Err(e) => {
-            c.check("Rust domU client <-> C server: what we send comes back transformed", false, e);
+            c.check(
+                "Rust domU client <-> C server: what we send comes back transformed",
+                false,
+                e,
+            );
         }
     }
     let report = domu_result("c-server");
@@ -555,7 +582,10 @@ fn scenario(c: &mut Checks) -> Result<(), String> {
         match pump(&mut client, &msg) {
             Ok(got) if got == transformed(&msg) => {}
             Ok(got) => {
-                bad = Some(format!("message {i}: {}", diff(&got, &transformed(&msg)).unwrap_or_default()));
+                bad = Some(format!(
+                    "message {i}: {}",
+                    diff(&got, &transformed(&msg)).unwrap_or_default()
+                ));
                 break;
             }
             Err(e) => {
@@ -705,14 +735,19 @@ fn scenario(c: &mut Checks) -> Result<(), String> {
         }
         if let Some(t) = destroyed_at {
             if t.elapsed() > DEATH_TIMEOUT + Duration::from_secs(5) {
-                break Err(format!("still no error {:?} after the destroy", t.elapsed()));
+                break Err(format!(
+                    "still no error {:?} after the destroy",
+                    t.elapsed()
+                ));
             }
         }
         match client.read(&mut buf) {
             Ok(0) => break Ok("end of stream".to_string()),
             Ok(n) => {
                 if corrupt.is_none() {
-                    corrupt = (0..n).find(|&i| buf[i] != stream_byte(got + i as u64)).map(|i| got + i as u64);
+                    corrupt = (0..n)
+                        .find(|&i| buf[i] != stream_byte(got + i as u64))
+                        .map(|i| got + i as u64);
                 }
                 got += n as u64;
             }
@@ -723,7 +758,10 @@ fn scenario(c: &mut Checks) -> Result<(), String> {
     c.check(
         "the domU destroyed mid-stream: our client reports the peer gone within its time-out",
         outcome.is_ok() && took.is_some_and(|t| t <= DEATH_TIMEOUT),
-        format!("{outcome:?} {took:?} after the destroy, {} KiB read", got >> 10),
+        format!(
+            "{outcome:?} {took:?} after the destroy, {} KiB read",
+            got >> 10
+        ),
     );
     c.check(
         "every byte read before that was the stream's",

@@ -75,14 +75,15 @@ fn parse(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
         match flag.as_str() {
             "--send" => a.send = Some(value()?),
             "--bytes" => a.bytes = Some(value()?.parse().map_err(|e| format!("--bytes: {e}"))?),
-            "--read-min" => a.read_min = value()?.parse().map_err(|e| format!("--read-min: {e}"))?,
+            "--read-min" => {
+                a.read_min = value()?.parse().map_err(|e| format!("--read-min: {e}"))?
+            }
             "--write-min" => {
                 a.write_min = value()?.parse().map_err(|e| format!("--write-min: {e}"))?
             }
             "--timeout" => {
-                a.timeout = Duration::from_secs(
-                    value()?.parse().map_err(|e| format!("--timeout: {e}"))?,
-                )
+                a.timeout =
+                    Duration::from_secs(value()?.parse().map_err(|e| format!("--timeout: {e}"))?)
             }
             "--echo" => a.echo = true,
             _ => return Err(format!("unknown option {flag}")),
@@ -97,7 +98,13 @@ fn hex_dump(offset: usize, bytes: &[u8]) {
         let hex: Vec<String> = line.iter().map(|b| format!("{b:02x}")).collect();
         let text: String = line
             .iter()
-            .map(|&b| if b.is_ascii_graphic() || b == b' ' { b as char } else { '.' })
+            .map(|&b| {
+                if b.is_ascii_graphic() || b == b' ' {
+                    b as char
+                } else {
+                    '.'
+                }
+            })
             .collect();
         println!("{:08x}  {:<47}  |{text}|", offset + i * 16, hex.join(" "));
     }
@@ -161,7 +168,10 @@ fn run(a: Args) -> Result<(), String> {
             println!("sent {} bytes: {text:?}", text.len());
         }
         let n = receive(&mut cl, a.bytes, false).map_err(|e| format!("receive: {e}"))?;
-        println!("received {n} bytes (the first {} shown)", n.min(SHOWN as u64));
+        println!(
+            "received {n} bytes (the first {} shown)",
+            n.min(SHOWN as u64)
+        );
         cl.close().map_err(|e| format!("close: {e}"))?;
     }
     Ok(())
