@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 //! `cargo xtask fuzz [--secs N]`: runs every cargo-fuzz target of
-//! `xen-abi/fuzz` and `xen-store/fuzz` for N seconds each (default 30) with
+//! `xen-abi/fuzz`, `xen-store/fuzz` and `examples/xen-vchan/fuzz` for N seconds each (default 30) with
 //! the nightly toolchain, failing on the first crash. Installs cargo-fuzz
 //! when it is missing.
 
@@ -14,6 +14,8 @@ const PROJECTS: &[(&str, &[&str])] = &[
     ("xen-abi/fuzz", &["ring", "byte_ring"]),
     // xenstore: replies (framer, decoders, client), requests, permissions.
     ("xen-store/fuzz", &["reply", "request", "perms"]),
+    // vchan: a client against a hostile server's control page and rings.
+    ("examples/xen-vchan/fuzz", &["vchan"]),
 ];
 
 /// Runs every target for `secs` seconds.

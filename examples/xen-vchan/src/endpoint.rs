@@ -19,7 +19,7 @@ use core::sync::atomic::{fence, Ordering};
 
 use xen_abi::grant_table::GrantRef;
 use xen_abi::io::ring::Notify;
-use xen_abi::io::shm::{ReadOnly, SharedMem};
+use xen_abi::io::shm::{Mode, ReadOnly, ReadWrite, SharedMem};
 use xen_abi::io::vchan::{
     Live, NotifyBits, CLI_LIVE_OFFSET, CLI_NOTIFY_OFFSET, GRANTS_OFFSET, LEFT_CONS_OFFSET,
     LEFT_ORDER_OFFSET, LEFT_PROD_OFFSET, PAGE_SIZE, RIGHT_CONS_OFFSET, RIGHT_ORDER_OFFSET,
@@ -51,19 +51,119 @@ pub enum PeerState {
     Gone,
 }
 
+/// A ring's bytes: one region, or pages mapped one by one ([`Paged`]).
+///
+/// Offsets are below [`len`](Self::len); the core never asks for a range
+/// that leaves the ring.
+pub trait RingBuffer {
+    /// The ring's size in bytes.
+    fn len(&self) -> usize;
+
+    /// Whether the ring has no bytes.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Copies bytes `[off, off + dst.len())` out.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::SharedMem`] for a range that leaves the ring.
+    fn copy_out(&self, off: usize, dst: &mut [u8]) -> Result<()>;
+}
+
+/// A ring this end writes.
+pub trait RingBufferMut: RingBuffer {
+    /// Copies `src` into bytes `[off, off + src.len())`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::SharedMem`] for a range that leaves the ring.
+    fn copy_in(&self, off: usize, src: &[u8]) -> Result<()>;
+}
+
+impl<M: Mode> RingBuffer for SharedMem<'_, M> {
+    fn len(&self) -> usize {
+        SharedMem::len(self)
+    }
+
+    fn copy_out(&self, off: usize, dst: &mut [u8]) -> Result<()> {
+        SharedMem::copy_out(self, off, dst).map_err(shm)
+    }
+}
+
+impl RingBufferMut for SharedMem<'_> {
+    fn copy_in(&self, off: usize, src: &[u8]) -> Result<()> {
+        SharedMem::copy_in(self, off, src).map_err(shm)
+    }
+}
+
+/// A ring in separately mapped pages of [`PAGE_SIZE`] bytes each (a guest
+/// maps each granted page wherever its platform chooses).
+#[derive(Clone, Copy, Debug)]
+pub struct Paged<'a, 'm, M: Mode = ReadWrite>(pub &'a [SharedMem<'m, M>]);
+
+impl<M: Mode> Paged<'_, '_, M> {
+    /// Runs `f(page, offset in page, range of the caller's buffer)` over
+    /// the pages `[off, off + n)` spans.
+    fn each(
+        &self,
+        off: usize,
+        n: usize,
+        mut f: impl FnMut(&SharedMem<'_, M>, usize, core::ops::Range<usize>) -> Result<()>,
+    ) -> Result<()> {
+        let len = RingBuffer::len(self);
+        if n > len || off > len - n {
+            return Err(Error::SharedMem(xen_abi::Error::OutOfBounds {
+                offset: off,
+                len: n,
+                size: len,
+            }));
+        }
+        let mut done = 0;
+        while done < n {
+            let at = off + done;
+            let (page, in_page) = (at / PAGE_SIZE, at % PAGE_SIZE);
+            let k = (n - done).min(PAGE_SIZE - in_page);
+            f(&self.0[page], in_page, done..done + k)?;
+            done += k;
+        }
+        Ok(())
+    }
+}
+
+impl<M: Mode> RingBuffer for Paged<'_, '_, M> {
+    fn len(&self) -> usize {
+        self.0.len() * PAGE_SIZE
+    }
+
+    fn copy_out(&self, off: usize, dst: &mut [u8]) -> Result<()> {
+        self.each(off, dst.len(), |p, o, r| {
+            p.copy_out(o, &mut dst[r]).map_err(shm)
+        })
+    }
+}
+
+impl RingBufferMut for Paged<'_, '_, ReadWrite> {
+    fn copy_in(&self, off: usize, src: &[u8]) -> Result<()> {
+        self.each(off, src.len(), |p, o, r| p.copy_in(o, &src[r]).map_err(shm))
+    }
+}
+
 /// The memory of one vchan, as one end sees it.
 ///
 /// `rx` is the ring this end reads (read-only suffices: a client maps the
 /// server's ring that way), `tx` the ring it writes. For an in-page ring,
-/// the handle is a sub-region of `ctrl` ([`Pages::in_page`]).
+/// the handle is a sub-region of `ctrl` ([`Pages::in_page`]); a ring in
+/// pages mapped one by one is a [`Paged`].
 #[derive(Clone, Copy, Debug)]
-pub struct Pages<'m> {
+pub struct Pages<'m, R = SharedMem<'m, ReadOnly>, W = SharedMem<'m>> {
     /// The control page (at least [`PAGE_SIZE`] bytes).
     pub ctrl: SharedMem<'m>,
     /// The ring this end reads.
-    pub rx: SharedMem<'m, ReadOnly>,
+    pub rx: R,
     /// The ring this end writes.
-    pub tx: SharedMem<'m>,
+    pub tx: W,
 }
 
 impl<'m> Pages<'m> {
@@ -458,7 +558,7 @@ impl Endpoint {
     /// # Errors
     ///
     /// [`Error::BadIndex`] for a hostile producer index.
-    pub fn data_ready(&mut self, pages: &Pages<'_>) -> Result<usize> {
+    pub fn data_ready<R, W>(&mut self, pages: &Pages<'_, R, W>) -> Result<usize> {
         self.check()?;
         self.ask(pages.ctrl, NotifyBits::WRITE)?;
         Ok(self.readable(pages.ctrl)? as usize)
@@ -470,7 +570,7 @@ impl Endpoint {
     /// # Errors
     ///
     /// [`Error::BadIndex`] for a hostile consumer index.
-    pub fn buffer_space(&mut self, pages: &Pages<'_>) -> Result<usize> {
+    pub fn buffer_space<R, W>(&mut self, pages: &Pages<'_, R, W>) -> Result<usize> {
         self.check()?;
         self.ask(pages.ctrl, NotifyBits::READ)?;
         Ok(self.writable(pages.ctrl)? as usize)
@@ -484,7 +584,11 @@ impl Endpoint {
     ///
     /// [`Error::BadIndex`] for a hostile producer index (and for every
     /// later call).
-    pub fn read(&mut self, pages: &Pages<'_>, buf: &mut [u8]) -> Result<Transfer> {
+    pub fn read<R: RingBuffer, W>(
+        &mut self,
+        pages: &Pages<'_, R, W>,
+        buf: &mut [u8],
+    ) -> Result<Transfer> {
         self.check()?;
         let ctrl = pages.ctrl;
         let mut avail = self.readable(ctrl)?;
@@ -502,17 +606,19 @@ impl Endpoint {
             });
         }
         let size = self.rx_size as usize;
-        if pages.rx.len() < size {
+        if RingBuffer::len(&pages.rx) < size {
             return Err(Error::SharedMem(xen_abi::Error::BadLength {
                 expected: size,
-                actual: pages.rx.len(),
+                actual: RingBuffer::len(&pages.rx),
             }));
         }
         let at = self.rx_cons as usize & (size - 1);
         let first = n.min(size - at);
         let (a, b) = buf[..n].split_at_mut(first);
-        pages.rx.copy_out(at, a).map_err(shm)?;
-        pages.rx.copy_out(0, b).map_err(shm)?;
+        pages.rx.copy_out(at, a)?;
+        if !b.is_empty() {
+            pages.rx.copy_out(0, b)?;
+        }
         // n <= rx_size <= 2^20 fits in u32.
         self.rx_cons = self.rx_cons.wrapping_add(n as u32);
         // Release: the bytes are read before the peer may overwrite them.
@@ -530,7 +636,11 @@ impl Endpoint {
     ///
     /// [`Error::BadIndex`] for a hostile consumer index (and for every
     /// later call).
-    pub fn write(&mut self, pages: &Pages<'_>, data: &[u8]) -> Result<Transfer> {
+    pub fn write<R, W: RingBufferMut>(
+        &mut self,
+        pages: &Pages<'_, R, W>,
+        data: &[u8],
+    ) -> Result<Transfer> {
         self.check()?;
         let ctrl = pages.ctrl;
         let mut room = self.writable(ctrl)?;
@@ -546,16 +656,18 @@ impl Endpoint {
             });
         }
         let size = self.tx_size as usize;
-        if pages.tx.len() < size {
+        if RingBuffer::len(&pages.tx) < size {
             return Err(Error::SharedMem(xen_abi::Error::BadLength {
                 expected: size,
-                actual: pages.tx.len(),
+                actual: RingBuffer::len(&pages.tx),
             }));
         }
         let at = self.tx_prod as usize & (size - 1);
         let first = n.min(size - at);
-        pages.tx.copy_in(at, &data[..first]).map_err(shm)?;
-        pages.tx.copy_in(0, &data[first..n]).map_err(shm)?;
+        pages.tx.copy_in(at, &data[..first])?;
+        if first < n {
+            pages.tx.copy_in(0, &data[first..n])?;
+        }
         self.tx_prod = self.tx_prod.wrapping_add(n as u32);
         // Release: the bytes are written before the peer sees the index.
         ctrl.store_u32(self.f.tx_prod, self.tx_prod, Ordering::Release)

@@ -71,7 +71,7 @@ pub mod xs;
 #[cfg(test)]
 mod tests;
 
-pub use endpoint::{Endpoint, Pages, PeerState, Role, Transfer};
+pub use endpoint::{Endpoint, Paged, Pages, PeerState, RingBuffer, RingBufferMut, Role, Transfer};
 pub use error::{Direction, Error, Result};
 pub use orders::{Orders, Place, MAX_RING_SIZE};
 pub use xen_abi::io::ring::Notify;

@@ -260,7 +260,8 @@ impl Conn<'_> {
         matches!(self.state(), Ok(PeerState::Connected | PeerState::Waiting))
     }
 
-    fn try_recv(&mut self, buf: &mut [u8]) -> Result<usize> {
+    /// Reads what is ready (0: nothing), telling the peer if it asked.
+    fn read_now(&mut self, buf: &mut [u8]) -> Result<usize> {
         if self.closed {
             return Err(Error::PeerClosed);
         }
@@ -275,7 +276,8 @@ impl Conn<'_> {
         Ok(t.len())
     }
 
-    fn try_send(&mut self, data: &[u8]) -> Result<usize> {
+    /// Writes what fits (0: full), telling the peer if it asked.
+    fn write_now(&mut self, data: &[u8]) -> Result<usize> {
         if self.closed {
             return Err(Error::PeerClosed);
         }
@@ -290,22 +292,38 @@ impl Conn<'_> {
         Ok(t.len())
     }
 
+    fn try_recv(&mut self, buf: &mut [u8]) -> Result<usize> {
+        let n = self.read_now(buf)?;
+        if n == 0 && !buf.is_empty() && self.state()? == PeerState::Gone {
+            // Nothing left and nothing more will come.
+            return Err(Error::PeerClosed);
+        }
+        Ok(n)
+    }
+
+    fn try_send(&mut self, data: &[u8]) -> Result<usize> {
+        if self.state()? == PeerState::Gone {
+            return Err(Error::PeerClosed);
+        }
+        self.write_now(data)
+    }
+
     fn recv(&mut self, buf: &mut [u8]) -> Result<usize> {
         if buf.is_empty() {
             return Ok(0);
         }
         let end = deadline(self.timeout);
         loop {
-            let n = self.try_recv(buf)?;
+            let n = self.read_now(buf)?;
             if n > 0 {
                 return Ok(n);
             }
             if self.state()? == PeerState::Gone {
                 // Look once more: the peer may have written, then left.
-                return self.try_recv(buf);
+                return self.read_now(buf);
             }
             match self.wait(end) {
-                Err(Error::PeerClosed) => return self.try_recv(buf),
+                Err(Error::PeerClosed) => return self.read_now(buf),
                 r => r?,
             }
         }
@@ -320,7 +338,7 @@ impl Conn<'_> {
             if self.state()? == PeerState::Gone {
                 return Err(Error::PeerClosed);
             }
-            let n = self.try_send(data)?;
+            let n = self.write_now(data)?;
             if n > 0 {
                 return Ok(n);
             }
@@ -432,12 +450,13 @@ macro_rules! vchan_methods {
             }
 
             /// Reads what is ready, up to `buf.len()` bytes, without
-            /// waiting (0: nothing ready).
+            /// waiting (0: nothing ready yet).
             ///
             /// # Errors
             ///
-            /// [`Error::BadIndex`] for a hostile peer index;
-            /// [`Error::PeerClosed`] after [`close`](Self::close).
+            /// [`Error::PeerClosed`] when nothing is ready and the peer is
+            /// gone (or after [`close`](Self::close)); [`Error::BadIndex`]
+            /// for a hostile peer index.
             pub fn try_recv(&mut self, buf: &mut [u8]) -> Result<usize> {
                 self.conn.try_recv(buf)
             }
@@ -447,7 +466,8 @@ macro_rules! vchan_methods {
             ///
             /// # Errors
             ///
-            /// As [`try_recv`](Self::try_recv).
+            /// [`Error::PeerClosed`] once the peer is gone (as
+            /// `libxenvchan_write`); [`Error::BadIndex`].
             pub fn try_send(&mut self, data: &[u8]) -> Result<usize> {
                 self.conn.try_send(data)
             }

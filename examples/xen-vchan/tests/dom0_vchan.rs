@@ -262,16 +262,22 @@ fn dom0_c_server_our_client() {
                 stdout.read_exact(&mut got).unwrap();
                 got
             });
-            let down2 = &down;
-            sc.spawn(move || {
-                stdin.write_all(down2).unwrap();
-                stdin
-            });
+            // Borrowed, not moved: the proxy stops at end of its input, so
+            // stdin stays open until everything came back.
+            let (input, down2) = (&mut stdin, &down);
+            sc.spawn(move || input.write_all(down2).unwrap());
             let mut got = vec![0u8; down.len()];
             // Interleave: write our stream while reading theirs.
             let mut sent = 0;
             let mut have = 0;
+            let deadline = Instant::now() + 3 * T;
             while sent < up.len() || have < got.len() {
+                assert!(
+                    Instant::now() < deadline,
+                    "stuck: sent {sent}/{}, got {have}/{}",
+                    up.len(),
+                    got.len()
+                );
                 if sent < up.len() {
                     let end = (sent + 3000).min(up.len());
                     sent += c.try_send(&up[sent..end]).unwrap();
@@ -295,6 +301,7 @@ fn dom0_c_server_our_client() {
                 "the proxy printed other bytes"
             );
         });
+        drop(stdin);
         c.close().unwrap();
         // The C server ends when its client leaves.
         assert!(wait_exit(&mut child, T), "the proxy did not exit");
