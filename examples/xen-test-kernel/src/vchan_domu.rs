@@ -2,8 +2,8 @@
 //! The vchan domU: a PV guest that a Linux dom0 creates with `xl`, and
 //! which serves and connects vchans with `xen_vchan::guest` (grants from
 //! xen-grant's in-guest half, event channels from xen-evtchn's, xenstore
-//! through xen-store's ring client). Dom0's side is
-//! `examples/xen-vchan/tests/e2e.rs`.
+//! through xen-store's ring client; the platform's pages and waiting are
+//! `vchan_glue`'s). Dom0's side is `examples/xen-vchan/tests/e2e.rs`.
 //!
 //! What it does, in order (every wait bounded):
 //!
@@ -22,7 +22,7 @@
 //!    generation to [`STREAM_GEN`], waits for a client and streams
 //!    [`stream_byte`]s to it until it closes (the bench's and the teardown
 //!    check's server), until dom0 destroys us or [`STREAM_GENERATIONS`] are
-//!    served.
+//!    served. With [`MODE`] = `stream` (the bench), only this step runs.
 //!
 //! Each step's outcome goes into [`result_node`]`(step)`: `ok <n> bytes
 //! ...` or `fail: ...`, and to the console.
@@ -34,7 +34,7 @@ use xen_abi::event_channel::EvtchnPort;
 use xen_abi::xen::{DomId, StartInfo, VcpuId};
 use xen_evtchn::guest::{Demux, TwoLevel};
 use xen_hypercall::{hvm, sched, Hypercall};
-use xen_store::Store;
+use xen_store::{Client as Xenstore, Store, Transport};
 
 use crate::domu;
 
@@ -137,6 +137,33 @@ impl<'h, H: Hypercall> Events<'h, H> {
         }
         let now = now(self.hc)?;
         let _ = sched::poll(self.hc, &[port], now + POLL_NS);
+        let n = self
+            .demux
+            .take_pending(&mut out)
+            .map_err(|e| format!("take_pending: {e:?}"))?;
+        if out[..n].contains(&port) {
+            self.fired += 1;
+        }
+        Ok(())
+    }
+
+    /// Waits until `port` fired or the clock passed `until_ns` (at most a
+    /// poll's time: callers look again and wait again).
+    pub(crate) fn wait_until(&mut self, port: EvtchnPort, until_ns: u64) -> Result<(), String> {
+        let mut out = [EvtchnPort::ZERO; 16];
+        let n = self
+            .demux
+            .take_pending(&mut out)
+            .map_err(|e| format!("take_pending: {e:?}"))?;
+        if out[..n].contains(&port) {
+            self.fired += 1;
+            return Ok(());
+        }
+        let now = now(self.hc)?;
+        if now >= until_ns {
+            return Ok(());
+        }
+        let _ = sched::poll(self.hc, &[port], until_ns.min(now + POLL_NS));
         let n = self
             .demux
             .take_pending(&mut out)
@@ -265,20 +292,23 @@ fn wait_node<H: Hypercall, S: Store>(hc: &H, xs: &S, node: &str) -> Result<Strin
 }
 
 /// Everything the steps need.
-pub(crate) struct Ctx<'h, H: Hypercall, S: Store> {
+pub(crate) struct Ctx<'h, H: Hypercall, T: Transport> {
     pub(crate) hc: &'h H,
-    pub(crate) xs: &'h S,
+    pub(crate) xs: &'h Xenstore<T>,
     pub(crate) domid: DomId,
     pub(crate) events: Events<'h, H>,
     pub(crate) grants: crate::vchan_glue::Grants<'h, H>,
 }
 
 /// Steps 1 to 3; true when all passed.
-fn scripted<H: Hypercall, S: Store>(cx: &mut Ctx<'_, H, S>, srv: &dyn Fn(u32) -> String) -> bool {
+fn scripted<H: Hypercall, T: Transport>(
+    cx: &mut Ctx<'_, H, T>,
+    srv: &dyn Fn(u32) -> String,
+) -> bool {
     let (hc, xs) = (cx.hc, cx.xs);
     let me = cx.domid.get();
     let mut ok = true;
-    let r = crate::vchan_glue::serve(cx, &srv(PORT_C_CLIENT), 1024, 2048, echo)
+    let r = crate::vchan_glue::serve(cx, &srv(PORT_C_CLIENT), 1024, 2048, None, echo)
         .map(|n| format!("{n} bytes echoed to libxenvchan's client, then it closed"));
     ok &= report(xs, "c-client", &r);
 
@@ -289,8 +319,15 @@ fn scripted<H: Hypercall, S: Store>(cx: &mut Ctx<'_, H, S>, srv: &dyn Fn(u32) ->
     });
     ok &= report(xs, "c-server", &r);
 
-    let r = crate::vchan_glue::serve(cx, &srv(PORT_RUST), RUST_READ_MIN, RUST_WRITE_MIN, echo)
-        .map(|n| format!("{n} bytes echoed over multi-page rings, then the client closed"));
+    let r = crate::vchan_glue::serve(
+        cx,
+        &srv(PORT_RUST),
+        RUST_READ_MIN,
+        RUST_WRITE_MIN,
+        None,
+        echo,
+    )
+    .map(|n| format!("{n} bytes echoed over multi-page rings, then the client closed"));
     ok &= report(xs, "rust", &r);
     ok
 }
@@ -347,12 +384,12 @@ pub unsafe fn run<H: Hypercall>(hc: &H, si: *const StartInfo) -> bool {
     }
 
     for generation in 1..=STREAM_GENERATIONS {
-        let r = crate::vchan_glue::serve_generation(
+        let r = crate::vchan_glue::serve(
             &mut cx,
             &srv(PORT_STREAM),
-            generation,
             STREAM_READ_MIN,
             STREAM_WRITE_MIN,
+            Some(generation),
             stream,
         )
         .map(|(n, e)| format!("{n} bytes streamed to client {generation}, {e} events from it"));

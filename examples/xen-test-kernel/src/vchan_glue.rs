@@ -1,35 +1,27 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
-//! The vchan domU's two roles over xen-vchan's protocol core
-//! ([`Endpoint`]), with this kernel's platform: static pages granted with
-//! xen-grant's in-guest [`GrantTable`] (server) or mapped with its
-//! [`Foreign`] (client), an event channel from xen-evtchn's
-//! [`EventChannel`], the nodes through xen-store's ring client, waiting
-//! with [`Events`].
-//!
-//! This is the domU's own plumbing until `xen_vchan::guest` lands: it only
-//! does what libxenvchan's `server_init`/`client_init`/`close` do around
-//! the core (grant, publish `ring-ref` and `event-channel`, map, bind,
-//! close), every protocol decision stays in the core.
+//! The vchan domU's platform for `xen_vchan::guest`: static pages to grant
+//! (a control page and a pool of contiguous ring pages), the grant table
+//! and the mapper over [`GrantPages`], and [`Wait`] over [`Events`]
+//! (`SCHEDOP_poll` on the channel's port, Xen's system time as the clock).
+//! [`serve`] and [`connect`] run one session of a step each.
 
 use alloc::format;
 use alloc::string::String;
-use alloc::vec::Vec;
 
 use xen_abi::event_channel::EvtchnPort;
-use xen_abi::grant_table::GrantRef;
 use xen_abi::io::shm::SharedMem;
 use xen_abi::xen::DomId;
 use xen_evtchn::guest::EventChannel;
-use xen_grant::guest::{Access, Foreign, Grant, GrantTable};
+use xen_grant::guest::{Foreign, GrantTable};
 use xen_hypercall::{sched, Hypercall};
-use xen_store::Store;
-use xen_vchan::{Endpoint, Orders, Pages, PeerState, Place};
+use xen_store::{Client as Xenstore, Store, Transport};
+use xen_vchan::guest::{Client, Server, Wait};
 
 use crate::page_addr;
-use crate::selftest::grant_pages::{slot, GrantPages};
+use crate::selftest::grant_pages::GrantPages;
 use crate::selftest::memory::{page_mem, TestPage};
 use crate::selftest::Platform;
-use crate::vchan_domu::{Ctx, Events, Vchan, STREAM_GEN};
+use crate::vchan_domu::{now, Ctx, Events, Vchan, STREAM_GEN};
 
 /// Ring pages a server can grant (left and right together).
 const RING_PAGES: usize = 8;
@@ -39,8 +31,11 @@ static mut CTRL: TestPage = TestPage::new();
 /// The server's ring pages (contiguous: a granted ring spans several).
 static mut RINGS: [TestPage; RING_PAGES] = [const { TestPage::new() }; RING_PAGES];
 
-/// How long a server waits for its client, and the other waits, in ns.
+/// How long a server waits for its client (and a client for the server's
+/// nodes), in ns.
 const CONNECT_NS: u64 = 60_000_000_000;
+/// How long a closed server waits for dom0 to let go of its pages, in ns.
+const RELEASE_NS: u64 = 20_000_000_000;
 
 /// The grant table and the mapper, set up once.
 pub(crate) struct Grants<'h, H: Hypercall> {
@@ -58,54 +53,96 @@ impl<'h, H: Hypercall> Grants<'h, H> {
     }
 }
 
-/// One connected end.
-struct Session<'c, 'h, H: Hypercall> {
+/// [`Wait`] over our events: `SCHEDOP_poll` on the port.
+struct Waiter<'e, 'h, H: Hypercall> {
     hc: &'h H,
-    events: &'c mut Events<'h, H>,
-    ep: Endpoint,
-    pages: Pages<'c>,
-    port: EvtchnPort,
+    events: &'e mut Events<'h, H>,
 }
 
-impl<H: Hypercall> Session<'_, '_, H> {
-    fn notify(&self, needed: bool) -> Result<(), String> {
-        if needed {
-            EventChannel::new(self.hc)
-                .send(self.port)
-                .map_err(|e| format!("send on {}: {e:?}", self.port))?;
+impl<H: Hypercall> Wait for Waiter<'_, '_, H> {
+    fn now_ns(&mut self) -> u64 {
+        now(self.hc).unwrap_or(u64::MAX)
+    }
+
+    fn wait(&mut self, port: EvtchnPort, until_ns: u64) -> xen_vchan::Result<()> {
+        if port == EvtchnPort::ZERO {
+            // Nothing to wait on (a client polling for the nodes).
+            let _ = sched::yield_now(self.hc);
+            return Ok(());
         }
-        Ok(())
+        self.events
+            .wait_until(port, until_ns)
+            .map_err(|_| xen_vchan::Error::Platform("waiting on the event channel failed"))
     }
 }
 
-impl<H: Hypercall> Vchan for Session<'_, '_, H> {
+/// A session of a step: one end and how to wait.
+struct Session<'s, 'e, 'h, H: Hypercall, E: End> {
+    events: &'e mut Events<'h, H>,
+    end: &'s mut E,
+}
+
+/// What a step needs of [`Server`] and [`Client`].
+trait End {
+    fn read(&mut self, buf: &mut [u8]) -> xen_vchan::Result<usize>;
+    fn write(&mut self, data: &[u8]) -> xen_vchan::Result<usize>;
+    fn is_open(&self) -> bool;
+    fn port(&self) -> EvtchnPort;
+}
+
+impl<H: Hypercall> End for Server<H> {
+    fn read(&mut self, buf: &mut [u8]) -> xen_vchan::Result<usize> {
+        Server::read(self, buf)
+    }
+    fn write(&mut self, data: &[u8]) -> xen_vchan::Result<usize> {
+        Server::write(self, data)
+    }
+    fn is_open(&self) -> bool {
+        Server::is_open(self)
+    }
+    fn port(&self) -> EvtchnPort {
+        Server::port(self)
+    }
+}
+
+impl<F: xen_grant::guest::ForeignPages, H: Hypercall> End for Client<'_, F, H> {
+    fn read(&mut self, buf: &mut [u8]) -> xen_vchan::Result<usize> {
+        Client::read(self, buf)
+    }
+    fn write(&mut self, data: &[u8]) -> xen_vchan::Result<usize> {
+        Client::write(self, data)
+    }
+    fn is_open(&self) -> bool {
+        Client::is_open(self)
+    }
+    fn port(&self) -> EvtchnPort {
+        Client::port(self)
+    }
+}
+
+impl<H: Hypercall, E: End> Vchan for Session<'_, '_, '_, H, E> {
+    // A gone peer reads as "nothing now" and `is_open` false: the steps
+    // end there (everything it sent was read first).
     fn read(&mut self, buf: &mut [u8]) -> Result<usize, String> {
-        let t = self
-            .ep
-            .read(&self.pages, buf)
-            .map_err(|e| format!("read: {e}"))?;
-        self.notify(t.notify().needed())?;
-        Ok(t.len())
+        match self.end.read(buf) {
+            Err(xen_vchan::Error::PeerClosed) => Ok(0),
+            r => r.map_err(|e| format!("read: {e}")),
+        }
     }
 
     fn write(&mut self, data: &[u8]) -> Result<usize, String> {
-        let t = self
-            .ep
-            .write(&self.pages, data)
-            .map_err(|e| format!("write: {e}"))?;
-        self.notify(t.notify().needed())?;
-        Ok(t.len())
+        match self.end.write(data) {
+            Err(xen_vchan::Error::PeerClosed) => Ok(0),
+            r => r.map_err(|e| format!("write: {e}")),
+        }
     }
 
     fn is_open(&self) -> bool {
-        matches!(
-            self.ep.peer_state(self.pages.ctrl),
-            Ok(PeerState::Connected)
-        )
+        self.end.is_open()
     }
 
     fn wait(&mut self) -> Result<(), String> {
-        self.events.wait(self.port)
+        self.events.wait(self.end.port())
     }
 
     fn events(&self) -> u64 {
@@ -113,240 +150,104 @@ impl<H: Hypercall> Vchan for Session<'_, '_, H> {
     }
 }
 
-/// The handle on ring `place` of `ctrl` or of the ring pages.
-fn ring(ctrl: SharedMem<'static>, place: Place) -> Result<SharedMem<'static>, String> {
-    match place {
-        Place::InPage(offset) => {
-            let size = match offset {
-                1024 => 1024,
-                _ => 2048,
-            };
-            Pages::in_page(ctrl, offset, size).map_err(|e| format!("{e}"))
-        }
-        Place::Granted { first, pages } => {
-            if first + pages > RING_PAGES {
-                return Err(format!(
-                    "{} ring pages, we have {RING_PAGES}",
-                    first + pages
-                ));
-            }
-            let va = slot(page_addr!(RINGS), first);
-            let p = core::ptr::NonNull::new(va as *mut u8).ok_or("null ring page")?;
-            // SAFETY: `pages` of our static, contiguous ring pages from
-            // `first` on, used by this session only and only through
-            // shared-memory handles (the peer writes them too).
-            unsafe { SharedMem::new(p, pages * 4096) }.map_err(|e| format!("{e:?}"))
-        }
-    }
-}
-
 /// Serves a vchan for dom0 under `path` with rings of at least `read_min`
-/// and `write_min` bytes, waits (bounded) for the client, runs `body`,
-/// closes and takes everything back.
-pub(crate) fn serve<H: Hypercall, S: Store, T>(
-    cx: &mut Ctx<'_, H, S>,
-    path: &str,
-    read_min: usize,
-    write_min: usize,
-    body: impl FnOnce(&H, &mut dyn Vchan) -> Result<T, String>,
-) -> Result<T, String> {
-    serve_inner(cx, path, read_min, write_min, None, body)
-}
-
-/// [`serve`], and tells dom0 the stream server's `generation` is up (in
-/// [`STREAM_GEN`]) once it is published.
-pub(crate) fn serve_generation<H: Hypercall, S: Store, T>(
-    cx: &mut Ctx<'_, H, S>,
-    path: &str,
-    generation: u32,
-    read_min: usize,
-    write_min: usize,
-    body: impl FnOnce(&H, &mut dyn Vchan) -> Result<T, String>,
-) -> Result<T, String> {
-    serve_inner(cx, path, read_min, write_min, Some(generation), body)
-}
-
-fn serve_inner<H: Hypercall, S: Store, T>(
-    cx: &mut Ctx<'_, H, S>,
+/// and `write_min` bytes; with `generation`, tells dom0 (in
+/// [`STREAM_GEN`]) once it is published. Waits (bounded) for the client,
+/// runs `body`, closes, and ends every grant before returning (the pages
+/// serve the next session).
+pub(crate) fn serve<H: Hypercall, T: Transport, R>(
+    cx: &mut Ctx<'_, H, T>,
     path: &str,
     read_min: usize,
     write_min: usize,
     generation: Option<u32>,
-    body: impl FnOnce(&H, &mut dyn Vchan) -> Result<T, String>,
-) -> Result<T, String> {
+    body: impl FnOnce(&H, &mut dyn Vchan) -> Result<R, String>,
+) -> Result<R, String> {
     let hc = cx.hc;
-    let orders = Orders::for_sizes(read_min, write_min).map_err(|e| format!("{e}"))?;
+    let xs: &Xenstore<T> = cx.xs;
     let ctrl = page_mem(page_addr!(CTRL));
-    // Grant the ring pages, then the control page.
-    let mut grants: Vec<Grant> = Vec::new();
-    let mut refs: Vec<GrantRef> = Vec::new();
-    let result = (|| -> Result<T, String> {
-        for i in 0..orders.grant_count() {
-            if i >= RING_PAGES {
-                return Err(format!(
-                    "{} ring pages, we have {RING_PAGES}",
-                    orders.grant_count()
-                ));
-            }
-            let page = page_mem(slot(page_addr!(RINGS), i));
-            let g = cx
-                .grants
-                .table
-                .grant_access(DomId::DOM0, page, Access::ReadWrite)
-                .map_err(|e| format!("grant a ring page: {e:?}"))?;
-            refs.push(g.gref());
-            grants.push(g);
-        }
-        let ep = Endpoint::server(ctrl, orders, &refs).map_err(|e| format!("{e}"))?;
-        let g = cx
-            .grants
-            .table
-            .grant_access(DomId::DOM0, ctrl, Access::ReadWrite)
-            .map_err(|e| format!("grant the control page: {e:?}"))?;
-        let ctrl_ref = g.gref();
-        grants.push(g);
-        let ev = EventChannel::new(hc);
-        let port = ev
-            .alloc_unbound(DomId::DOM0)
-            .map_err(|e| format!("alloc_unbound(dom0): {e:?}"))?;
-        let r = (|| -> Result<T, String> {
-            cx.xs
-                .write(
-                    &format!("{path}/ring-ref"),
-                    format!("{}", ctrl_ref.get()).as_bytes(),
-                )
-                .map_err(|e| format!("write {path}/ring-ref: {e:?}"))?;
-            cx.xs
-                .write(
-                    &format!("{path}/event-channel"),
-                    format!("{port}").as_bytes(),
-                )
-                .map_err(|e| format!("write {path}/event-channel: {e:?}"))?;
-            if let Some(g) = generation {
-                cx.xs
-                    .write(STREAM_GEN, format!("{g}").as_bytes())
-                    .map_err(|e| format!("write {STREAM_GEN}: {e:?}"))?;
-            }
-            let pages = Pages {
-                ctrl,
-                rx: ring(ctrl, orders.left_place())?.read_only(),
-                tx: ring(ctrl, orders.right_place())?,
-            };
-            let start = crate::vchan_domu::now(hc)?;
-            loop {
-                match ep.peer_state(ctrl).map_err(|e| format!("{e}"))? {
-                    PeerState::Connected => break,
-                    PeerState::Gone => return Err("the client left before connecting".into()),
-                    PeerState::Waiting => {}
-                }
-                if crate::vchan_domu::now(hc)?.saturating_sub(start) > CONNECT_NS {
-                    return Err(format!("no client on {path} within 60 s"));
-                }
-                cx.events.wait(port)?;
-            }
-            let mut s = Session {
-                hc,
-                events: &mut cx.events,
-                ep,
-                pages,
-                port,
-            };
-            let out = body(hc, &mut s);
-            // Close: our live byte down, an event to the client.
-            let n = s.ep.close(ctrl).map_err(|e| format!("close: {e}"));
-            if let Ok(n) = n {
-                let _ = s.notify(n.needed());
-            }
-            out
-        })();
-        let _ = cx.xs.rm(path);
-        let _ = ev.close(port);
-        r
-    })();
-    // Take the pages back: dom0 unmaps them when its client goes.
-    for g in grants {
-        let mut g = g;
-        let mut ended = false;
-        for _ in 0..100_000 {
-            match cx.grants.table.end_access(g) {
-                Ok(()) => {
-                    ended = true;
-                    break;
-                }
-                Err(busy) => {
-                    g = busy.grant;
-                    let _ = sched::yield_now(hc);
-                }
-            }
-        }
-        if !ended {
-            return Err(format!("dom0 kept a page of {path} mapped"));
-        }
-    }
-    result
-}
-
-/// Connects to dom0's vchan under `path` (rings inside its page), runs
-/// `body`, closes and unmaps.
-pub(crate) fn connect<H: Hypercall, S: Store, T>(
-    cx: &mut Ctx<'_, H, S>,
-    path: &str,
-    body: impl FnOnce(&H, &mut dyn Vchan) -> Result<T, String>,
-) -> Result<T, String> {
-    let hc = cx.hc;
-    let read_num = |node: &str| -> Result<u32, String> {
-        let v = cx
-            .xs
-            .read(&format!("{path}/{node}"))
-            .map_err(|e| format!("read {path}/{node}: {e:?}"))?;
-        xen_vchan::xs::parse_number(node, &v).map_err(|e| format!("{e}"))
-    };
-    let gref = GrantRef::new(read_num("ring-ref")?).map_err(|e| format!("ring-ref: {e:?}"))?;
-    let remote =
-        EvtchnPort::new(read_num("event-channel")?).map_err(|e| format!("event-channel: {e:?}"))?;
-    let mapping = cx
-        .grants
-        .foreign
-        .map_read_write(DomId::DOM0, gref)
-        .map_err(|e| format!("map dom0's ref {gref}: {e:?}"))?;
-    let ctrl = mapping.mem();
-    let ep = Endpoint::client(ctrl).map_err(|e| format!("{e}"))?;
-    let orders = ep.orders();
-    let (Place::InPage(l), Place::InPage(r)) = (orders.left_place(), orders.right_place()) else {
-        return Err(format!(
-            "{orders:?}: only rings inside the page are mapped here"
-        ));
-    };
-    let pages = Pages {
+    let rings_va = page_addr!(RINGS);
+    let rings = core::ptr::NonNull::new(rings_va as *mut u8).ok_or("no ring pages")?;
+    // SAFETY: our static, contiguous ring pages, used by one session at a
+    // time and only through shared-memory handles (dom0 writes them too);
+    // the previous session's grants all ended before this one.
+    let rings =
+        unsafe { SharedMem::new(rings, RING_PAGES * 4096) }.map_err(|e| format!("{e:?}"))?;
+    let mut server = Server::new(
+        &mut cx.grants.table,
+        EventChannel::new(hc),
+        xs,
         ctrl,
-        rx: Pages::in_page(ctrl, r, orders.right_size())
-            .map_err(|e| format!("{e}"))?
-            .read_only(),
-        tx: Pages::in_page(ctrl, l, orders.left_size()).map_err(|e| format!("{e}"))?,
-    };
-    let ev = EventChannel::new(hc);
-    let port = ev
-        .bind_interdomain(DomId::DOM0, remote)
-        .map_err(|e| format!("bind dom0's port {remote}: {e:?}"))?;
-    let out = {
-        let n = ep.connect(ctrl).map_err(|e| format!("{e}"))?;
-        let mut s = Session {
+        rings,
+        DomId::DOM0,
+        path,
+        read_min,
+        write_min,
+    )
+    .map_err(|e| format!("serve {path}: {e}"))?;
+    let out = (|| {
+        if let Some(g) = generation {
+            xs.write(STREAM_GEN, format!("{g}").as_bytes())
+                .map_err(|e| format!("write {STREAM_GEN}: {e:?}"))?;
+        }
+        let mut w = Waiter {
             hc,
             events: &mut cx.events,
-            ep,
-            pages,
-            port,
         };
-        s.notify(n.needed())?;
-        let out = body(hc, &mut s);
-        if let Ok(n) = s.ep.close(ctrl) {
-            let _ = s.notify(n.needed());
+        server
+            .wait_connected(&mut w, Some(CONNECT_NS))
+            .map_err(|e| format!("no client on {path}: {e}"))?;
+        let mut s = Session {
+            events: &mut cx.events,
+            end: &mut server,
+        };
+        body(hc, &mut s)
+    })();
+    let mut closed = server
+        .close(&mut cx.grants.table, xs)
+        .map_err(|e| format!("close {path}: {e}"))?;
+    let start = now(hc)?;
+    while !closed.retry(&mut cx.grants.table) {
+        if now(hc)?.saturating_sub(start) > RELEASE_NS {
+            return Err(format!(
+                "dom0 kept {} page(s) of {path} mapped for 20 s after the close",
+                closed.pending()
+            ));
         }
-        out
+        let _ = sched::yield_now(hc);
+    }
+    out
+}
+
+/// Connects to dom0's vchan under `path`, runs `body`, closes and unmaps.
+pub(crate) fn connect<H: Hypercall, T: Transport, R>(
+    cx: &mut Ctx<'_, H, T>,
+    path: &str,
+    body: impl FnOnce(&H, &mut dyn Vchan) -> Result<R, String>,
+) -> Result<R, String> {
+    let hc = cx.hc;
+    let xs: &Xenstore<T> = cx.xs;
+    let mut w = Waiter {
+        hc,
+        events: &mut cx.events,
     };
-    let _ = ev.close(port);
-    mapping
-        .unmap()
-        .map_err(|e| format!("unmap dom0's ref {gref}: {e:?}"))?;
+    let mut client = Client::connect(
+        &cx.grants.foreign,
+        EventChannel::new(hc),
+        xs,
+        &mut w,
+        DomId::DOM0,
+        path,
+        Some(CONNECT_NS),
+    )
+    .map_err(|e| format!("connect to {path}: {e}"))?;
+    let out = {
+        let mut s = Session {
+            events: &mut cx.events,
+            end: &mut client,
+        };
+        body(hc, &mut s)
+    };
+    client.close().map_err(|e| format!("close {path}: {e}"))?;
     out
 }
