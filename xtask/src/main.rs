@@ -68,7 +68,7 @@ const COMMANDS: &[Command] = &[
     Command {
         name: "demo",
         flags: &[],
-        help: "set up, then Xen 4.17 + Linux dom0 in QEMU: xl creates our Rust domU, live",
+        help: "set up, then Xen 4.17 + Linux dom0 in QEMU: our Rust domU, dom0 and C libxenvchan\ntalk over vchans, step by step, live",
         run: |_| setup::ensure().and_then(|()| tiers::demo::run()),
     },
     Command {
