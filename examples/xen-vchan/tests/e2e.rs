@@ -122,7 +122,7 @@ impl Checks {
 
 /// Narration for a reader following along.
 fn say(s: impl Display) {
-    println!("vchan e2e: {s}");
+    println!("vchan: {s}");
 }
 
 fn env_or(var: &str, default: &str) -> String {

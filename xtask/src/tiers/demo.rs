@@ -32,7 +32,7 @@ pub(crate) fn run() -> Result<(), String> {
         "echo {}\n\
          echo 'demo: dom0 is up: Linux, xenstored (the registry both domains meet in),'\n\
          echo 'demo: xenconsoled (keeps the domU console). Now the vchan scenario:'\n\
-         echo 'demo: lines \"vchan e2e:\" say what happens, lines \"e2e: ok N\" are its checks.'\n{}",
+         echo 'demo: the lines \"vchan:\" say what happens; the numbered ok lines are its checks.'\n{}",
         libtest::BEGIN,
         dom0_tests::environment()
     );
