@@ -146,6 +146,22 @@ fn steps() -> Result<Vec<(String, Command)>, String> {
                 ],
             ),
         ),
+        (
+            "no_std + alloc xen-vchan (both targets)",
+            cargo(
+                ".",
+                &[
+                    "build",
+                    "-p",
+                    "xen-vchan",
+                    "--no-default-features",
+                    "--target",
+                    x86,
+                    "--target",
+                    arm,
+                ],
+            ),
+        ),
     ];
     let msrv = (
         format!("msrv (Rust {})", setup::MSRV),
@@ -162,7 +178,16 @@ fn steps() -> Result<Vec<(String, Command)>, String> {
 fn rustup_msrv() -> Command {
     let mut cmd = Command::new("rustup");
     cmd.args(["run", setup::MSRV, "cargo", "build", "--quiet"])
-        .args(["-p", "xen-abi", "-p", "xen-hypercall", "-p", "xen-store"])
+        .args([
+            "-p",
+            "xen-abi",
+            "-p",
+            "xen-hypercall",
+            "-p",
+            "xen-store",
+            "-p",
+            "xen-vchan",
+        ])
         .arg("--all-features")
         .current_dir(workspace::root());
     cmd

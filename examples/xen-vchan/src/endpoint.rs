@@ -82,19 +82,39 @@ pub trait RingBufferMut: RingBuffer {
     fn copy_in(&self, off: usize, src: &[u8]) -> Result<()>;
 }
 
+/// Splits `[off, off + n)` into a head up to the next 8-byte boundary, a
+/// middle of whole 8-byte words and a tail, so that each part is copied
+/// with the widest accesses its alignment allows (`SharedMem` picks one
+/// width for a whole range: an odd offset would make every access a byte).
+fn split8(off: usize, n: usize) -> [(usize, usize); 3] {
+    let head = ((8 - off % 8) % 8).min(n);
+    let middle = (n - head) / 8 * 8;
+    [(0, head), (head, head + middle), (head + middle, n)]
+}
+
 impl<M: Mode> RingBuffer for SharedMem<'_, M> {
     fn len(&self) -> usize {
         SharedMem::len(self)
     }
 
     fn copy_out(&self, off: usize, dst: &mut [u8]) -> Result<()> {
-        SharedMem::copy_out(self, off, dst).map_err(shm)
+        for (a, b) in split8(off, dst.len()) {
+            if a < b {
+                SharedMem::copy_out(self, off + a, &mut dst[a..b]).map_err(shm)?;
+            }
+        }
+        Ok(())
     }
 }
 
 impl RingBufferMut for SharedMem<'_> {
     fn copy_in(&self, off: usize, src: &[u8]) -> Result<()> {
-        SharedMem::copy_in(self, off, src).map_err(shm)
+        for (a, b) in split8(off, src.len()) {
+            if a < b {
+                SharedMem::copy_in(self, off + a, &src[a..b]).map_err(shm)?;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -139,14 +159,16 @@ impl<M: Mode> RingBuffer for Paged<'_, '_, M> {
 
     fn copy_out(&self, off: usize, dst: &mut [u8]) -> Result<()> {
         self.each(off, dst.len(), |p, o, r| {
-            p.copy_out(o, &mut dst[r]).map_err(shm)
+            RingBuffer::copy_out(p, o, &mut dst[r])
         })
     }
 }
 
 impl RingBufferMut for Paged<'_, '_, ReadWrite> {
     fn copy_in(&self, off: usize, src: &[u8]) -> Result<()> {
-        self.each(off, src.len(), |p, o, r| p.copy_in(o, &src[r]).map_err(shm))
+        self.each(off, src.len(), |p, o, r| {
+            RingBufferMut::copy_in(p, o, &src[r])
+        })
     }
 }
 
@@ -674,5 +696,28 @@ impl Endpoint {
             .map_err(shm)?;
         let notify = self.asked(ctrl, NotifyBits::WRITE)?;
         Ok(Transfer { len: n, notify })
+    }
+}
+
+#[cfg(test)]
+mod split_tests {
+    use super::split8;
+
+    #[test]
+    fn splits_cover_the_range_in_order() {
+        for off in 0..20 {
+            for n in 0..40 {
+                let parts = split8(off, n);
+                assert_eq!(parts[0].0, 0);
+                assert_eq!(parts[2].1, n);
+                assert!(parts[0].1 == parts[1].0 && parts[1].1 == parts[2].0);
+                let (a, b) = parts[1];
+                assert_eq!((b - a) % 8, 0);
+                if a < b {
+                    assert_eq!((off + a) % 8, 0, "middle aligned: off {off} n {n}");
+                }
+                assert!(parts[2].1 - parts[2].0 < 8 || a == b);
+            }
+        }
     }
 }

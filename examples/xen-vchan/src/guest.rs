@@ -50,6 +50,8 @@ pub trait Wait {
     /// Blocks until an event may have arrived on `port`, or the clock
     /// passed `until_ns`. Waking early (for another port, or for nothing)
     /// is fine: callers look at the rings again and wait again.
+    /// [`EvtchnPort::ZERO`] (no port) means: only the clock (a client
+    /// polling for the server's xenstore nodes).
     ///
     /// # Errors
     ///
@@ -371,34 +373,46 @@ impl<H: Hypercall> Server<H> {
         let ctrl = ctrl.sub(0, PAGE_SIZE).map_err(Error::SharedMem)?;
         let rings = rings.sub(0, need).map_err(Error::SharedMem)?;
         let port = evtchn.alloc_unbound(peer)?;
-        let mut grants = Vec::with_capacity(1 + orders.grant_count());
-        let mut refs: Vec<GrantRef> = Vec::with_capacity(orders.grant_count());
-        for i in 0..orders.grant_count() {
-            let page = rings
-                .sub(i * PAGE_SIZE, PAGE_SIZE)
-                .map_err(Error::SharedMem)?;
-            let g = table.grant_access(peer, page, Access::ReadWrite)?;
-            refs.push(g.gref());
+        let mut set_up = || -> Result<(Endpoint, Vec<Grant>)> {
+            let mut grants = Vec::with_capacity(1 + orders.grant_count());
+            let mut refs: Vec<GrantRef> = Vec::with_capacity(orders.grant_count());
+            for i in 0..orders.grant_count() {
+                let page = rings
+                    .sub(i * PAGE_SIZE, PAGE_SIZE)
+                    .map_err(Error::SharedMem)?;
+                let g = table.grant_access(peer, page, Access::ReadWrite)?;
+                refs.push(g.gref());
+                grants.push(g);
+            }
+            let endpoint = Endpoint::server(ctrl, orders, &refs)?;
+            let g = table.grant_access(peer, ctrl, Access::ReadWrite)?;
+            let ring_ref = g.gref();
             grants.push(g);
-        }
-        let endpoint = Endpoint::server(ctrl, orders, &refs)?;
-        let g = table.grant_access(peer, ctrl, Access::ReadWrite)?;
-        let ring_ref = g.gref();
-        grants.push(g);
-        let perms = [
-            Perm::new(xen_store::Access::None, own),
-            Perm::new(xen_store::Access::Read, peer),
-        ];
-        let ring_ref_node = format!("{path}/{RING_REF}");
-        let event_node = format!("{path}/{EVENT_CHANNEL}");
-        let ring_ref_value = format!("{}", ring_ref.get());
-        let event_value = format!("{}", port.get());
-        xs.transaction(|t| {
-            t.write(&ring_ref_node, ring_ref_value.as_bytes())?;
-            t.set_perms(&ring_ref_node, &perms)?;
-            t.write(&event_node, event_value.as_bytes())?;
-            t.set_perms(&event_node, &perms)
-        })?;
+            let perms = [
+                Perm::new(xen_store::Access::None, own),
+                Perm::new(xen_store::Access::Read, peer),
+            ];
+            let ring_ref_node = format!("{path}/{RING_REF}");
+            let event_node = format!("{path}/{EVENT_CHANNEL}");
+            let ring_ref_value = format!("{}", ring_ref.get());
+            let event_value = format!("{}", port.get());
+            xs.transaction(|t| {
+                t.write(&ring_ref_node, ring_ref_value.as_bytes())?;
+                t.set_perms(&ring_ref_node, &perms)?;
+                t.write(&event_node, event_value.as_bytes())?;
+                t.set_perms(&event_node, &perms)
+            })?;
+            Ok((endpoint, grants))
+        };
+        let (endpoint, grants) = match set_up() {
+            Ok(v) => v,
+            Err(e) => {
+                // The port goes back; grants made stay (their pages are
+                // 'static, and the peer may already map them).
+                let _ = evtchn.close(port);
+                return Err(e);
+            }
+        };
         Ok(Self {
             endpoint,
             evtchn,
@@ -537,9 +551,7 @@ impl<F: ForeignPages> RingBuffer for ClientRing<'_, '_, F, ReadOnly> {
         match self {
             Self::InPage(m) => RingBuffer::copy_out(m, off, dst),
             Self::Mapped(p) => paged(p.len(), off, dst.len(), |i, o, r| {
-                p[i].mem()
-                    .copy_out(o, &mut dst[r])
-                    .map_err(Error::SharedMem)
+                RingBuffer::copy_out(&p[i].mem(), o, &mut dst[r])
             }),
         }
     }
@@ -557,9 +569,7 @@ impl<F: ForeignPages> RingBuffer for ClientRing<'_, '_, F, xen_abi::io::shm::Rea
         match self {
             Self::InPage(m) => RingBuffer::copy_out(m, off, dst),
             Self::Mapped(p) => paged(p.len(), off, dst.len(), |i, o, r| {
-                p[i].mem()
-                    .copy_out(o, &mut dst[r])
-                    .map_err(Error::SharedMem)
+                RingBuffer::copy_out(&p[i].mem(), o, &mut dst[r])
             }),
         }
     }
@@ -570,7 +580,7 @@ impl<F: ForeignPages> RingBufferMut for ClientRing<'_, '_, F, xen_abi::io::shm::
         match self {
             Self::InPage(m) => RingBufferMut::copy_in(m, off, src),
             Self::Mapped(p) => paged(p.len(), off, src.len(), |i, o, r| {
-                p[i].mem().copy_in(o, &src[r]).map_err(Error::SharedMem)
+                RingBufferMut::copy_in(&p[i].mem(), o, &src[r])
             }),
         }
     }
