@@ -15,10 +15,14 @@
 //!    server`), then connects as a client to
 //!    `/local/domain/0/data/vchan/<us>/`[`PORT_C_SERVER`] and echoes the
 //!    same way until the server closes.
-//! 3. Serves [`PORT_RUST`] with multi-page rings ([`RUST_READ_MIN`],
+//! 3. Waits for [`GO_TOOL`] (dom0 started `xenrs-vchan server --echo`),
+//!    connects to `/local/domain/0/data/vchan/<us>/`[`PORT_TOOL`], sends
+//!    [`TOOL_BYTES`] of [`stream_byte`]s while reading them back, checks
+//!    the echo and closes.
+//! 4. Serves [`PORT_RUST`] with multi-page rings ([`RUST_READ_MIN`],
 //!    [`RUST_WRITE_MIN`]: orders 13 and 14, granted ring pages) for dom0's
 //!    Rust client, echoing likewise.
-//! 4. Serves [`PORT_STREAM`] again and again: each time it writes the
+//! 5. Serves [`PORT_STREAM`] again and again: each time it writes the
 //!    generation to [`STREAM_GEN`], waits for a client and streams
 //!    [`stream_byte`]s to it until it closes (the bench's and the teardown
 //!    check's server), until dom0 destroys us or [`STREAM_GENERATIONS`] are
@@ -42,6 +46,10 @@ use crate::domu;
 pub const PORT_C_CLIENT: u32 = 1;
 /// Dom0's C server (`vchan-socket-proxy -m server`), our client.
 pub const PORT_C_SERVER: u32 = 2;
+/// Dom0's `xenrs-vchan server --echo`, our client.
+pub const PORT_TOOL: u32 = 5;
+/// What we send the tool (and check it sends back).
+pub const TOOL_BYTES: usize = 20_000;
 /// Our multi-page server for dom0's Rust client.
 pub const PORT_RUST: u32 = 3;
 /// Our stream server (bench, teardown).
@@ -61,7 +69,9 @@ pub const STREAM_GENERATIONS: u32 = 1000;
 
 /// Dom0 writes it (under our home) once its C server is up.
 pub const GO_CLIENT: &str = "data/xenrs-vchan/go-client";
-/// `stream` here (written by dom0 before we run) skips steps 1 to 3.
+/// Dom0 writes it (under our home) once `xenrs-vchan server` is up.
+pub const GO_TOOL: &str = "data/xenrs-vchan/go-tool";
+/// `stream` here (written by dom0 before we run) skips steps 1 to 4.
 pub const MODE: &str = "data/xenrs-vchan/mode";
 /// The stream server's generation, once it serves.
 pub const STREAM_GEN: &str = "data/xenrs-vchan/stream-gen";
@@ -233,6 +243,47 @@ pub(crate) fn echo<H: Hypercall>(hc: &H, ch: &mut dyn Vchan) -> Result<u64, Stri
     }
 }
 
+/// Sends [`TOOL_BYTES`] of [`stream_byte`]s while reading back what the
+/// peer echoes; checks every byte; the bytes that came back.
+pub(crate) fn ping<H: Hypercall>(hc: &H, ch: &mut dyn Vchan) -> Result<u64, String> {
+    let mut out = [0u8; 1024];
+    let mut back = [0u8; 2048];
+    let (mut sent, mut got) = (0usize, 0usize);
+    let mut since = now(hc)?;
+    while got < TOOL_BYTES {
+        let mut progress = false;
+        if sent < TOOL_BYTES {
+            let k = out.len().min(TOOL_BYTES - sent);
+            for (i, b) in out[..k].iter_mut().enumerate() {
+                *b = stream_byte((sent + i) as u64);
+            }
+            let n = ch.write(&out[..k])?;
+            sent += n;
+            progress |= n > 0;
+        }
+        let n = ch.read(&mut back)?;
+        if let Some(i) = (0..n).find(|&i| back[i] != stream_byte((got + i) as u64)) {
+            return Err(format!("byte {} came back as {:#04x}", got + i, back[i]));
+        }
+        got += n;
+        progress |= n > 0;
+        if progress {
+            since = now(hc)?;
+            continue;
+        }
+        if !ch.is_open() {
+            return Err(format!(
+                "the server left after echoing {got} of {TOOL_BYTES} bytes"
+            ));
+        }
+        if now(hc)?.saturating_sub(since) > PATIENCE_NS {
+            return Err(format!("stuck: {sent} sent, {got} back, for 60 s"));
+        }
+        ch.wait()?;
+    }
+    Ok(got as u64)
+}
+
 /// Streams [`stream_byte`]s until the peer closes; the bytes it took and
 /// the events we took from it meanwhile.
 pub(crate) fn stream<H: Hypercall>(hc: &H, ch: &mut dyn Vchan) -> Result<(u64, u64), String> {
@@ -300,7 +351,7 @@ pub(crate) struct Ctx<'h, H: Hypercall, T: Transport> {
     pub(crate) grants: crate::vchan_glue::Grants<'h, H>,
 }
 
-/// Steps 1 to 3; true when all passed.
+/// Steps 1 to 4; true when all passed.
 fn scripted<H: Hypercall, T: Transport>(
     cx: &mut Ctx<'_, H, T>,
     srv: &dyn Fn(u32) -> String,
@@ -318,6 +369,13 @@ fn scripted<H: Hypercall, T: Transport>(
             .map(|n| format!("{n} bytes echoed to libxenvchan's server, then it closed"))
     });
     ok &= report(xs, "c-server", &r);
+
+    let r = wait_node(hc, xs, GO_TOOL).and_then(|_| {
+        let path = format!("/local/domain/0/data/vchan/{me}/{PORT_TOOL}");
+        crate::vchan_glue::connect(cx, &path, ping)
+            .map(|n| format!("{n} bytes sent to xenrs-vchan's server came back intact"))
+    });
+    ok &= report(xs, "tool-server", &r);
 
     let r = crate::vchan_glue::serve(
         cx,

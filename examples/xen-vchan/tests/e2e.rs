@@ -42,6 +42,9 @@ const PORT_C_SERVER: u32 = 2;
 const PORT_RUST: u32 = 3;
 const PORT_STREAM: u32 = 4;
 const GO_CLIENT: &str = "data/xenrs-vchan/go-client";
+const PORT_TOOL: u32 = 5;
+const GO_TOOL: &str = "data/xenrs-vchan/go-tool";
+const TOOL_BYTES: usize = 20_000;
 const STREAM_GEN: &str = "data/xenrs-vchan/stream-gen";
 /// The ring sizes it asks for on [`PORT_RUST`]: what it reads (our
 /// writes) and what it writes.
@@ -54,7 +57,7 @@ const PATIENCE: Duration = Duration::from_secs(60);
 const DEATH_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// The checks this scenario makes.
-const PLAN: u32 = 17;
+const PLAN: u32 = 19;
 
 /// What the domU sends back for `b`.
 fn transform(b: u8) -> u8 {
@@ -553,6 +556,77 @@ fn scenario(c: &mut Checks) -> Result<(), String> {
     c.check(
         "the domU saw libxenvchan's server close after all it sent",
         report.starts_with(&format!("ok {} bytes", send.len())),
+        &report,
+    );
+
+    // 2b. Our tool serves in dom0, the domU connects.
+    let path = format!("/local/domain/0/data/vchan/{domid}/{PORT_TOOL}");
+    let tool = env!("CARGO_BIN_EXE_xenrs-vchan");
+    say(format!(
+        "our dom0 tool serves too: xenrs-vchan server --echo under {path}; the domU connects, \
+         sends {TOOL_BYTES} bytes and checks that they come back"
+    ));
+    let server = Command::new(tool)
+        .args([
+            "server",
+            &domid.to_string(),
+            &path,
+            "--echo",
+            "--timeout",
+            "60",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map(Proc);
+    let shown = match server {
+        Ok(mut child) => wait_node(&xs, &format!("{path}/event-channel"), PATIENCE)
+            .and_then(|_| {
+                xs.write(&format!("{home}/{GO_TOOL}"), b"1")
+                    .map_err(|e| e.to_string())
+            })
+            .and_then(|()| {
+                let end = Instant::now() + PATIENCE;
+                loop {
+                    if let Some(st) = child.0.try_wait().map_err(|e| e.to_string())? {
+                        let mut out = String::new();
+                        if let Some(o) = child.0.stdout.as_mut() {
+                            let _ = o.read_to_string(&mut out);
+                        }
+                        if let Some(e) = child.0.stderr.as_mut() {
+                            let _ = e.read_to_string(&mut out);
+                        }
+                        break Ok((st.success(), out));
+                    }
+                    if Instant::now() > end {
+                        break Err("xenrs-vchan server did not end".to_string());
+                    }
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+            }),
+        Err(e) => Err(format!("{tool}: {e}")),
+    };
+    let ok = match &shown {
+        Ok((ok, out)) => {
+            for l in out.lines().filter(|l| !l.starts_with("0000")) {
+                say(format!("  | {l}"));
+            }
+            *ok && out.contains(&format!("received {TOOL_BYTES} bytes, echoed"))
+        }
+        Err(_) => false,
+    };
+    c.check(
+        "Rust domU client <-> xenrs-vchan server: it echoed all the domU sent",
+        ok,
+        match &shown {
+            Ok((_, out)) => out.lines().last().unwrap_or("").to_string(),
+            Err(e) => e.clone(),
+        },
+    );
+    let report = domu_result("tool-server");
+    c.check(
+        "the domU got its bytes back from xenrs-vchan intact",
+        report.starts_with(&format!("ok {TOOL_BYTES} bytes")),
         &report,
     );
 
