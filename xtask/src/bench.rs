@@ -6,13 +6,16 @@
 //! [`ring`]: xen-abi's shared ring against `ring.h` on the host;
 //! [`xenstore`]: xen-store against libxenstore inside one Linux dom0;
 //! [`evtchn`]: xen-evtchn's device handle against libxenevtchn, likewise;
-//! [`grant`]: xen-grant's gntdev/gntalloc half against libxengnttab there.
-//! `--only ring|xenstore|evtchn|grant` runs one of them.
+//! [`grant`]: xen-grant's gntdev/gntalloc half against libxengnttab there;
+//! [`vchan`]: xen-vchan's Linux client against libxenvchan's, both reading
+//! a stream from our Rust domU.
+//! `--only ring|xenstore|evtchn|grant|vchan` runs one of them.
 
 mod evtchn;
 mod grant;
 mod harness;
 mod ring;
+mod vchan;
 mod xenstore;
 
 use std::collections::BTreeMap;
@@ -32,6 +35,7 @@ pub(crate) fn run(parts: &[BenchPart], rounds: usize, secs: u64) -> Result<(), S
             BenchPart::Xenstore => xenstore::run(rounds)?,
             BenchPart::Evtchn => evtchn::run(rounds)?,
             BenchPart::Grant => grant::run(rounds)?,
+            BenchPart::Vchan => vchan::run(rounds)?,
         }
     }
     Ok(())

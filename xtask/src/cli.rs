@@ -17,7 +17,7 @@ pub(crate) enum Flag {
     Xenstored,
     /// `--live`: echo the console.
     Live,
-    /// `--only ring|xenstore|evtchn|grant`
+    /// `--only ring|xenstore|evtchn|grant|vchan`
     Only,
     /// `--rounds N`
     Rounds,
@@ -61,7 +61,7 @@ impl Flag {
             Flag::Arch => Some("x86_64|aarch64|all"),
             Flag::Mode => Some("pv|pvh|all"),
             Flag::Xenstored => Some("c|oxenstored|all"),
-            Flag::Only => Some("ring|xenstore|evtchn|grant"),
+            Flag::Only => Some("ring|xenstore|evtchn|grant|vchan"),
             Flag::Rounds | Flag::Secs => Some("N"),
             Flag::Live | Flag::Keep => None,
         }
@@ -83,6 +83,7 @@ pub(crate) enum BenchPart {
     Xenstore,
     Evtchn,
     Grant,
+    Vchan,
 }
 
 /// Every option, parsed (defaults where not given).
@@ -112,6 +113,7 @@ impl Default for Options {
                 BenchPart::Xenstore,
                 BenchPart::Evtchn,
                 BenchPart::Grant,
+                BenchPart::Vchan,
             ],
             rounds: 5,
             secs: 30,
@@ -168,6 +170,7 @@ pub(crate) fn parse(args: &[String], flags: &[Flag]) -> Result<Options, String> 
             (Flag::Only, Some("xenstore")) => o.bench = vec![BenchPart::Xenstore],
             (Flag::Only, Some("evtchn")) => o.bench = vec![BenchPart::Evtchn],
             (Flag::Only, Some("grant")) => o.bench = vec![BenchPart::Grant],
+            (Flag::Only, Some("vchan")) => o.bench = vec![BenchPart::Vchan],
             (Flag::Rounds, Some(v)) => {
                 o.rounds = v.parse().ok().filter(|n| *n > 0).ok_or_else(bad)?
             }

@@ -19,6 +19,14 @@ const PREFIX: &str = "dom0_";
 /// Where the xenstore domU kernel lies in dom0 (`XENRS_DOMU_KERNEL`).
 const DOMU_KERNEL: &str = "/domu/xen-test-kernel-xs-domu";
 
+/// Where the vchan domU kernel lies in dom0 (`XENRS_VCHAN_DOMU_KERNEL`).
+const VCHAN_DOMU_KERNEL: &str = "/domu/xen-test-kernel-vchan-domu";
+
+/// The vchan scenario's test binary (`examples/xen-vchan/tests/e2e.rs`): it
+/// runs once per Xen version (with the C xenstored), and its numbered
+/// checks make the `dom0 e2e` line.
+pub(crate) const E2E_TEST: &str = "xen-vchan-e2e";
+
 /// Where the test binaries lie in dom0.
 const TESTS: &str = "/tests";
 
@@ -108,12 +116,29 @@ pub(crate) fn build(packages: &[&str]) -> Result<Dom0Tests, String> {
     Ok(tests)
 }
 
-/// The xenstore domU kernel and its path in dom0.
-pub(crate) fn domu_kernel(kernels: &Kernels) -> (PathBuf, PathBuf) {
-    (kernels.path(kernels::XS_DOMU), PathBuf::from(DOMU_KERNEL))
+/// The domU kernels (xenstore, vchan) and their paths in dom0.
+pub(crate) fn domu_kernels(kernels: &Kernels) -> [(PathBuf, PathBuf); 2] {
+    [
+        (kernels.path(kernels::XS_DOMU), PathBuf::from(DOMU_KERNEL)),
+        (
+            kernels.path(kernels::VCHAN_DOMU),
+            PathBuf::from(VCHAN_DOMU_KERNEL),
+        ),
+    ]
 }
 
 /// The environment the tests read in dom0, as shell lines.
 pub(crate) fn environment() -> String {
-    format!("export XENRS_DOMU_KERNEL={DOMU_KERNEL}\n")
+    format!("export XENRS_DOMU_KERNEL={DOMU_KERNEL} XENRS_VCHAN_DOMU_KERNEL={VCHAN_DOMU_KERNEL}\n")
+}
+
+/// Takes the vchan scenario's binary out of `binaries`.
+pub(crate) fn take_e2e(binaries: &mut Vec<TestBinary>) -> Result<TestBinary, String> {
+    let at = binaries
+        .iter()
+        .position(|b| b.name == E2E_TEST)
+        .ok_or(format!(
+            "no {E2E_TEST} test binary (examples/xen-vchan/tests/e2e.rs)"
+        ))?;
+    Ok(binaries.remove(at))
 }

@@ -21,6 +21,8 @@ pub(crate) const PVH: &str = "xen-test-kernel-pvh";
 pub(crate) const ARM64: &str = "xen-test-kernel-arm64";
 /// The PV domU that checks xen-store against the real xenstored.
 pub(crate) const XS_DOMU: &str = "xen-test-kernel-xs-domu";
+/// The PV domU that serves and connects vchans (the vchan scenario).
+pub(crate) const VCHAN_DOMU: &str = "xen-test-kernel-vchan-domu";
 
 /// The target dir the kernels (and their clippy step) build in.
 pub(crate) fn target_dir() -> Result<PathBuf, String> {
@@ -56,7 +58,8 @@ impl Kernels {
         })
     }
 
-    /// The kernel named `name` (one of [`PV`], [`PVH`], [`XS_DOMU`]).
+    /// The kernel named `name` (one of [`PV`], [`PVH`], [`XS_DOMU`],
+    /// [`VCHAN_DOMU`]).
     pub(crate) fn path(&self, name: &str) -> PathBuf {
         self.dir.join(name)
     }

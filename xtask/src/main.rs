@@ -71,7 +71,7 @@ const COMMANDS: &[Command] = &[
     Command {
         name: "demo",
         flags: &[],
-        help: "set up, then Xen 4.17 + Linux dom0 in QEMU: xl creates our Rust domU, live",
+        help: "set up, then Xen 4.17 + Linux dom0 in QEMU: our Rust domU, dom0 and C libxenvchan\ntalk over vchans, step by step, live",
         run: |_| setup::ensure().and_then(|()| tiers::demo::run()),
     },
     Command {
@@ -89,7 +89,7 @@ const COMMANDS: &[Command] = &[
     Command {
         name: "bench",
         flags: &[Flag::Rounds, Flag::Secs, Flag::Only],
-        help: "ring vs ring.h (pairs for N s), xenstore/evtchn/grant vs libxen* in dom0 (N rounds)",
+        help: "ring vs ring.h (pairs for N s), xenstore/evtchn/grant/vchan vs libxen* in dom0 (N rounds)",
         run: |o| bench::run(&o.bench, o.rounds, o.secs),
     },
     Command {

@@ -2,10 +2,12 @@
 //! Judging console transcripts and reporting: the [`Outcome`] of one boot,
 //! the judges for the two protocols our guests speak on the console
 //! ([`kernel`]: the test kernels' numbered checks; [`libtest`]: Rust test
-//! binaries run by a Linux dom0), and the one report loop every tier uses
+//! binaries run by a Linux dom0; [`checks`]: the vchan scenario's numbered
+//! checks in dom0), and the one report loop every tier uses
 //! (a summary line per case, the details of a failing one, the lines again
 //! at the end).
 
+pub(crate) mod checks;
 pub(crate) mod kernel;
 pub(crate) mod libtest;
 

@@ -14,7 +14,7 @@
 //! dom0 watches. Then [`evtchn`] exchanges events with dom0, and [`grant`]
 //! shares pages with it both ways.
 
-mod evtchn;
+pub(crate) mod evtchn;
 mod grant;
 
 use alloc::format;
@@ -74,7 +74,7 @@ pub const PLAN: u32 = 34;
 const PTE_DATA: u64 = 0x67;
 
 #[repr(C, align(4096))]
-struct Page(UnsafeCell<[u8; 4096]>);
+pub(crate) struct Page(UnsafeCell<[u8; 4096]>);
 
 // SAFETY: the pages are only reached through `SharedMem` (atomic accesses).
 unsafe impl Sync for Page {}
@@ -93,7 +93,11 @@ static CONSOLE: ConsoleSlot = ConsoleSlot(UnsafeCell::new(None));
 
 /// Maps the machine frame `mfn` over `page` (PV `update_va_mapping`) and
 /// wraps it.
-fn map_page(hc: &impl Hypercall, page: &'static Page, mfn: u64) -> Option<SharedMem<'static>> {
+pub(crate) fn map_page(
+    hc: &impl Hypercall,
+    page: &'static Page,
+    mfn: u64,
+) -> Option<SharedMem<'static>> {
     let va = page.0.get().cast::<u8>();
     // SAFETY: remaps one of our own static data pages, which nothing else
     // references (every access goes through the `SharedMem` made below).
@@ -149,7 +153,7 @@ pub fn console_write(hc: &impl Hypercall, mut bytes: &[u8]) {
 
 /// The ring client's platform: notify over the xenstore event channel,
 /// wait by yielding the vCPU (dom0's xenstored needs it).
-struct Hooks<'h, H> {
+pub(crate) struct Hooks<'h, H> {
     hc: &'h H,
     port: EvtchnPort,
 }
@@ -162,6 +166,24 @@ impl<H: Hypercall> RingHooks for Hooks<'_, H> {
     fn wait(&self) {
         let _ = sched::yield_now(self.hc);
     }
+}
+
+/// Maps our xenstore ring (named by start_info) and attaches xen-store's
+/// ring client to it: what the xenstore checks use, and the vchan domU.
+///
+/// # Safety
+///
+/// `si` is Xen's start_info page of a PV domU; call once.
+pub(crate) unsafe fn store_client<H: Hypercall>(
+    hc: &H,
+    si: *const StartInfo,
+) -> Result<RingClient<'static, Hooks<'_, H>>, String> {
+    // SAFETY: the caller's start_info stays mapped.
+    let (mfn, port) = unsafe { ((*si).store_mfn, (*si).store_evtchn) };
+    let port = EvtchnPort::new(port).map_err(|e| format!("store event channel: {e:?}"))?;
+    let mem = map_page(hc, &STORE_PAGE, mfn.get())
+        .ok_or_else(|| format!("could not map the xenstore ring at {mfn:#x}"))?;
+    RingClient::new(mem, Hooks { hc, port }).map_err(|e| format!("ring client: {e:?}"))
 }
 
 /// Passes when `r` is `Ok(want)`.

@@ -24,6 +24,10 @@ pub mod domu;
 pub mod selftest;
 #[cfg(target_arch = "x86_64")]
 pub mod upcall;
+#[cfg(target_arch = "x86_64")]
+pub mod vchan_domu;
+#[cfg(target_arch = "x86_64")]
+mod vchan_glue;
 
 /// The console writer the panic handler uses (a `fn(&[u8])`, as usize).
 static WRITER: AtomicUsize = AtomicUsize::new(0);

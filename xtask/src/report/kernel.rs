@@ -87,14 +87,6 @@ fn check_seq(rest: &str, next: &mut u32, problems: &mut Vec<String>) {
     *next += 1;
 }
 
-/// The `summary: ...` a kernel printed anywhere in the console (a domU's
-/// line comes prefixed by xenconsoled or Xen).
-pub(crate) fn summary(lines: &[String]) -> Option<&str> {
-    lines
-        .iter()
-        .find_map(|l| Some(&l[l.find("summary: ")? + "summary: ".len()..]))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -138,11 +130,5 @@ mod tests {
             false,
         );
         assert!(!bad_exit.ok());
-    }
-
-    #[test]
-    fn a_prefixed_summary_is_found() {
-        let l = lines("x\n(d1) summary: 3 passed, 0 failed\n");
-        assert_eq!(summary(&l), Some("3 passed, 0 failed"));
     }
 }

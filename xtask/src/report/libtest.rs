@@ -33,11 +33,22 @@ pub(crate) fn run_lines(name: &str, program: &str, args: &str) -> String {
 /// `test NAME ... RESULT` anywhere in a console line (a kernel or Xen message
 /// may precede it on the same line).
 fn test_line(l: &str) -> Option<(&str, &str)> {
-    let at = l.find("test ")?;
-    let rest = &l[at + 5..];
-    let (name, result) = rest.split_once(" ... ")?;
+    let (name, result) = test_start(l)?;
     let result = result.split_whitespace().next()?;
-    matches!(result, "ok" | "FAILED" | "ignored").then_some((name.trim(), result))
+    is_result(result).then_some((name, result))
+}
+
+/// `test NAME ... REST`: a test's start, whatever follows (with
+/// `--nocapture`, the test's own output, its result coming on a line of its
+/// own once it ends).
+fn test_start(l: &str) -> Option<(&str, &str)> {
+    let at = l.find("test ")?;
+    let (name, rest) = l[at + 5..].split_once(" ... ")?;
+    Some((name.trim(), rest))
+}
+
+fn is_result(word: &str) -> bool {
+    matches!(word, "ok" | "FAILED" | "ignored")
 }
 
 /// The binary running now: its name, results so far, whether libtest's
@@ -54,12 +65,15 @@ pub(crate) fn judge(lines: &[String], bins: &[Expected], timed_out: bool) -> Out
     let mut o = Outcome::default();
     let mut current: Option<Current> = None;
     let mut ran: Vec<String> = Vec::new();
+    // A test whose output (`--nocapture`) came between its name and result.
+    let mut open: Option<String> = None;
     let (mut begun, mut end) = (false, false);
     for l in lines {
         let l = l.trim_end();
         if l == BEGIN {
             begun = true;
         } else if let Some(n) = l.strip_prefix("XENRS-DOM0-RUN ") {
+            open = None;
             current = Some(Current {
                 name: n.to_string(),
                 results: 0,
@@ -88,7 +102,18 @@ pub(crate) fn judge(lines: &[String], bins: &[Expected], timed_out: bool) -> Out
             ran.push(n.to_string());
         } else if l == END {
             end = true;
-        } else if let Some((name, result)) = test_line(l) {
+        } else if let Some((name, result)) = test_line(l).or_else(|| {
+            let word = l.trim();
+            (is_result(word) && open.is_some()).then_some(("", word))
+        }) {
+            let owned;
+            let name = if name.is_empty() {
+                owned = open.take().unwrap_or_default();
+                owned.as_str()
+            } else {
+                open = None;
+                name
+            };
             if let Some(c) = current.as_mut() {
                 c.results += 1;
             }
@@ -102,6 +127,8 @@ pub(crate) fn judge(lines: &[String], bins: &[Expected], timed_out: bool) -> Out
                     .problems
                     .push(format!("{name} was ignored (run with --include-ignored)")),
             }
+        } else if let Some((name, _)) = test_start(l) {
+            open = Some(name.to_string());
         } else if l.contains("test result:") {
             if let Some(c) = current.as_mut() {
                 c.summary = true;
@@ -185,6 +212,23 @@ mod tests {
 
         let bad_exit = passing(16).replace("EXIT t 0", "EXIT t 101");
         assert!(!judge(&lines(&bad_exit), &t(16), false).ok());
+    }
+
+    #[test]
+    fn a_result_after_the_tests_own_output_counts() {
+        let con = lines(&format!(
+            "{BEGIN}\nXENRS-DOM0-RUN t\nrunning 1 test\ntest big ... e2e: plan 1\ne2e: ok 1 - x\nok\n\
+             test result: ok. 1 passed;\nXENRS-DOM0-EXIT t 0\n{END}"
+        ));
+        let o = judge(&con, &t(1), false);
+        assert!(o.ok(), "{:?}", o.problems);
+        assert_eq!(o.passed, 1);
+        let failed = lines(&format!(
+            "{BEGIN}\nXENRS-DOM0-RUN t\ntest big ... out\nFAILED\ntest result: FAILED.\nXENRS-DOM0-EXIT t 101\n{END}"
+        ));
+        let o = judge(&failed, &t(1), false);
+        assert_eq!((o.passed, o.failed), (0, 1));
+        assert_eq!(o.failures, ["big"]);
     }
 
     #[test]

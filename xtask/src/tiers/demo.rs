@@ -1,57 +1,59 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
-//! `cargo xtask demo`: Xen 4.17 in QEMU with Debian's Linux as dom0 and the
-//! real xenstored; `xl` creates our no_std Rust PV domU, which checks over
-//! its xenstore ring (xen-store's ring client) what xenstored lets an
-//! unprivileged domain do, reports back through xenstore, then exchanges
-//! events with dom0 over an interdomain channel (xen-evtchn) and shares
-//! pages with it both ways, transitively too (xen-grant). Live.
+//! `cargo xtask demo`: the vchan scenario, live. Xen 4.17 boots in QEMU
+//! with Debian's Linux as dom0 and the real xenstored; `xl` creates our
+//! no_std Rust PV domU (`xen-test-kernel-vchan-domu`), which serves and
+//! connects vchans (shared ring pages granted to the other domain, an event
+//! channel, the nodes in xenstore) with `xen_vchan::guest`; in dom0, Xen's
+//! own C `vchan-socket-proxy` (libxenvchan) and our `xen_vchan::linux` talk
+//! to it. The scenario (`examples/xen-vchan/tests/e2e.rs`) narrates each
+//! step and checks what comes back; the demo shows its lines as they come
+//! and ends with `dom0 e2e xen-4.17: P passed, F failed`.
 
 use crate::kernels::Kernels;
-use crate::linux_dom0::{Dom0, Scenario};
-use crate::report::{kernel, libtest};
+use crate::linux_dom0::{self, Dom0, Scenario};
+use crate::report::{checks, libtest};
+use crate::tiers::dom0::{E2E_ARGS, MIN_E2E_CHECKS};
 use crate::xen::{Arch, XenVersion, Xenstored};
 use crate::{dom0_tests, process};
 
 /// The Xen the demo boots.
 const XEN: XenVersion = XenVersion::V4_17;
 
-/// The package and dom0 test that create the xenstore domU.
-const PACKAGE: &str = "xen-store";
-const DOMU_TEST: &str = "xen-store-dom0_domu";
+/// The package of the scenario.
+const PACKAGE: &str = "xen-vchan";
 
-/// Runs the demo: `demo: domU xenrs-xs-domu on Xen 4.17: P passed, F failed`.
+/// Runs the demo.
 pub(crate) fn run() -> Result<(), String> {
-    process::step("build the dom0 side (xen-store's dom0 tests) and the domU kernel");
-    let bin = dom0_tests::build(&[PACKAGE])?
-        .binaries
-        .into_iter()
-        .find(|b| b.name == DOMU_TEST)
-        .ok_or(format!("no {DOMU_TEST} test binary"))?;
+    process::step("build the dom0 side (xen-vchan's scenario and tool) and the Rust domU kernel");
+    let mut tests = dom0_tests::build(&[PACKAGE])?;
+    let e2e = dom0_tests::take_e2e(&mut tests.binaries)?;
     let kernels = Kernels::build(Arch::X86_64)?;
     let mut payload = format!(
         "echo {}\n\
-         echo 'demo: dom0 is up (Linux, xenstored, xenconsoled); xl creates the domU'\n{}",
+         echo 'demo: dom0 is up: Linux, xenstored (the registry both domains meet in),'\n\
+         echo 'demo: xenconsoled (keeps the domU console). Now the vchan scenario:'\n\
+         echo 'demo: the lines \"vchan:\" say what happens; the numbered ok lines are its checks.'\n{}",
         libtest::BEGIN,
         dom0_tests::environment()
     );
     payload.push_str(&libtest::run_lines(
-        DOMU_TEST,
-        &bin.in_dom0().to_string_lossy(),
-        "--include-ignored",
+        &e2e.name,
+        &e2e.in_dom0().to_string_lossy(),
+        E2E_ARGS,
     ));
     payload.push_str(&format!(
-        "echo 'demo: the domU console, as xenconsoled logged it:'\n\
+        "echo 'demo: the Rust domU console, as xenconsoled logged it:'\n\
          cat /var/log/xen/console/guest-*.log\n\
          echo {}\n",
         libtest::END
     ));
+    let mut programs = vec![(e2e.path.clone(), e2e.in_dom0())];
+    programs.extend(tests.programs.iter().map(|p| (p.clone(), p.clone())));
+    programs.extend(dom0_tests::domu_kernels(&kernels));
     let dom0 = Dom0::build(&Scenario {
         name: "dom0-demo",
         xen: &[XEN],
-        programs: &[
-            (bin.path.clone(), bin.in_dom0()),
-            dom0_tests::domu_kernel(&kernels),
-        ],
+        programs: &programs,
         payload: &payload,
     })?;
     let xen = XEN.as_str();
@@ -61,17 +63,28 @@ pub(crate) fn run() -> Result<(), String> {
     );
     let run = dom0.boot(XEN, Xenstored::C, true)?;
     let lines = run.text();
-    let summary = kernel::summary(&lines);
+    let o = checks::judge(&lines, MIN_E2E_CHECKS, run.timed_out);
     let exited = lines
         .iter()
-        .any(|l| l.contains(&format!("XENRS-DOM0-EXIT {DOMU_TEST} 0")));
+        .any(|l| l.contains(&format!("XENRS-DOM0-EXIT {} 0", e2e.name)));
     println!(
-        "\ndemo: domU xenrs-xs-domu on Xen {xen}: {}",
-        summary.unwrap_or("no report")
+        "\ndom0 e2e xen-{xen}: {} passed, {} failed",
+        o.passed, o.failed
     );
-    if exited && !run.timed_out && summary.is_some_and(|s| s.ends_with(" 0 failed")) {
+    let mut problems = o.problems;
+    problems.extend(linux_dom0::setup_problems(&lines));
+    if !exited {
+        problems.push(format!("{} did not exit 0", e2e.name));
+    }
+    for f in &o.failures {
+        println!("    FAILED: {f}");
+    }
+    for p in &problems {
+        println!("    problem: {p}");
+    }
+    if o.failed == 0 && problems.is_empty() {
         Ok(())
     } else {
-        Err("the demo domU did not report a clean run".into())
+        Err("the vchan demo did not pass".into())
     }
 }

@@ -45,7 +45,10 @@ unsafe impl Sync for Page {}
 static SHARED_INFO: Page = Page(UnsafeCell::new([0; 4096]));
 
 /// Maps shared_info (PV: its machine frame from start_info) over our page.
-fn map_shared_info(hc: &impl Hypercall, si: *const StartInfo) -> Option<SharedMem<'static>> {
+pub(crate) fn map_shared_info(
+    hc: &impl Hypercall,
+    si: *const StartInfo,
+) -> Option<SharedMem<'static>> {
     // SAFETY: the caller's start_info stays mapped.
     let ma = unsafe { (*si).shared_info };
     let va = SHARED_INFO.0.get().cast::<u8>();
