@@ -17,8 +17,12 @@ use xen_store::{Access, Error, Perm};
 
 fn config() -> ProptestConfig {
     // Few cases: unit tests stay quick; `PROPTEST_CASES` raises them.
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(128);
     ProptestConfig {
-        cases: 128,
+        cases,
         ..ProptestConfig::default()
     }
 }
