@@ -52,8 +52,12 @@ const XS_RSP_PROD: usize = 2060;
 
 fn config() -> ProptestConfig {
     // Few cases: unit tests stay quick; `PROPTEST_CASES` raises them.
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(64);
     ProptestConfig {
-        cases: 64,
+        cases,
         ..ProptestConfig::default()
     }
 }

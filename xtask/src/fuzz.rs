@@ -30,6 +30,10 @@ const PROJECTS: &[(&str, &[&str])] = &[
 /// Runs every target for `secs` seconds.
 pub(crate) fn run(secs: u64) -> Result<(), String> {
     ensure_cargo_fuzz()?;
+    // One target dir for every project (under the workspace's, so
+    // `CARGO_TARGET_DIR` is honoured): libFuzzer and the crates they share
+    // are built once.
+    let target_dir = workspace::target_dir()?.join("fuzz");
     let mut runs: Vec<(String, u64)> = Vec::new();
     for (project, targets) in PROJECTS {
         let dir = workspace::root().join(project);
@@ -39,6 +43,7 @@ pub(crate) fn run(secs: u64) -> Result<(), String> {
             cmd.current_dir(&dir)
                 .env_remove("CARGO")
                 .env_remove("RUSTUP_TOOLCHAIN")
+                .env("CARGO_TARGET_DIR", &target_dir)
                 .args(["+nightly", "fuzz", "run", target, "--"])
                 .arg(format!("-max_total_time={secs}"))
                 .arg("-print_final_stats=1");
