@@ -339,13 +339,25 @@ impl<T: Transport> Client<T> {
     /// One round of I/O for a waiter: waits for another thread's read, or
     /// reads and files what arrived, or (if nothing did) waits for the
     /// peer. A failed read breaks the connection; every waiter sees it.
-    fn progress<'s>(&'s self, mut st: Guard<'s, State>) -> Guard<'s, State> {
+    fn progress<'s>(&'s self, st: Guard<'s, State>) -> Guard<'s, State> {
         if st.reading {
             return self.signal.wait(st);
         }
+        let buf = Self::become_reader(st);
+        self.read_and_file(buf)
+    }
+
+    /// Makes the caller the one reader and hands it the read buffer; the
+    /// state is unlocked. End with [`Client::read_and_file`] or
+    /// [`Client::stop_reading`].
+    fn become_reader(mut st: Guard<'_, State>) -> Vec<u8> {
         st.reading = true;
-        let mut buf = core::mem::take(&mut st.buf);
-        drop(st);
+        core::mem::take(&mut st.buf)
+    }
+
+    /// The reader's half of [`Client::progress`]: one read, its messages
+    /// filed, the others woken.
+    fn read_and_file(&self, mut buf: Vec<u8>) -> Guard<'_, State> {
         buf.resize(READ_CHUNK, 0);
         let got = self.transport.read(&mut buf);
         if let Ok(0) = got {
@@ -361,6 +373,17 @@ impl<T: Transport> Client<T> {
             }
             Err(e) => st.session.fail(&e),
         }
+        st.buf = buf;
+        self.signal.notify_all();
+        st
+    }
+
+    /// Gives up the reader's role without reading: another waiter may
+    /// read next.
+    #[cfg(all(feature = "std", target_os = "linux"))]
+    fn stop_reading(&self, buf: Vec<u8>) -> Guard<'_, State> {
+        let mut st = self.state.lock();
+        st.reading = false;
         st.buf = buf;
         self.signal.notify_all();
         st

@@ -29,9 +29,13 @@
 //!     tx.write("/local/domain/0/data/b", "2")
 //! })?;
 //! // Fires once at once, then on every change below the path.
-//! let watch = xs.watch("/local/domain/0/data", "data")?;
-//! for event in watch.take(2) {
+//! let mut watch = xs.watch("/local/domain/0/data", "data")?;
+//! for event in watch.by_ref().take(2) {
 //!     println!("{} changed", event?.path);
+//! }
+//! // Or wait a bounded time: `None` when nothing fired.
+//! if watch.next_event_timeout(std::time::Duration::from_secs(5))?.is_none() {
+//!     println!("quiet for five seconds");
 //! }
 //! # Ok(()) }
 //! ```
@@ -60,8 +64,10 @@
 //!   unwatch on drop ([`Watch`]), and [`Store`].
 //! - `Xenstore` (feature `std`): the [`Client`] over `StreamTransport`:
 //!   xenstored's Unix socket or Linux's `/dev/xen/xenbus`, in
-//!   libxenstore's fallback order, shared between threads; watches also
-//!   as an async `Stream` (feature `tokio`, `WatchStream`).
+//!   libxenstore's fallback order, shared between threads; watches with a
+//!   timeout (`Watch::next_event_timeout`) for a plain loop, `AsFd` for a
+//!   `poll(2)` loop, and as an async `Stream` (feature `tokio`,
+//!   `WatchStream`).
 //! - [`ring::RingClient`]: the [`Client`] over [`ring::RingTransport`], the
 //!   guest kernel's shared ring page, notify/wait through
 //!   [`ring::RingHooks`] (no_std + alloc, single-threaded).
@@ -108,7 +114,10 @@
 //! Against libxenstore under the same policy, 64 in flight is about 1.6× by
 //! default and about 2.5–2.8× with both clients under `SCHED_BATCH`.
 #![no_std]
-#![forbid(unsafe_code)]
+#![cfg_attr(not(all(feature = "std", target_os = "linux")), forbid(unsafe_code))]
+// The Linux half polls its descriptor in one fenced module (`sys`);
+// everything else is safe code.
+#![cfg_attr(all(feature = "std", target_os = "linux"), deny(unsafe_code))]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 extern crate alloc;
@@ -126,6 +135,8 @@ pub mod ring;
 mod session;
 mod store;
 mod sync;
+#[cfg(all(feature = "std", target_os = "linux"))]
+mod sys;
 mod transport;
 pub mod wire;
 

@@ -12,6 +12,7 @@
 
 #[cfg(all(feature = "std", target_os = "linux"))]
 mod imp {
+    use core::time::Duration;
     use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
     /// The lock around a client's state.
@@ -45,6 +46,20 @@ mod imp {
         /// Releases `g`, sleeps until [`Signal::notify_all`], locks again.
         pub(crate) fn wait<'a, T>(&self, g: Guard<'a, T>) -> Guard<'a, T> {
             self.0.wait(g).unwrap_or_else(PoisonError::into_inner)
+        }
+
+        /// As [`Signal::wait`], for `timeout` at most; also says whether
+        /// the time ran out.
+        pub(crate) fn wait_timeout<'a, T>(
+            &self,
+            g: Guard<'a, T>,
+            timeout: Duration,
+        ) -> (Guard<'a, T>, bool) {
+            let (g, r) = self
+                .0
+                .wait_timeout(g, timeout)
+                .unwrap_or_else(PoisonError::into_inner);
+            (g, r.timed_out())
         }
 
         pub(crate) fn notify_all(&self) {

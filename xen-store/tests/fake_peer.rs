@@ -24,8 +24,14 @@ use zerocopy::IntoBytes;
 use common::MiniStore;
 
 /// Serves `store` on one end of a socketpair until the client hangs up.
-fn serve(mut store: MiniStore) -> Xenstore {
-    let (a, mut b) = UnixStream::pair().unwrap();
+fn serve(store: MiniStore) -> Xenstore {
+    let (a, b) = UnixStream::pair().unwrap();
+    serve_on(b, store);
+    Xenstore::from_stream(a).unwrap()
+}
+
+/// Serves `store` on `b` in a thread until the client hangs up.
+fn serve_on(mut b: UnixStream, mut store: MiniStore) -> thread::JoinHandle<()> {
     thread::spawn(move || {
         let mut f = Framer::new();
         let mut buf = [0u8; 8192];
@@ -41,8 +47,7 @@ fn serve(mut store: MiniStore) -> Xenstore {
                 }
             }
         }
-    });
-    Xenstore::from_stream(a).unwrap()
+    })
 }
 
 /// A peer that reads one request and then runs `act` on the socket.
@@ -1056,4 +1061,157 @@ fn a_poll_loop_waits_for_watch_events_on_the_connection_fd() {
         }
     };
     assert_eq!(e.path, "/p/x");
+}
+
+/// [`serve`], and a second handle on the peer's end of the socket for
+/// bytes the test writes itself (only while no request is in flight).
+fn serve_with_raw(store: MiniStore) -> (Xenstore, UnixStream) {
+    let (a, b) = UnixStream::pair().unwrap();
+    let raw = b.try_clone().unwrap();
+    serve_on(b, store);
+    (Xenstore::from_stream(a).unwrap(), raw)
+}
+
+/// Far longer than any wait below should take: only a hang reaches it.
+const GENEROUS: Duration = Duration::from_secs(30);
+
+#[test]
+fn a_watch_with_nothing_firing_times_out_and_stays_usable() {
+    let xs = serve(MiniStore::new());
+    let w = xs.watch("/t", "tok").unwrap();
+    // The event fired at registration: queued or on its way.
+    assert_eq!(w.next_event_timeout(GENEROUS).unwrap().unwrap().path, "/t");
+    let start = std::time::Instant::now();
+    assert_eq!(w.next_event_timeout(Duration::from_millis(50)), Ok(None));
+    assert!(start.elapsed() < GENEROUS);
+    assert_eq!(w.next_event_timeout(Duration::ZERO), Ok(None));
+    // Replies still come after a timeout, and the event of the write.
+    xs.write("/t/x", b"1").unwrap();
+    assert_eq!(xs.read("/t/x").unwrap(), b"1");
+    let e = w.next_event_timeout(Duration::ZERO).unwrap().unwrap();
+    assert_eq!((e.path.as_str(), e.token.as_str()), ("/t/x", "tok"));
+    assert_eq!(w.next_event_timeout(Duration::from_millis(10)), Ok(None));
+    assert_eq!(xs.in_flight(), 0);
+}
+
+#[test]
+fn events_sent_before_or_during_a_timed_wait_arrive() {
+    let (xs, mut raw) = serve_with_raw(MiniStore::new());
+    let w = xs.watch("/e", "tok").unwrap();
+    assert_eq!(w.next_event_timeout(GENEROUS).unwrap().unwrap().path, "/e");
+    // Sent before the call, not yet read.
+    raw.write_all(&encode_watch_event("/e/1", b"tok").unwrap())
+        .unwrap();
+    assert_eq!(
+        w.next_event_timeout(GENEROUS).unwrap().unwrap().path,
+        "/e/1"
+    );
+    // Sent while the call waits.
+    let late = thread::spawn(move || {
+        thread::sleep(Duration::from_millis(100));
+        raw.write_all(&encode_watch_event("/e/2", b"tok").unwrap())
+            .unwrap();
+        raw
+    });
+    assert_eq!(
+        w.next_event_timeout(GENEROUS).unwrap().unwrap().path,
+        "/e/2"
+    );
+    late.join().unwrap();
+}
+
+#[test]
+fn a_message_cut_off_by_a_timeout_is_completed_by_the_next_read() {
+    let (xs, mut raw) = serve_with_raw(MiniStore::new());
+    let w = xs.watch("/s", "tok").unwrap();
+    assert_eq!(w.next_event_timeout(GENEROUS).unwrap().unwrap().path, "/s");
+    let ev = encode_watch_event("/s/split", b"tok").unwrap();
+    // The header alone, then part of the body: each wait reads what came
+    // and times out.
+    raw.write_all(&ev[..xen_store::wire::HEADER_LEN]).unwrap();
+    assert_eq!(w.next_event_timeout(Duration::from_millis(50)), Ok(None));
+    raw.write_all(&ev[xen_store::wire::HEADER_LEN..ev.len() - 3])
+        .unwrap();
+    assert_eq!(w.next_event_timeout(Duration::from_millis(50)), Ok(None));
+    raw.write_all(&ev[ev.len() - 3..]).unwrap();
+    let e = w.next_event_timeout(GENEROUS).unwrap().unwrap();
+    assert_eq!((e.path.as_str(), e.token.as_str()), ("/s/split", "tok"));
+    // The framing is intact: requests still get their replies.
+    xs.write("/s/after", b"ok").unwrap();
+    assert_eq!(xs.read("/s/after").unwrap(), b"ok");
+    assert_eq!(
+        w.next_event_timeout(GENEROUS).unwrap().unwrap().path,
+        "/s/after"
+    );
+}
+
+#[test]
+fn replies_reach_other_threads_while_a_watch_waits_with_a_timeout() {
+    let xs = serve(MiniStore::new());
+    let w = xs.watch("/r", "tok").unwrap();
+    assert_eq!(w.next_event_timeout(GENEROUS).unwrap().unwrap().path, "/r");
+    thread::scope(|s| {
+        // This thread is likely the reader, in poll(2), while the writes
+        // below wait for their replies.
+        let waiter = s.spawn(|| w.next_event_timeout(GENEROUS));
+        xs.write("/elsewhere", b"1").unwrap();
+        assert_eq!(xs.read("/elsewhere").unwrap(), b"1");
+        xs.write("/r/x", b"2").unwrap();
+        assert_eq!(waiter.join().unwrap().unwrap().unwrap().path, "/r/x");
+    });
+    assert_eq!(w.next_event_timeout(Duration::from_millis(10)), Ok(None));
+}
+
+#[test]
+fn several_watches_wait_with_a_timeout_in_arrival_order() {
+    let xs = serve(MiniStore::new());
+    let ws = [xs.watch("/a", "a").unwrap(), xs.watch("/b", "b").unwrap()];
+    let other = xs.watch("/c", "c").unwrap();
+    let mut got = Vec::new();
+    while let Some(e) = xs
+        .next_event_of_timeout(&ws, Duration::from_millis(100))
+        .unwrap()
+    {
+        got.push(e.path);
+    }
+    assert_eq!(got, ["/a", "/b"]);
+    xs.write("/c/1", b"").unwrap();
+    xs.write("/b/1", b"").unwrap();
+    xs.write("/a/1", b"").unwrap();
+    let e = xs.next_event_of_timeout(&ws, GENEROUS).unwrap().unwrap();
+    assert_eq!(e.path, "/b/1");
+    let e = xs.next_event_of_timeout(&ws, GENEROUS).unwrap().unwrap();
+    assert_eq!(e.path, "/a/1");
+    assert_eq!(xs.next_event_of_timeout(&ws, Duration::ZERO), Ok(None));
+    // The other watch's events stayed with it.
+    assert_eq!(
+        other
+            .next_event_timeout(Duration::ZERO)
+            .unwrap()
+            .unwrap()
+            .path,
+        "/c"
+    );
+    assert_eq!(
+        other.next_event_timeout(GENEROUS).unwrap().unwrap().path,
+        "/c/1"
+    );
+}
+
+#[test]
+fn a_timed_wait_without_a_descriptor_is_refused_once_nothing_is_queued() {
+    let (a, b) = UnixStream::pair().unwrap();
+    let peer = serve_on(b, MiniStore::new());
+    let xs = Xenstore::from_io(Box::new(a.try_clone().unwrap()), Box::new(a));
+    let w = xs.watch("/n", "tok").unwrap();
+    // The registration event, once it is queued, still comes.
+    xs.read_opt("/n").unwrap();
+    assert_eq!(w.next_event_timeout(GENEROUS).unwrap().unwrap().path, "/n");
+    assert!(matches!(
+        w.next_event_timeout(Duration::ZERO),
+        Err(Error::Io(e)) if e.kind() == std::io::ErrorKind::Unsupported
+    ));
+    drop(w);
+    drop(xs);
+    peer.join().unwrap();
 }

@@ -4,14 +4,19 @@
 //! the [`Client`] over it.
 
 use alloc::boxed::Box;
+use core::time::Duration;
 use std::io::{ErrorKind, Read, Write};
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::Instant;
 
-use super::Client;
+use super::{Client, State, Watch};
 use crate::error::{ConnectError, Error, Result};
+use crate::session::{Session, WatchEvent};
+use crate::sync::Guard;
+use crate::sys;
 use crate::transport::Transport;
 use crate::wire::{HEADER_LEN, PAYLOAD_MAX};
 
@@ -270,6 +275,9 @@ fn one_attempt(path: &Path, e: std::io::Error) -> Error {
 /// The connection's socket or device, for a `poll(2)` loop without an async
 /// runtime (libxenstore's `xs_fileno`): when it is readable, a watch's
 /// [`next_event`](crate::Watch::next_event) (or any reply) has data to read.
+/// Events already queued (they came with a reply) do not make it readable:
+/// take them with [`Watch::next_event_timeout`](crate::Watch::next_event_timeout)
+/// and a zero timeout before each `poll`.
 ///
 /// # Panics
 ///
@@ -293,5 +301,135 @@ impl AsFd for Client<StreamTransport> {
 impl AsFd for crate::Watch<'_, StreamTransport> {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.client().as_fd()
+    }
+}
+
+#[cfg_attr(docsrs, doc(cfg(all(feature = "std", target_os = "linux"))))]
+impl Client<StreamTransport> {
+    /// As [`Client::next_event_of`], waiting `timeout` at most: `Ok(None)`
+    /// when no event of `watches` came in time. An event already queued
+    /// comes at once; nothing read meanwhile is lost (replies and other
+    /// watches' events are filed, a message cut off by the timeout is
+    /// completed by the next read), and the connection stays usable.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Broken`] when the connection breaks; `poll(2)`'s error
+    /// ([`Error::Io`], the connection lives on); [`Error::Io`] with
+    /// [`ErrorKind::Unsupported`] over caller-supplied streams
+    /// ([`Xenstore::from_io`]), which have no descriptor to poll, once no
+    /// event is queued.
+    ///
+    /// # Panics
+    ///
+    /// If a watch belongs to another connection.
+    pub fn next_event_of_timeout(
+        &self,
+        watches: &[Watch<'_, StreamTransport>],
+        timeout: Duration,
+    ) -> Result<Option<WatchEvent>> {
+        assert!(
+            watches.iter().all(|w| core::ptr::eq(w.client, self)),
+            "a watch of another connection"
+        );
+        let tokens = || watches.iter().map(|w| w.token.as_str());
+        self.wait_until_timeout(timeout, |s| s.pop_oldest_event(tokens()).map(Ok))
+    }
+
+    /// As [`Client::wait_until`](super::Client), for `timeout` at most:
+    /// `Ok(None)` when it ran out. Only the wait for the next bytes is
+    /// timed: a read starts only when `poll(2)` says it will not block, and
+    /// a partial message stays in the session's framer for the next read.
+    fn wait_until_timeout<R>(
+        &self,
+        timeout: Duration,
+        mut ready: impl FnMut(&mut Session) -> Option<Result<R>>,
+    ) -> Result<Option<R>> {
+        let deadline = Instant::now().checked_add(timeout);
+        let mut st = self.state.lock();
+        let mut last_round = false;
+        loop {
+            if let Some(r) = ready(&mut st.session) {
+                return r.map(Some);
+            }
+            st.session.check()?;
+            if last_round {
+                return Ok(None);
+            }
+            let left = deadline.map_or(timeout, |d| d.saturating_duration_since(Instant::now()));
+            // A zero wait still looks once: bytes already there are read.
+            last_round = left.is_zero();
+            let (next, timed_out) = self.progress_within(st, left)?;
+            st = next;
+            last_round |= timed_out;
+        }
+    }
+
+    /// One round of [`Client::progress`](super::Client) that waits `left`
+    /// at most, for another thread's read or for the descriptor to become
+    /// readable; also says whether the time ran out.
+    fn progress_within<'s>(
+        &'s self,
+        st: Guard<'s, State>,
+        left: Duration,
+    ) -> Result<(Guard<'s, State>, bool)> {
+        if st.reading {
+            return Ok(self.signal.wait_timeout(st, left));
+        }
+        let Some(fd) = &self.transport.fd else {
+            return Err(std::io::Error::new(
+                ErrorKind::Unsupported,
+                "a xenstore connection over caller-supplied streams has no descriptor to poll",
+            )
+            .into());
+        };
+        let buf = Self::become_reader(st);
+        match sys::poll_readable(fd.as_fd(), left) {
+            Ok(true) => Ok((self.read_and_file(buf), false)),
+            Ok(false) => Ok((self.stop_reading(buf), true)),
+            Err(e) => {
+                drop(self.stop_reading(buf));
+                Err(e.into())
+            }
+        }
+    }
+}
+
+#[cfg_attr(docsrs, doc(cfg(all(feature = "std", target_os = "linux"))))]
+impl Watch<'_, StreamTransport> {
+    /// The next event, waiting `timeout` at most: `Ok(None)` when none came
+    /// in time. An event already queued comes at once. A timeout loses
+    /// nothing and leaves the connection usable: replies and other
+    /// watches' events read meanwhile are filed, and a message cut off by
+    /// the timeout is completed by the next read. With it, a plain loop
+    /// needs no async runtime:
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    /// use xen_store::Xenstore;
+    ///
+    /// let xs = Xenstore::open()?;
+    /// let watch = xs.watch("/local/domain/0/data", "data")?;
+    /// loop {
+    ///     match watch.next_event_timeout(Duration::from_secs(1))? {
+    ///         Some(event) => println!("{} changed", event.path),
+    ///         None => println!("nothing for a second"),
+    ///     }
+    /// }
+    /// # Ok::<(), xen_store::Error>(())
+    /// ```
+    ///
+    /// To wait on other descriptors too, `poll(2)` the watch's descriptor
+    /// (`AsFd`) with them, and take events with [`Duration::ZERO`] until
+    /// it gives `None` before each `poll`: events that came with a reply
+    /// are queued already and leave the descriptor unreadable.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::next_event_of_timeout`].
+    pub fn next_event_timeout(&self, timeout: Duration) -> Result<Option<WatchEvent>> {
+        let token = self.token.as_str();
+        self.client
+            .wait_until_timeout(timeout, |s| s.pop_event(token).map(Ok))
     }
 }
