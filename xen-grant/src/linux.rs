@@ -51,6 +51,7 @@ use crate::{Error, Result};
 
 mod gntalloc;
 mod gntdev;
+pub(crate) mod reply;
 mod sys;
 
 pub use gntalloc::{Gntalloc, SharedPages};

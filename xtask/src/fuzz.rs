@@ -19,8 +19,9 @@ const PROJECTS: &[(&str, &[&str])] = &[
     // Event channels: the 2-level and FIFO demultiplexers over hostile
     // shared pages, and /dev/xen/evtchn read decoding.
     ("xen-evtchn/fuzz", &["two_level", "fifo", "device_read"]),
-    // Grants: the in-guest table manager against a hostile grantee.
-    ("xen-grant/fuzz", &["grant_table"]),
+    // Grants: the in-guest table manager against a hostile grantee, and
+    // the gntdev/gntalloc ioctl answers (offsets, refs, copy statuses).
+    ("xen-grant/fuzz", &["grant_table", "device_reply"]),
     // vchan: a client against a hostile server's control page and rings.
     ("examples/xen-vchan/fuzz", &["vchan"]),
     // The toolstack's domctl/sysctl wrappers against a hostile Xen.

@@ -5,7 +5,7 @@
 //! (sized down under `cfg(miri)`), xen-store's codec and session unit tests
 //! and its ring client against the server codec over a shared page, and
 //! the Miri-able tests of the evtchn and grant parsers that the fuzz
-//! targets also drive. Miri fails the step on any undefined behaviour,
+//! targets also drive (with the gntdev/gntalloc reply checks' tests). Miri fails the step on any undefined behaviour,
 //! data race or (where not expected) leak it finds.
 //!
 //! Artifacts go to `<target dir>/miri`, cargo-miri's own choice, so
@@ -63,9 +63,10 @@ const RUNS: &[Run] = &[
         flags: "",
     },
     Run {
-        what: "xen-evtchn and xen-grant parsers over hostile memory (the fuzz entry points)",
+        what: "xen-evtchn and xen-grant parsers over hostile memory and device replies (the fuzz entry points)",
         cargo: &["-p", "xen-evtchn", "-p", "xen-grant", "--lib"],
-        harness: &["fuzzing"],
+        // `linux::reply`: the gntdev/gntalloc answer checks' own tests.
+        harness: &["fuzzing", "linux::reply::"],
         // Guest pages are 'static (handed to Xen for good): leaked on
         // purpose. Single-threaded tests whose peer writes whole words over
         // the fields the table writes (mixed sizes, never racing), which

@@ -10,6 +10,7 @@ use xen_abi::grant_table::GrantRef;
 use xen_abi::io::shm::{ReadOnly, SharedMem};
 use xen_abi::DomId;
 
+use super::reply;
 use super::sys::{self, Region};
 use super::{device_error, open_device, pages_to_len, Access, UnmapNotify, GNTALLOC_PATH};
 use crate::{Error, Result};
@@ -55,7 +56,9 @@ impl Gntalloc {
     /// # Errors
     /// [`Error::InvalidRequest`] for no pages or more than the ioctl
     /// carries; [`Error::Device`] if the kernel refuses (`ENOSPC`: the
-    /// module's page limit, `xen_gntalloc.limit`, default 1024).
+    /// module's page limit, `xen_gntalloc.limit`, default 1024), or
+    /// answers an unusable mmap offset or grant ref
+    /// (`ErrorKind::InvalidData`).
     #[doc(alias = "IOCTL_GNTALLOC_ALLOC_GREF")]
     #[doc(alias = "xengntshr_share_pages")]
     pub fn share(&self, domid: DomId, pages: usize, access: Access) -> Result<SharedPages<'_>> {
@@ -65,10 +68,20 @@ impl Gntalloc {
             Access::ReadOnly => 0,
             Access::ReadWrite => sys::GNTALLOC_FLAG_WRITABLE,
         };
-        let (index, refs) = sys::gntalloc_alloc(&self.file, domid.get(), flags, count)
-            .map_err(|e| device_error(&self.path, "ioctl(IOCTL_GNTALLOC_ALLOC_GREF)", e))?;
-        let refs = refs.into_iter().map(GrantRef::new_unchecked).collect();
-        let region = match Region::map(&self.file, len, true, index) {
+        let call = "ioctl(IOCTL_GNTALLOC_ALLOC_GREF)";
+        let words = sys::gntalloc_alloc(&self.file, domid.get(), flags, count)
+            .map_err(|e| device_error(&self.path, call, e))?;
+        let (range, refs) = reply::gntalloc_alloc(&words, count).map_err(|bad| {
+            // Give back what the kernel allocated, if it is where it says
+            // (the kernel checks); it goes with the file otherwise.
+            if let [_, _, lo, hi, ..] = words[..] {
+                let _ = sys::gntalloc_dealloc(&self.file, reply::join_u64(lo, hi), count);
+            }
+            device_error(&self.path, call, bad.into())
+        })?;
+        debug_assert_eq!(range.len, len);
+        let index = range.offset;
+        let region = match Region::map(&self.file, range.len, true, index) {
             Ok(r) => r,
             Err(e) => {
                 // Give the grants back; nothing maps them.
@@ -167,6 +180,7 @@ impl SharedPages<'_> {
     #[doc(alias = "IOCTL_GNTALLOC_SET_UNMAP_NOTIFY")]
     pub fn set_unmap_notify(&self, notify: UnmapNotify) -> Result<()> {
         let (offset, action, port) = notify.encode(self.len())?;
+        // `offset < len`, and `index + len` fits `off_t` (`reply::mmap_range`).
         sys::set_unmap_notify(&self.dev.file, true, self.index + offset, action, port)
             .map_err(|e| device_error(&self.dev.path, "ioctl(IOCTL_GNTALLOC_SET_UNMAP_NOTIFY)", e))
     }

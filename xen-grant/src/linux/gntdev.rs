@@ -10,6 +10,7 @@ use xen_abi::grant_table::{GrantRef, GrantStatus};
 use xen_abi::io::shm::{ReadOnly, SharedMem};
 use xen_abi::DomId;
 
+use super::reply;
 use super::sys::{self, CopySegment, Region, PAGE_SIZE};
 use super::{device_error, open_device, pages_to_len, Access, GrantAddr, UnmapNotify, GNTDEV_PATH};
 use crate::{Error, Result};
@@ -54,7 +55,9 @@ impl Gntdev {
     /// [`Error::MapRefused`] if Xen refuses a grant (a ref never granted, a
     /// wrong domid, a revoked grant; nothing stays mapped);
     /// [`Error::InvalidRequest`] for no refs; [`Error::Device`] if the
-    /// kernel refuses the reservation (`ENOMEM`/`ENOSPC`: gntdev's limit).
+    /// kernel refuses the reservation (`ENOMEM`/`ENOSPC`: gntdev's limit)
+    /// or answers an mmap offset that cannot be used (not page-aligned, or
+    /// too large for the mapping: `ErrorKind::InvalidData`).
     #[doc(alias = "IOCTL_GNTDEV_MAP_GRANT_REF")]
     #[doc(alias = "xengnttab_map_domain_grant_refs")]
     pub fn map(&self, domid: DomId, refs: &[GrantRef], access: Access) -> Result<GrantMapping<'_>> {
@@ -62,9 +65,18 @@ impl Gntdev {
         let count =
             u32::try_from(refs.len()).map_err(|_| Error::InvalidRequest("too many refs"))?;
         let raw: Vec<u32> = refs.iter().map(|r| r.get()).collect();
-        let index = sys::gntdev_map(&self.file, u32::from(domid.get()), &raw)
-            .map_err(|e| device_error(&self.path, "ioctl(IOCTL_GNTDEV_MAP_GRANT_REF)", e))?;
-        match Region::map(&self.file, len, access == Access::ReadWrite, index) {
+        let call = "ioctl(IOCTL_GNTDEV_MAP_GRANT_REF)";
+        let header = sys::gntdev_map(&self.file, u32::from(domid.get()), &raw)
+            .map_err(|e| device_error(&self.path, call, e))?;
+        let range = reply::gntdev_map(header, count).map_err(|bad| {
+            // Release what the kernel reserved, if it is where it says
+            // (the kernel checks); it goes with the file otherwise.
+            let _ = sys::gntdev_unmap(&self.file, reply::join_u64(header[2], header[3]), count);
+            device_error(&self.path, call, bad.into())
+        })?;
+        debug_assert_eq!(range.len, len);
+        let index = range.offset;
+        match Region::map(&self.file, range.len, access == Access::ReadWrite, index) {
             Ok(region) => Ok(GrantMapping {
                 dev: self,
                 region,
@@ -115,7 +127,8 @@ impl Gntdev {
     /// page or crosses the end of a granted page;
     /// [`Error::CopyFailed`] naming the first segment Xen refused (the
     /// others ran; see their statuses); [`Error::Device`] if the kernel
-    /// refuses the batch.
+    /// refuses the batch, or (`ErrorKind::InvalidData`) answers a status
+    /// outside Xen's `GNTST_*` range.
     #[doc(alias = "IOCTL_GNTDEV_GRANT_COPY")]
     #[doc(alias = "xengnttab_grant_copy")]
     pub fn copy(&self, segments: &mut [CopySegment<'_>]) -> Result<()> {
@@ -136,12 +149,14 @@ impl Gntdev {
         }
         sys::gntdev_copy(&self.file, segments)
             .map_err(|e| device_error(&self.path, "ioctl(IOCTL_GNTDEV_GRANT_COPY)", e))?;
-        match segments.iter().position(|s| !s.status().is_okay()) {
-            Some(i) => Err(Error::CopyFailed {
-                segment: i,
-                status: segments[i].status(),
-            }),
-            None => Ok(()),
+        match reply::copy_statuses(segments.iter().map(CopySegment::status)) {
+            Ok(None) => Ok(()),
+            Ok(Some((segment, status))) => Err(Error::CopyFailed { segment, status }),
+            Err(bad) => Err(device_error(
+                &self.path,
+                "ioctl(IOCTL_GNTDEV_GRANT_COPY)",
+                bad.into(),
+            )),
         }
     }
 
@@ -242,6 +257,7 @@ impl GrantMapping<'_> {
     #[doc(alias = "IOCTL_GNTDEV_SET_UNMAP_NOTIFY")]
     pub fn set_unmap_notify(&self, notify: UnmapNotify) -> Result<()> {
         let (offset, action, port) = notify.encode(self.len())?;
+        // `offset < len`, and `index + len` fits `off_t` (`reply::mmap_range`).
         sys::set_unmap_notify(&self.dev.file, false, self.index + offset, action, port)
             .map_err(|e| device_error(&self.dev.path, "ioctl(IOCTL_GNTDEV_SET_UNMAP_NOTIFY)", e))
     }

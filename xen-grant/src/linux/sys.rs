@@ -147,13 +147,14 @@ unsafe fn ioctl<T>(file: &File, request: u64, arg: *mut T) -> io::Result<()> {
 }
 
 /// `IOCTL_GNTALLOC_ALLOC_GREF`: `count` fresh pages granted to `domid`.
-/// Returns the mmap offset and the grant references, one per page.
+/// Returns the argument as the kernel left it (header, then the refs),
+/// for `reply::gntalloc_alloc` to check.
 pub(crate) fn gntalloc_alloc(
     file: &File,
     domid: u16,
     flags: u16,
     count: u32,
-) -> io::Result<(u64, Vec<u32>)> {
+) -> io::Result<Vec<u32>> {
     // The header is 16 bytes (4 words); the refs follow it.
     let words = 4 + (count as usize).max(2);
     let mut buf = std::vec![0u32; words];
@@ -167,10 +168,7 @@ pub(crate) fn gntalloc_alloc(
     // at least the struct's own size); the kernel writes the index and the
     // refs inside it.
     unsafe { ioctl(file, IOCTL_GNTALLOC_ALLOC_GREF, buf.as_mut_ptr())? };
-    let index = join_u64(buf[2], buf[3]);
-    buf.drain(..4);
-    buf.truncate(count as usize);
-    Ok((index, buf))
+    Ok(buf)
 }
 
 /// `IOCTL_GNTALLOC_DEALLOC_GREF`.
@@ -184,9 +182,10 @@ pub(crate) fn gntalloc_dealloc(file: &File, index: u64, count: u32) -> io::Resul
     unsafe { ioctl(file, IOCTL_GNTALLOC_DEALLOC_GREF, &mut arg) }
 }
 
-/// `IOCTL_GNTDEV_MAP_GRANT_REF`: reserves `refs` of `domid` for a mapping;
-/// returns the mmap offset.
-pub(crate) fn gntdev_map(file: &File, domid: u32, refs: &[u32]) -> io::Result<u64> {
+/// `IOCTL_GNTDEV_MAP_GRANT_REF`: reserves `refs` of `domid` for a mapping.
+/// Returns the header as the kernel left it (`count`, `pad`, the halves of
+/// the mmap offset), for `reply::gntdev_map` to check.
+pub(crate) fn gntdev_map(file: &File, domid: u32, refs: &[u32]) -> io::Result<[u32; 4]> {
     let count =
         u32::try_from(refs.len()).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
     // Header (count, pad, index) as two 8-byte entries, then the refs.
@@ -199,7 +198,7 @@ pub(crate) fn gntdev_map(file: &File, domid: u32, refs: &[u32]) -> io::Result<u6
     // and then `count` refs (at least the struct's own size); the kernel
     // writes the index inside it.
     unsafe { ioctl(file, IOCTL_GNTDEV_MAP_GRANT_REF, buf.as_mut_ptr())? };
-    Ok(join_u64(buf[1].domid, buf[1].gref))
+    Ok([buf[0].domid, buf[0].gref, buf[1].domid, buf[1].gref])
 }
 
 /// `IOCTL_GNTDEV_UNMAP_GRANT_REF`.
@@ -259,13 +258,6 @@ pub(crate) fn gntdev_copy(file: &File, segments: &mut [CopySegment<'_>]) -> io::
     // exclusive for a destination) with the segment's `len` bytes, so the
     // kernel reads and writes only memory we lend it for the call.
     unsafe { ioctl(file, IOCTL_GNTDEV_GRANT_COPY, &mut arg) }
-}
-
-fn join_u64(first: u32, second: u32) -> u64 {
-    let mut b = [0u8; 8];
-    b[..4].copy_from_slice(&first.to_ne_bytes());
-    b[4..].copy_from_slice(&second.to_ne_bytes());
-    u64::from_ne_bytes(b)
 }
 
 /// One side of a grant-copy segment: a local address or a foreign grant.
@@ -552,14 +544,5 @@ mod tests {
         assert_eq!(IOCTL_GNTALLOC_ALLOC_GREF, 0x0018_4705);
         assert_eq!(IOCTL_GNTALLOC_DEALLOC_GREF, 0x0010_4706);
         assert_eq!(IOCTL_GNTALLOC_SET_UNMAP_NOTIFY, 0x0010_4707);
-    }
-
-    #[test]
-    fn join_u64_is_memory_order() {
-        let v: u64 = 0x1122_3344_5566_7788;
-        let b = v.to_ne_bytes();
-        let first = u32::from_ne_bytes([b[0], b[1], b[2], b[3]]);
-        let second = u32::from_ne_bytes([b[4], b[5], b[6], b[7]]);
-        assert_eq!(join_u64(first, second), v);
     }
 }
