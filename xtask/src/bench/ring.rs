@@ -7,7 +7,11 @@
 //! front end's thread pinned to one CPU and the back end's to another (the
 //! same two for both programs). The [`harness`] runs them as pairs for
 //! `--secs` per workload; each pair's ratio is C's time per request over
-//! ours, so above 1.0 means the Rust ring is faster. Both programs print the
+//! ours, so above 1.0 means the Rust ring is faster. A run's time per
+//! request is its median lap's: both programs note the time at every 25th
+//! of the requests and report the median of those 25 laps (and the whole
+//! run's mean beside it), so a host preemption that stalls one lap for
+//! milliseconds does not decide the pair. Both programs print the
 //! requests they completed and the notifications they sent; a pair whose
 //! request counts differ is an error.
 //!
