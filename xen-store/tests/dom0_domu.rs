@@ -304,6 +304,57 @@ fn grants_with_domu(xs: &Xenstore, progress: &Watch<'_, StreamTransport>, dom: D
 #[test]
 #[ignore = "needs a Xen 4.17 dom0 with xenstored, xenconsoled and xl (run by `cargo xtask dom0`)"]
 fn an_unprivileged_domu_gets_only_what_its_permissions_allow() {
+    scenario(&Creator::Xl);
+}
+
+/// The same domU and the same checks, with the domain built by xenrs's own
+/// PV builder (`xenrs create -p`, `examples/xenrs`) instead of `xl create
+/// -p`: its console read through `xenrs console`, and after it powers off,
+/// `xenrs destroy` gives back its memory and xenstore nodes.
+#[test]
+#[ignore = "needs a Xen dom0 with xenstored, xenconsoled, xl and xenrs (`XENRS_BIN`; run by `cargo xtask dom0`)"]
+fn the_same_domu_built_by_xenrs_create() {
+    let bin = std::env::var("XENRS_BIN").expect("XENRS_BIN: the xenrs command (cargo xtask dom0 sets it)");
+    scenario(&Creator::Xenrs(bin));
+}
+
+/// Who builds the domU.
+enum Creator {
+    /// `xl create -p` with a config file; xl destroys it when it powers off.
+    Xl,
+    /// `xenrs create -p` (the command's path); the test destroys it with
+    /// `xenrs destroy` once it has powered off.
+    Xenrs(String),
+}
+
+/// Runs `xenrs` with `args`; its stdout, or the failure with stderr.
+fn xenrs(bin: &str, args: &[&str]) -> Result<String, String> {
+    let out = Command::new(bin)
+        .args(args)
+        .output()
+        .map_err(|e| format!("{bin}: {e}"))?;
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    } else {
+        Err(format!(
+            "xenrs {args:?}: {}: {}{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ))
+    }
+}
+
+/// `xl info`'s `free_memory` (MiB).
+fn free_memory_mib() -> u64 {
+    xl(&["info"])
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("free_memory")?.split(':').nth(1)?.trim().parse().ok())
+        .expect("free_memory in xl info")
+}
+
+fn scenario(creator: &Creator) {
     let kernel = env_or("XENRS_DOMU_KERNEL", "/domu/xen-test-kernel-xs-domu");
     assert!(Path::new(&kernel).exists(), "{kernel} is missing");
     let xs = Xenstore::open_socket_at(Path::new(DEFAULT_SOCKET)).unwrap();
@@ -326,24 +377,57 @@ fn an_unprivileged_domu_gets_only_what_its_permissions_allow() {
         assert_eq!(e.map(|e| e.path), Some(w.path().to_owned()));
     }
 
-    let cfg = std::env::temp_dir().join("xenrs-xs-domu.cfg");
-    std::fs::write(
-        &cfg,
-        format!(
-            "name = \"{NAME}\"\ntype = \"pv\"\nkernel = \"{kernel}\"\nmemory = 32\nvcpus = 1\n\
-             on_poweroff = \"destroy\"\non_reboot = \"destroy\"\non_crash = \"preserve\"\n"
-        ),
-    )
-    .unwrap();
+    let free_before = free_memory_mib();
     let t = Instant::now();
-    let created = xl(&["create", "-p", cfg.to_str().unwrap()]);
-    println!(
-        "xl create -p: {:.1} s: {created:?}",
-        t.elapsed().as_secs_f64()
-    );
-    created.unwrap();
+    match creator {
+        Creator::Xl => {
+            let cfg = std::env::temp_dir().join("xenrs-xs-domu.cfg");
+            std::fs::write(
+                &cfg,
+                format!(
+                    "name = \"{NAME}\"\ntype = \"pv\"\nkernel = \"{kernel}\"\nmemory = 32\nvcpus = 1\n\
+                     on_poweroff = \"destroy\"\non_reboot = \"destroy\"\non_crash = \"preserve\"\n"
+                ),
+            )
+            .unwrap();
+            let created = xl(&["create", "-p", cfg.to_str().unwrap()]);
+            println!("xl create -p: {:.1} s: {created:?}", t.elapsed().as_secs_f64());
+            created.unwrap();
+        }
+        Creator::Xenrs(bin) => {
+            let created = xenrs(bin, &["create", "-p", "--name", NAME, "--memory", "32", &kernel]);
+            println!("xenrs create -p: {:.1} s: {created:?}", t.elapsed().as_secs_f64());
+            created.unwrap();
+        }
+    }
     let domid = domid_of(&xs, NAME).expect("the new domain in /local/domain");
     let _guard = Domain(domid);
+    // xenrs: its console, read from before the domain runs.
+    let console = match creator {
+        Creator::Xl => None,
+        Creator::Xenrs(bin) => {
+            let mut child = Command::new(bin)
+                .args(["console", &domid.to_string()])
+                .stdin(std::process::Stdio::null())
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .unwrap();
+            let mut out = child.stdout.take().unwrap();
+            let reader = std::thread::spawn(move || {
+                let mut text = String::new();
+                let _ = std::io::Read::read_to_string(&mut out, &mut text);
+                text
+            });
+            // Wait for it to have opened the pty (it reads console/tty).
+            let tty = format!("/local/domain/{domid}/console/tty");
+            let end = Instant::now() + Duration::from_secs(10);
+            while xs.read(&tty).map_or(true, |v| v.is_empty()) && Instant::now() < end {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            std::thread::sleep(Duration::from_millis(300));
+            Some((child, reader))
+        }
+    };
     let dom = DomId::new(domid).unwrap();
     assert!(domid > 0);
     assert_eq!(xs.is_domain_introduced(dom), Ok(true));
@@ -430,7 +514,26 @@ fn an_unprivileged_domu_gets_only_what_its_permissions_allow() {
     event_channel_with_domu(&xs, &progress, dom, &home);
     grants_with_domu(&xs, &progress, dom, &home);
 
-    // The domU powers off after its report; xenstored tells watchers.
+    // The domU powers off after its report. xl destroys it then; with
+    // xenrs, we do once Xen says it has shut down.
+    if let Creator::Xenrs(bin) = creator {
+        let id = domid.to_string();
+        let end = Instant::now() + Duration::from_secs(30);
+        loop {
+            let list = xenrs(bin, &["list"]).unwrap();
+            let state = list.lines().find_map(|l| {
+                let f: Vec<&str> = l.split_whitespace().collect();
+                (f.len() >= 6 && f[f.len() - 5] == id).then(|| f[f.len() - 2].to_owned())
+            });
+            match state {
+                Some(s) if s.contains('s') => break,
+                _ if Instant::now() > end => panic!("domain {id} never shut down: {list}"),
+                _ => std::thread::sleep(Duration::from_millis(100)),
+            }
+        }
+        xenrs(bin, &["destroy", &id]).unwrap();
+    }
+    // xenstored tells watchers.
     assert!(
         event_within(&xs, &release, Duration::from_secs(30)).is_some(),
         "no @releaseDomain event after the domU powered off"
@@ -445,4 +548,41 @@ fn an_unprivileged_domu_gets_only_what_its_permissions_allow() {
         "domain {domid} lingers"
     );
     xs.rm(PERM_DIR).unwrap();
+    // Nothing of the domain is left: no home, its memory back.
+    let home_gone = Instant::now() + Duration::from_secs(10);
+    while xs.read(&home).is_ok() && Instant::now() < home_gone {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(xs.read(&home).is_err(), "{home} left behind");
+    let free_gone = Instant::now() + Duration::from_secs(20);
+    while free_memory_mib() + 1 < free_before && Instant::now() < free_gone {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let free_after = free_memory_mib();
+    assert!(
+        free_after + 1 >= free_before,
+        "free memory {free_after} MiB after, {free_before} MiB before"
+    );
+    if let Some((mut child, reader)) = console {
+        // The domain is gone: xenconsoled closes the pty, the command ends.
+        let end = Instant::now() + Duration::from_secs(10);
+        let status = loop {
+            match child.try_wait() {
+                Ok(Some(s)) => break Some(s),
+                Ok(None) if Instant::now() < end => std::thread::sleep(Duration::from_millis(100)),
+                _ => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    break None;
+                }
+            }
+        };
+        let text = reader.join().unwrap();
+        println!("xenrs console: {status:?}, {} bytes", text.len());
+        assert!(status.is_some(), "xenrs console did not end when the domain went away");
+        assert!(
+            text.contains(&format!("summary: {ok} passed, 0 failed")),
+            "xenrs console showed: {text}"
+        );
+    }
 }

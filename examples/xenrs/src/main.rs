@@ -10,6 +10,15 @@
 //!   in xenstore (`/local/domain/<id>`, `/libxl/<id>`, its `/vm` entry and
 //!   dom0's backend directories for it), like `xl destroy`.
 //!
+//! - `xenrs create [-p] [--name N] [--memory MiB] [--vcpus N] [--cmdline S]
+//!   <kernel>`: builds a PV domain from an ELF kernel with xenrs's own
+//!   builder (no libxenguest, no xl), introduces it to xenstored and
+//!   xenconsoled, and starts it (`-p`: leaves it paused, like `xl create
+//!   -p`); prints the new domain's id.
+//! - `xenrs console <domid>`: the domain's console, as `xl console` shows
+//!   it: xenconsoled's pty for the domain (`console/tty` in xenstore)
+//!   copied to stdout, and stdin to the domain, until the domain goes away.
+//!
 //! It speaks the running hypervisor's domctl/sysctl interface (Xen 4.17 or
 //! 4.20, detected once) and refuses any other release with a clear error.
 #![allow(clippy::std_instead_of_core)]
@@ -25,8 +34,10 @@ use xen_hypercall::privcmd::Privcmd;
 use xen_hypercall::toolstack::{Error, Toolstack};
 use xen_hypercall::version;
 use xen_store::{Store, Xenstore};
+use xenrs::build::{self, DomainSpec};
 
-const USAGE: &str = "usage: xenrs list | xenrs info | xenrs destroy <domid>";
+const USAGE: &str = "usage: xenrs list | xenrs info | xenrs destroy <domid> | xenrs console <domid>\n       \
+                     xenrs create [-p] [--name NAME] [--memory MIB] [--vcpus N] [--cmdline TEXT] <kernel>";
 
 /// The most domains `list` asks for in one call.
 const BATCH: usize = 64;
@@ -38,6 +49,8 @@ fn main() -> ExitCode {
         ["list"] => list(),
         ["info"] => info(),
         ["destroy", id] => destroy(id),
+        ["create", rest @ ..] if !rest.is_empty() => create(rest),
+        ["console", id] => console(id),
         ["help" | "--help" | "-h"] => {
             println!("{USAGE}");
             Ok(())
@@ -128,6 +141,126 @@ fn list() -> Result<(), Failure> {
         )?;
     }
     Ok(())
+}
+
+/// `create`'s defaults: `xl`'s for a PV guest without a config.
+const DEFAULT_MEMORY_MIB: u64 = 32;
+
+fn create(args: &[&str]) -> Result<(), Failure> {
+    let mut paused = false;
+    let (mut name, mut memory, mut vcpus, mut cmdline, mut kernel) =
+        (None, DEFAULT_MEMORY_MIB, 1u32, String::new(), None);
+    let mut it = args.iter();
+    while let Some(&a) = it.next() {
+        let mut value = |what: &str| {
+            it.next()
+                .copied()
+                .ok_or_else(|| format!("{a} needs {what}"))
+        };
+        match a {
+            "-p" | "--paused" => paused = true,
+            "--name" => name = Some(value("a name")?.to_owned()),
+            "--memory" => {
+                memory = value("a size in MiB")?
+                    .parse()
+                    .map_err(|_| format!("{a}: not a number of MiB"))?;
+            }
+            "--vcpus" => {
+                vcpus = value("a count")?
+                    .parse()
+                    .map_err(|_| format!("{a}: not a vCPU count"))?;
+            }
+            "--cmdline" => cmdline = value("the command line")?.to_owned(),
+            k if !k.starts_with('-') && kernel.is_none() => kernel = Some(k),
+            other => return Err(format!("unexpected argument {other:?}\n{USAGE}").into()),
+        }
+    }
+    let kernel = kernel.ok_or_else(|| format!("no kernel given\n{USAGE}"))?;
+    let image = std::fs::read(kernel).map_err(|e| format!("{kernel}: {e}"))?;
+    let name = name.unwrap_or_else(|| {
+        let stem = std::path::Path::new(kernel)
+            .file_name()
+            .map_or_else(|| "domain".into(), |s| s.to_string_lossy().into_owned());
+        format!("xenrs-{stem}")
+    });
+    let xen = toolstack()?;
+    let xs = Xenstore::open()?;
+    let spec = DomainSpec {
+        name: &name,
+        memory_mib: memory,
+        vcpus,
+        cmdline: &cmdline,
+        kernel: &image,
+    };
+    let built = build::build(&xen, &xs, &spec)?;
+    if !paused {
+        if let Err(e) = build::unpause(&xen, built.domid) {
+            let _ = xen.destroy(built.domid);
+            let _ = xs.rm(&format!("/local/domain/{}", built.domid.get()));
+            return Err(e.into());
+        }
+    }
+    println!("{}", built.domid.get());
+    Ok(())
+}
+
+/// How long `console` waits for xenconsoled to give the domain a pty.
+const TTY_WAIT: Duration = Duration::from_secs(10);
+
+fn console(arg: &str) -> Result<(), Failure> {
+    let domid = parse_domid(arg)?;
+    let xs = Xenstore::open()?;
+    let node = format!("/local/domain/{}/console/tty", domid.get());
+    let start = Instant::now();
+    let tty = loop {
+        // xenconsoled writes the node once it has opened the pty.
+        match xs.read_opt(&node)? {
+            Some(v) if !v.is_empty() => break String::from_utf8(v)?,
+            _ if start.elapsed() > TTY_WAIT => {
+                return Err(format!(
+                    "{node}: no pty after {TTY_WAIT:?} (is xenconsoled running, and the domain's \
+                     console set up?)"
+                )
+                .into())
+            }
+            _ => std::thread::sleep(Duration::from_millis(50)),
+        }
+    };
+    // Only a pty path: never let a domain-writable value pick a file.
+    if !tty.starts_with("/dev/pts/") || tty[9..].contains('/') {
+        return Err(format!("{node}: {tty:?} is not a pty").into());
+    }
+    let mut pty = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&tty)
+        .map_err(|e| format!("{tty}: {e}"))?;
+    let mut input = pty.try_clone()?;
+    // Keyboard to the domain, on its own thread (ends with the process).
+    std::thread::spawn(move || io::copy(&mut io::stdin().lock(), &mut input));
+    let mut out = io::stdout().lock();
+    let mut buf = [0u8; 4096];
+    loop {
+        // EIO: xenconsoled closed the pty (the domain is gone).
+        match io::Read::read(&mut pty, &mut buf) {
+            Ok(0) => return Ok(()),
+            Ok(n) => {
+                out.write_all(&buf[..n])?;
+                out.flush()?;
+            }
+            Err(e) if e.raw_os_error() == Some(5) => return Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(format!("{tty}: {e}").into()),
+        }
+    }
+}
+
+/// A domain id from the command line.
+fn parse_domid(arg: &str) -> Result<DomId, Failure> {
+    let raw: u16 = arg
+        .parse()
+        .map_err(|_| format!("not a domain id: {arg:?}"))?;
+    Ok(DomId::new_domain(raw).map_err(|e| format!("domain {raw}: {e}"))?)
 }
 
 /// How long `destroy` waits for Xen to let a dying domain go.

@@ -34,7 +34,7 @@ pub(crate) fn run() -> Result<(), String> {
          echo 'demo: xenconsoled (keeps the domU console). Now the vchan scenario:'\n\
          echo 'demo: the lines \"vchan:\" say what happens; the numbered ok lines are its checks.'\n{}",
         libtest::BEGIN,
-        dom0_tests::environment()
+        dom0_tests::environment(&tests.programs)
     );
     payload.push_str(&libtest::run_lines(
         &e2e.name,

@@ -48,7 +48,7 @@ pub(crate) fn run(xen: &[XenVersion], xenstoreds: &[Xenstored], live: bool) -> R
         name: "dom0",
         xen,
         programs: &programs,
-        payload: &payload(&tests.binaries, &e2e),
+        payload: &payload(&tests.binaries, &tests.programs, &e2e),
     })?;
     println!(
         "dom0: Linux {}, {} test binaries ({} tests), initramfs {} MiB, prepared in {:.1} s",
@@ -102,8 +102,16 @@ pub(crate) fn run(xen: &[XenVersion], xenstoreds: &[Xenstored], live: bool) -> R
 
 /// Runs every test binary, and the vchan scenario with the C xenstored,
 /// then shows the domUs' own consoles if any ran (for a failure's context).
-fn payload(bins: &[dom0_tests::TestBinary], e2e: &dom0_tests::TestBinary) -> String {
-    let mut s = format!("echo {}\n{}", libtest::BEGIN, dom0_tests::environment());
+fn payload(
+    bins: &[dom0_tests::TestBinary],
+    programs: &[std::path::PathBuf],
+    e2e: &dom0_tests::TestBinary,
+) -> String {
+    let mut s = format!(
+        "echo {}\n{}",
+        libtest::BEGIN,
+        dom0_tests::environment(programs)
+    );
     for b in bins {
         s.push_str(&libtest::run_lines(
             &b.name,
