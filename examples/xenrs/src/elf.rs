@@ -408,7 +408,8 @@ impl Notes {
                 string(note, desc)?;
             }
             ElfNote::BSD_SYMTAB => {
-                if string(note, desc)? == "yes" {
+                let load_symtab = string(note, desc)? == "yes";
+                if load_symtab {
                     return Err(ElfError::BadNote {
                         note: note.get(),
                         why: "loading the BSD symbol table is not supported",
@@ -484,12 +485,13 @@ fn parse_features(features: &str) -> Result<(Vec<String>, Vec<String>), ElfError
 /// Checks the ELF header; returns the program header table's offset and
 /// count.
 fn check_header(image: &[u8]) -> Result<(u64, u16), ElfError> {
-    let ident = image.get(..16).ok_or(if image.len() < 4 {
-        ElfError::NotElf
-    } else {
-        ElfError::Truncated { what: "ELF header" }
-    })?;
-    if ident.get(..4) != Some(b"\x7fELF") || ident.get(6) != Some(&EV_CURRENT) {
+    if image.get(..4) != Some(b"\x7fELF") {
+        return Err(ElfError::NotElf);
+    }
+    let ident = image
+        .get(..16)
+        .ok_or(ElfError::Truncated { what: "ELF header" })?;
+    if ident.get(6) != Some(&EV_CURRENT) {
         return Err(ElfError::NotElf);
     }
     if ident.get(4) != Some(&ELFCLASS64) {

@@ -76,7 +76,7 @@ fn good() -> Spec {
     }
 }
 
-fn put(out: &mut Vec<u8>, off: usize, bytes: &[u8]) {
+fn put(out: &mut [u8], off: usize, bytes: &[u8]) {
     out[off..off + bytes.len()].copy_from_slice(bytes);
 }
 
@@ -332,6 +332,11 @@ fn header_errors() {
     );
     assert_eq!(Kernel::parse(&image[..2]), Err(ElfError::NotElf));
     assert_eq!(Kernel::parse(&[]), Err(ElfError::NotElf));
+    assert_eq!(
+        Kernel::parse(&image[..10]),
+        Err(ElfError::Truncated { what: "ELF header" })
+    );
+    assert_eq!(Kernel::parse(b"MZ not an ELF"), Err(ElfError::NotElf));
     assert_eq!(
         Kernel::parse(&image[..64 + 56]),
         Err(ElfError::Truncated {
