@@ -26,6 +26,8 @@ const PROJECTS: &[(&str, &[&str])] = &[
     ("examples/xen-vchan/fuzz", &["vchan"]),
     // The toolstack's domctl/sysctl wrappers against a hostile Xen.
     ("xen-hypercall/fuzz", &["toolstack"]),
+    // xenrs: the PV builder's ELF/Xen-notes parser on hostile kernel images.
+    ("examples/xenrs/fuzz", &["elf"]),
 ];
 
 /// Runs every target for `secs` seconds.
