@@ -314,7 +314,8 @@ fn an_unprivileged_domu_gets_only_what_its_permissions_allow() {
 #[test]
 #[ignore = "needs a Xen dom0 with xenstored, xenconsoled, xl and xenrs (`XENRS_BIN`; run by `cargo xtask dom0`)"]
 fn the_same_domu_built_by_xenrs_create() {
-    let bin = std::env::var("XENRS_BIN").expect("XENRS_BIN: the xenrs command (cargo xtask dom0 sets it)");
+    let bin = std::env::var("XENRS_BIN")
+        .expect("XENRS_BIN: the xenrs command (cargo xtask dom0 sets it)");
     scenario(&Creator::Xenrs(bin));
 }
 
@@ -350,7 +351,14 @@ fn free_memory_mib() -> u64 {
     xl(&["info"])
         .unwrap()
         .lines()
-        .find_map(|l| l.strip_prefix("free_memory")?.split(':').nth(1)?.trim().parse().ok())
+        .find_map(|l| {
+            l.strip_prefix("free_memory")?
+                .split(':')
+                .nth(1)?
+                .trim()
+                .parse()
+                .ok()
+        })
         .expect("free_memory in xl info")
 }
 
@@ -391,12 +399,21 @@ fn scenario(creator: &Creator) {
             )
             .unwrap();
             let created = xl(&["create", "-p", cfg.to_str().unwrap()]);
-            println!("xl create -p: {:.1} s: {created:?}", t.elapsed().as_secs_f64());
+            println!(
+                "xl create -p: {:.1} s: {created:?}",
+                t.elapsed().as_secs_f64()
+            );
             created.unwrap();
         }
         Creator::Xenrs(bin) => {
-            let created = xenrs(bin, &["create", "-p", "--name", NAME, "--memory", "32", &kernel]);
-            println!("xenrs create -p: {:.1} s: {created:?}", t.elapsed().as_secs_f64());
+            let created = xenrs(
+                bin,
+                &["create", "-p", "--name", NAME, "--memory", "32", &kernel],
+            );
+            println!(
+                "xenrs create -p: {:.1} s: {created:?}",
+                t.elapsed().as_secs_f64()
+            );
             created.unwrap();
         }
     }
@@ -579,7 +596,10 @@ fn scenario(creator: &Creator) {
         };
         let text = reader.join().unwrap();
         println!("xenrs console: {status:?}, {} bytes", text.len());
-        assert!(status.is_some(), "xenrs console did not end when the domain went away");
+        assert!(
+            status.is_some(),
+            "xenrs console did not end when the domain went away"
+        );
         assert!(
             text.contains(&format!("summary: {ok} passed, 0 failed")),
             "xenrs console showed: {text}"

@@ -131,9 +131,13 @@ pub(crate) fn domu_kernels(kernels: &Kernels) -> [(PathBuf, PathBuf); 2] {
 /// kernels, and `XENRS_BIN`, the `xenrs` command among `programs` (the
 /// xenstore domU test builds its domain with it too).
 pub(crate) fn environment(programs: &[PathBuf]) -> String {
-    let mut env =
-        format!("export XENRS_DOMU_KERNEL={DOMU_KERNEL} XENRS_VCHAN_DOMU_KERNEL={VCHAN_DOMU_KERNEL}\n");
-    if let Some(xenrs) = programs.iter().find(|p| p.file_name().is_some_and(|n| n == "xenrs")) {
+    let mut env = format!(
+        "export XENRS_DOMU_KERNEL={DOMU_KERNEL} XENRS_VCHAN_DOMU_KERNEL={VCHAN_DOMU_KERNEL}\n"
+    );
+    if let Some(xenrs) = programs
+        .iter()
+        .find(|p| p.file_name().is_some_and(|n| n == "xenrs"))
+    {
         env.push_str(&format!("export XENRS_BIN={}\n", xenrs.display()));
     }
     env

@@ -42,12 +42,16 @@
 use core::fmt;
 use core::sync::atomic::Ordering;
 
-use xen_abi::arch::x86::{flat, pfn_to_cr3, VcpuGuestContext, VcpuGuestContextFlags, LEGACY_MAX_VCPUS};
+use xen_abi::arch::x86::{
+    flat, pfn_to_cr3, VcpuGuestContext, VcpuGuestContextFlags, LEGACY_MAX_VCPUS,
+};
 use xen_abi::domctl::GetDomainInfo;
 use xen_abi::event_channel::EvtchnPort;
 use xen_abi::grant_table::{GrantEntryFlags, GrantEntryV1, RESERVED_CONSOLE, RESERVED_XENSTORE};
 use xen_abi::memory::MemFlags;
-use xen_abi::xen::{Gfn, Mfn, MmuextCmd, MmuextOp, SharedInfo, StartInfo, StartInfoConsoleDomU, VcpuInfo};
+use xen_abi::xen::{
+    Gfn, Mfn, MmuextCmd, MmuextOp, SharedInfo, StartInfo, StartInfoConsoleDomU, VcpuInfo,
+};
 use xen_abi::{DomId, Errno, VcpuId};
 use xen_hypercall::domctl::DomainConfig;
 use xen_hypercall::memory::{self, Resource};
@@ -151,10 +155,17 @@ impl fmt::Display for Error {
             Self::Layout(e) => write!(f, "memory: {e}"),
             Self::Invalid(what) => f.write_str(what),
             Self::OutOfMemory { asked, got } => {
-                write!(f, "Xen gave {got} of the {asked} pages asked for (not enough free memory)")
+                write!(
+                    f,
+                    "Xen gave {got} of the {asked} pages asked for (not enough free memory)"
+                )
             }
             Self::Vanished { domid, step } => {
-                write!(f, "domain {} vanished while the builder tried to {step}", domid.get())
+                write!(
+                    f,
+                    "domain {} vanished while the builder tried to {step}",
+                    domid.get()
+                )
             }
             Self::At { step, source } => write!(f, "could not {step}: {source}"),
         }
@@ -216,7 +227,11 @@ const CONSOLE_LIMIT: &str = "1048576";
 ///
 /// # Errors
 /// [`Error`]; nothing of the domain is left behind.
-pub fn build(xen: &Toolstack<Privcmd>, xs: &Xenstore, spec: &DomainSpec<'_>) -> Result<Built, Error> {
+pub fn build(
+    xen: &Toolstack<Privcmd>,
+    xs: &Xenstore,
+    spec: &DomainSpec<'_>,
+) -> Result<Built, Error> {
     build_with(xen, xs, spec, |_, _| ())
 }
 
@@ -238,7 +253,9 @@ pub fn build_with(
         return Err(Error::Invalid("a name is 1-256 bytes without '/' or NUL"));
     }
     if spec.cmdline.len() >= xen_abi::xen::MAX_CMDLINE || spec.cmdline.contains('\0') {
-        return Err(Error::Invalid("the command line is at most 1023 bytes without NUL"));
+        return Err(Error::Invalid(
+            "the command line is at most 1023 bytes without NUL",
+        ));
     }
     let kernel = Kernel::parse(spec.kernel)?;
     let total_pages = spec
@@ -363,8 +380,14 @@ impl Builder<'_> {
             .map_err(|e| at(Step::Vcpu, e))?;
         after(Step::Vcpu, domid);
 
-        introduce(xs, domid, spec, (store_mfn, store_port), (console_mfn, console_port))
-            .map_err(|e| at(Step::Xenstore, e))?;
+        introduce(
+            xs,
+            domid,
+            spec,
+            (store_mfn, store_port),
+            (console_mfn, console_port),
+        )
+        .map_err(|e| at(Step::Xenstore, e))?;
         after(Step::Xenstore, domid);
         Ok(Built {
             domid,
@@ -411,7 +434,8 @@ impl Builder<'_> {
         let map = self.map(Step::Image, &p2m[..layout.mapped_pages as usize])?;
         let mem = map.shared_mem(..).map_err(|e| at(Step::Image, e))?;
         let page = |pfn: u64| (pfn * PAGE_SIZE) as usize;
-        let copy = |off: usize, bytes: &[u8]| mem.copy_in(off, bytes).map_err(|e| at(Step::Image, e));
+        let copy =
+            |off: usize, bytes: &[u8]| mem.copy_in(off, bytes).map_err(|e| at(Step::Image, e));
         // Everything in the region starts zeroed: Xen scrubs freed memory,
         // but the contract is ours to keep.
         mem.fill(0, mem.len(), 0).map_err(|e| at(Step::Image, e))?;
@@ -487,26 +511,33 @@ impl Builder<'_> {
             .map_resource(res, 0, 1, Access::ReadWrite)
             .map_err(|e| at(Step::Channels, e))?;
         let mem = map.shared_mem(..).map_err(|e| at(Step::Channels, e))?;
-        for (gref, mfn) in [(RESERVED_CONSOLE, console_mfn), (RESERVED_XENSTORE, store_mfn)] {
-            let frame = u32::try_from(mfn)
-                .map_err(|_| at(Step::Channels, Xen("grant frame above 2^32 (v1 entry)", Errno::EINVAL)))?;
+        for (gref, mfn) in [
+            (RESERVED_CONSOLE, console_mfn),
+            (RESERVED_XENSTORE, store_mfn),
+        ] {
+            let frame = u32::try_from(mfn).map_err(|_| {
+                at(
+                    Step::Channels,
+                    Xen("grant frame above 2^32 (v1 entry)", Errno::EINVAL),
+                )
+            })?;
             let off = gref.get() as usize * size_of::<GrantEntryV1>();
             // Grantee and frame first, then the flags that make it valid.
             mem.store_u16(off + 2, DomId::DOM0.get(), Ordering::Relaxed)
                 .and_then(|()| mem.store_u32(off + 4, frame, Ordering::Relaxed))
                 .and_then(|()| {
-                    mem.store_u16(off, GrantEntryFlags::PERMIT_ACCESS.bits(), Ordering::Release)
+                    mem.store_u16(
+                        off,
+                        GrantEntryFlags::PERMIT_ACCESS.bits(),
+                        Ordering::Release,
+                    )
                 })
                 .map_err(|e| at(Step::Channels, e))?;
         }
         Ok(())
     }
 
-    fn map(
-        &self,
-        step: Step,
-        frames: &[u64],
-    ) -> Result<ForeignMapping, Error> {
+    fn map(&self, step: Step, frames: &[u64]) -> Result<ForeignMapping, Error> {
         let map = self
             .xen
             .hypercall()
@@ -580,7 +611,10 @@ fn introduce(
     let id = domid.get();
     let home = format!("/local/domain/{id}");
     // Owned by dom0, readable by the domain; its writable corners owned by it.
-    let ro = [Perm::new(XsAccess::None, DomId::DOM0), Perm::new(XsAccess::Read, domid)];
+    let ro = [
+        Perm::new(XsAccess::None, DomId::DOM0),
+        Perm::new(XsAccess::Read, domid),
+    ];
     let rw = [Perm::new(XsAccess::None, domid)];
     let kib = spec.memory_mib * 1024;
     let written = xs.transaction(|tx| {

@@ -227,7 +227,8 @@ impl Layout {
                 needed: self.mapped_pages,
             });
         }
-        let entries = usize::try_from(self.pt_pages * ENTRIES).map_err(|_| LayoutError::AddressOverflow)?;
+        let entries =
+            usize::try_from(self.pt_pages * ENTRIES).map_err(|_| LayoutError::AddressOverflow)?;
         let mut pt = vec![0u64; entries];
         // The first table of each level, as an index into the tables:
         // L4 at 0, then the L3s, L2s, L1s.
@@ -308,7 +309,7 @@ mod tests {
             segments: Vec::new(),
             virt_base,
             virt_kstart: virt_base,
-            virt_kend: virt_base + bytes,
+            virt_kend: virt_base.saturating_add(bytes),
             entry: virt_base,
             hypercall_page: None,
             guest_os: None,
@@ -351,7 +352,10 @@ mod tests {
         assert_eq!(l.p2m_pfn, 0x167);
         assert_eq!(l.p2m_pages, 16);
         assert_eq!(l.start_info_pfn, 0x177);
-        assert_eq!((l.xenstore_pfn, l.console_pfn, l.pt_pfn), (0x178, 0x179, 0x17a));
+        assert_eq!(
+            (l.xenstore_pfn, l.console_pfn, l.pt_pfn),
+            (0x178, 0x179, 0x17a)
+        );
         // 4 MiB from a 2 GiB-aligned base: 1 L4, 1 L3, 1 L2, 2 L1s.
         assert_eq!(l.tables, [2, 1, 1, 1]);
         assert_eq!(l.pt_pages, 5);
@@ -392,7 +396,12 @@ mod tests {
 
     #[test]
     fn tables_map_every_page_to_its_frame() {
-        for base in [0xffff_ffff_8000_0000u64, 0xffff_8000_0000_0000, 0x40_0000, 0x7f_ffe0_0000] {
+        for base in [
+            0xffff_ffff_8000_0000u64,
+            0xffff_8000_0000_0000,
+            0x40_0000,
+            0x7f_ffe0_0000,
+        ] {
             let l = Layout::plan(&kernel(base, 3 << 20), 16384).unwrap();
             // Machine frames scattered: pfn p -> 0x10_0000 + p * 7.
             let mfn = |p: u64| 0x10_0000 + p * 7;
@@ -400,10 +409,14 @@ mod tests {
             let pt = l.page_tables(&mfns).unwrap();
             assert_eq!(pt.len() as u64, l.pt_pages * ENTRIES);
             for pfn in 0..l.mapped_pages {
-                let e = walk(&l, &pt, mfn, l.virt(pfn)).unwrap_or_else(|| panic!("{base:#x} pfn {pfn}"));
+                let e = walk(&l, &pt, mfn, l.virt(pfn))
+                    .unwrap_or_else(|| panic!("{base:#x} pfn {pfn}"));
                 assert_eq!((e & FRAME_MASK) >> 12, mfn(pfn));
                 let ro = (l.pt_pfn..l.pt_pfn + l.pt_pages).contains(&pfn);
-                assert_eq!(e & !FRAME_MASK, if ro { L1_PROT & !PAGE_RW } else { L1_PROT });
+                assert_eq!(
+                    e & !FRAME_MASK,
+                    if ro { L1_PROT & !PAGE_RW } else { L1_PROT }
+                );
             }
             // Nothing past the region is mapped.
             assert_eq!(walk(&l, &pt, mfn, l.virt(l.mapped_pages)), None);
@@ -425,6 +438,9 @@ mod tests {
         );
         let mut mfns = vec![1u64; l.total_pages as usize];
         mfns[3] = 1 << 40;
-        assert_eq!(l.page_tables(&mfns), Err(LayoutError::FrameTooLarge(1 << 40)));
+        assert_eq!(
+            l.page_tables(&mfns),
+            Err(LayoutError::FrameTooLarge(1 << 40))
+        );
     }
 }

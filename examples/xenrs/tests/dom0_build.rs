@@ -53,7 +53,13 @@ const SLACK_PAGES: u64 = 64;
 /// `before`, free memory back within [`SLACK_PAGES`] (freed pages are
 /// returned while the domain dies: waits up to 20 s), and no home in
 /// xenstore for any domain not in `before`.
-fn nothing_left(xen: &Toolstack<Privcmd>, xs: &Xenstore, before: &[u16], free_before: u64, what: &str) {
+fn nothing_left(
+    xen: &Toolstack<Privcmd>,
+    xs: &Xenstore,
+    before: &[u16],
+    free_before: u64,
+    what: &str,
+) {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let now = domids(xen);
@@ -148,24 +154,45 @@ fn a_domain_destroyed_mid_build_is_reported_and_nothing_is_left() {
     let image = kernel_image();
     let before = domids(&xen);
     let free = free_pages(&xen);
-    for kill_after in [Step::Create, Step::Memory, Step::Image, Step::Boot, Step::Channels, Step::Vcpu] {
+    for kill_after in [
+        Step::Create,
+        Step::Memory,
+        Step::Image,
+        Step::Boot,
+        Step::Channels,
+        Step::Vcpu,
+    ] {
         let killer = toolstack();
         let mut killed = None;
-        let r = build::build_with(&xen, &xs, &spec("xenrs-vanishing", 32, &image), |step, domid| {
-            if step == kill_after {
-                killer.destroy(domid).unwrap();
-                killed = Some(domid);
-            }
-        });
+        let r = build::build_with(
+            &xen,
+            &xs,
+            &spec("xenrs-vanishing", 32, &image),
+            |step, domid| {
+                if step == kill_after {
+                    killer.destroy(domid).unwrap();
+                    killed = Some(domid);
+                }
+            },
+        );
         let domid = killed.expect("the hook ran");
         match &r {
             Err(Error::Vanished { domid: d, step }) => {
                 assert_eq!(*d, domid);
-                println!("destroyed after {kill_after:?}: found at {step:?}: {}", r.as_ref().unwrap_err());
+                println!(
+                    "destroyed after {kill_after:?}: found at {step:?}: {}",
+                    r.as_ref().unwrap_err()
+                );
             }
             _ => panic!("destroyed after {kill_after:?}: {r:?}"),
         }
-        nothing_left(&xen, &xs, &before, free, &format!("destroyed after {kill_after:?}"));
+        nothing_left(
+            &xen,
+            &xs,
+            &before,
+            free,
+            &format!("destroyed after {kill_after:?}"),
+        );
     }
 }
 
@@ -182,20 +209,33 @@ fn a_built_domain_is_what_xen_and_xenstore_say_and_goes_away_whole() {
     let info = xen.domain_info(built.domid).unwrap();
     assert_eq!(info.tot_pages, 32 * 256, "pages given");
     assert_eq!(info.max_vcpu_id, 0);
-    assert!(info.flags.contains(xen_abi::domctl::DomainInfoFlags::PAUSED));
+    assert!(info
+        .flags
+        .contains(xen_abi::domctl::DomainInfoFlags::PAUSED));
     let home = format!("/local/domain/{id}");
-    assert_eq!(xs.read_string(&format!("{home}/name")).unwrap(), "xenrs-built");
-    assert_eq!(xs.read_string(&format!("{home}/domid")).unwrap(), id.to_string());
+    assert_eq!(
+        xs.read_string(&format!("{home}/name")).unwrap(),
+        "xenrs-built"
+    );
+    assert_eq!(
+        xs.read_string(&format!("{home}/domid")).unwrap(),
+        id.to_string()
+    );
     assert_eq!(
         xs.read_string(&format!("{home}/store/port")).unwrap(),
         built.store.1.get().to_string()
     );
     assert_eq!(xs.is_domain_introduced(built.domid), Ok(true));
     // vCPU 0's context is what the builder set: the kernel's entry point.
-    let ctx = xen.vcpu_context(built.domid, xen_abi::VcpuId::new(0)).unwrap();
+    let ctx = xen
+        .vcpu_context(built.domid, xen_abi::VcpuId::new(0))
+        .unwrap();
     let kernel = xenrs::elf::Kernel::parse(&image).unwrap();
     assert_eq!(ctx.user_regs.rip, kernel.entry);
-    assert_eq!(ctx.user_regs.rsi, built.layout.virt(built.layout.start_info_pfn));
+    assert_eq!(
+        ctx.user_regs.rsi,
+        built.layout.virt(built.layout.start_info_pfn)
+    );
     // A second build of the same name is a second domain (as xl allows
     // with -p); both go.
     let twice = build::build(&xen, &xs, &spec("xenrs-built-2", 16, &image)).unwrap();
@@ -207,7 +247,10 @@ fn a_built_domain_is_what_xen_and_xenstore_say_and_goes_away_whole() {
     }
     nothing_left(&xen, &xs, &before, free, "built and destroyed");
     assert!(
-        matches!(xen.domain_info(built.domid), Err(toolstack::Error::NoSuchDomain(_))),
+        matches!(
+            xen.domain_info(built.domid),
+            Err(toolstack::Error::NoSuchDomain(_))
+        ),
         "the domain is gone"
     );
 }
