@@ -66,6 +66,16 @@ impl Report {
         let (o, console) = boot()?;
         let line = format!("{label}: {} passed, {} failed", o.passed, o.failed);
         println!("{line}   ({:.1} s)", t.elapsed().as_secs_f64());
+        // The whole console, kept for a failure's post-mortem (the tail
+        // below is only its end).
+        let log = crate::workspace::scratch("xtask-logs").ok().and_then(|dir| {
+            let name: String = label
+                .chars()
+                .map(|c| if c.is_ascii_alphanumeric() || c == '.' { c } else { '-' })
+                .collect();
+            let path = dir.join(format!("{name}.log"));
+            std::fs::write(&path, console.join("\n")).ok().map(|()| path)
+        });
         self.passed += o.passed;
         self.failed += o.failed;
         if !o.ok() {
@@ -75,6 +85,9 @@ impl Report {
             }
             for p in &o.problems {
                 println!("    problem: {p}");
+            }
+            if let Some(log) = &log {
+                println!("    whole console: {}", log.display());
             }
             println!("    console tail:");
             for l in &console[console.len().saturating_sub(TAIL)..] {

@@ -6,8 +6,9 @@
 //! 1. Checks the kernel ([`Kernel::parse`]) and places the boot pieces
 //!    ([`Layout::plan`]) before anything exists in Xen: a bad image or too
 //!    little memory fails with nothing to undo.
-//! 2. `XEN_DOMCTL_createdomain` (PV, one or more vCPUs) and
-//!    `XEN_DOMCTL_max_mem`; from here a `CreatedDomain` guard destroys
+//! 2. `XEN_DOMCTL_createdomain` (PV, one or more vCPUs),
+//!    `XEN_DOMCTL_max_mem` and `XEN_DOMCTL_max_vcpus` (which allocates the
+//!    vCPUs createdomain counted); from here a `CreatedDomain` guard destroys
 //!    the domain if any later step fails (or the domain vanishes).
 //! 3. `XENMEM_populate_physmap` for every frame: Xen writes back the
 //!    machine frame of each (a PV domain's P2M).
@@ -340,6 +341,9 @@ impl Builder<'_> {
         let hc = xen.hypercall();
         let max_kib = spec.memory_mib * 1024 + MAXMEM_SLACK_KIB;
         xen.set_max_mem(domid, max_kib)
+            .map_err(|e| at(Step::Create, e))?;
+        // Xen allocates the vCPUs here (the count must equal createdomain's).
+        xen.set_max_vcpus(domid, spec.vcpus)
             .map_err(|e| at(Step::Create, e))?;
         after(Step::Create, domid);
 
