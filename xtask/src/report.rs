@@ -68,14 +68,24 @@ impl Report {
         println!("{line}   ({:.1} s)", t.elapsed().as_secs_f64());
         // The whole console, kept for a failure's post-mortem (the tail
         // below is only its end).
-        let log = crate::workspace::scratch("xtask-logs").ok().and_then(|dir| {
-            let name: String = label
-                .chars()
-                .map(|c| if c.is_ascii_alphanumeric() || c == '.' { c } else { '-' })
-                .collect();
-            let path = dir.join(format!("{name}.log"));
-            std::fs::write(&path, console.join("\n")).ok().map(|()| path)
-        });
+        let log = crate::workspace::scratch("xtask-logs")
+            .ok()
+            .and_then(|dir| {
+                let name: String = label
+                    .chars()
+                    .map(|c| {
+                        if c.is_ascii_alphanumeric() || c == '.' {
+                            c
+                        } else {
+                            '-'
+                        }
+                    })
+                    .collect();
+                let path = dir.join(format!("{name}.log"));
+                std::fs::write(&path, console.join("\n"))
+                    .ok()
+                    .map(|()| path)
+            });
         self.passed += o.passed;
         self.failed += o.failed;
         if !o.ok() {
