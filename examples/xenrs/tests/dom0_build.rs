@@ -119,6 +119,13 @@ fn bad_kernels_fail_before_anything_is_created() {
         let mut wrong_version = good.clone();
         let at = note_desc(&good, 5); // XEN_ELFNOTE_XEN_VERSION
         wrong_version[at..at + 7].copy_from_slice(b"xen-9.9");
+        // Every note renamed: an ELF without Xen's notes.
+        let mut no_notes = good.clone();
+        let mut at = 0;
+        while let Some(i) = no_notes[at..].windows(4).position(|w| w == b"Xen\0") {
+            no_notes[at + i..at + i + 4].copy_from_slice(b"Nex\0");
+            at += i + 4;
+        }
         let mut no_magic = good.clone();
         no_magic[..4].copy_from_slice(b"MZ\0\0");
         vec![
@@ -128,6 +135,7 @@ fn bad_kernels_fail_before_anything_is_created() {
             ("not ELF", no_magic, 32),
             ("entry outside the kernel", entry_outside, 32),
             ("another Xen ABI", wrong_version, 32),
+            ("no Xen notes", no_notes, 32),
             ("larger than its memory", good.clone(), 1),
         ]
     };
