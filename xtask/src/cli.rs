@@ -96,7 +96,8 @@ pub(crate) struct Options {
     pub(crate) live: bool,
     pub(crate) bench: Vec<BenchPart>,
     pub(crate) rounds: usize,
-    pub(crate) secs: u64,
+    /// `--secs`, if given (each command has its own default).
+    pub(crate) secs: Option<u64>,
     pub(crate) keep: bool,
 }
 
@@ -116,7 +117,7 @@ impl Default for Options {
                 BenchPart::Vchan,
             ],
             rounds: 5,
-            secs: 30,
+            secs: None,
             keep: false,
         }
     }
@@ -174,7 +175,9 @@ pub(crate) fn parse(args: &[String], flags: &[Flag]) -> Result<Options, String> 
             (Flag::Rounds, Some(v)) => {
                 o.rounds = v.parse().ok().filter(|n| *n > 0).ok_or_else(bad)?
             }
-            (Flag::Secs, Some(v)) => o.secs = v.parse().ok().filter(|n| *n > 0).ok_or_else(bad)?,
+            (Flag::Secs, Some(v)) => {
+                o.secs = Some(v.parse().ok().filter(|n| *n > 0).ok_or_else(bad)?)
+            }
             _ => return Err(bad()),
         }
     }
@@ -205,7 +208,7 @@ mod tests {
         let o = parse(&args("--only xenstore --rounds 3 --secs 7 --keep"), &all).unwrap();
         assert_eq!(
             (o.bench.as_slice(), o.rounds, o.secs, o.keep),
-            ([BenchPart::Xenstore].as_slice(), 3, 7, true)
+            ([BenchPart::Xenstore].as_slice(), 3, Some(7), true)
         );
         assert_eq!(parse(&[], &[]).unwrap(), Options::default());
     }

@@ -30,6 +30,9 @@ const PROJECTS: &[(&str, &[&str])] = &[
     ("examples/xenrs/fuzz", &["elf"]),
 ];
 
+/// Seconds per target unless `--secs` says otherwise.
+pub(crate) const SECS: u64 = 30;
+
 /// Runs every target for `secs` seconds.
 pub(crate) fn run(secs: u64) -> Result<(), String> {
     ensure_cargo_fuzz()?;

@@ -89,8 +89,8 @@ const COMMANDS: &[Command] = &[
     Command {
         name: "bench",
         flags: &[Flag::Rounds, Flag::Secs, Flag::Only],
-        help: "ring vs ring.h (pairs for N s), xenstore/evtchn/grant/vchan vs libxen* in dom0 (N rounds)",
-        run: |o| bench::run(&o.bench, o.rounds, o.secs),
+        help: "ring vs ring.h (pairs for N s per workload, default 60), xenstore/evtchn/grant/vchan vs libxen* in dom0 (N rounds)",
+        run: |o| bench::run(&o.bench, o.rounds, o.secs.unwrap_or(bench::RING_SECS)),
     },
     Command {
         name: "miri",
@@ -128,8 +128,8 @@ const COMMANDS: &[Command] = &[
     Command {
         name: "fuzz",
         flags: &[Flag::Secs],
-        help: "cargo-fuzz targets, nightly, N seconds each",
-        run: |o| fuzz::run(o.secs),
+        help: "cargo-fuzz targets, nightly, N seconds each (default 30)",
+        run: |o| fuzz::run(o.secs.unwrap_or(fuzz::SECS)),
     },
 ];
 
