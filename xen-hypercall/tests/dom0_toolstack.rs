@@ -9,8 +9,8 @@
 #![allow(clippy::std_instead_of_core)]
 
 use std::collections::BTreeMap;
-use std::process::Command;
 
+use dom0_test_support::xl_stdout as xl;
 use xen_abi::domctl::{DomainInfoFlags, GetDomainInfo};
 use xen_abi::memory::MemFlags;
 use xen_abi::xen::{Gfn, HypercallOp};
@@ -25,22 +25,6 @@ const IGNORE: &str = "needs a Xen dom0 with /dev/xen/privcmd and xl (run by `car
 fn toolstack() -> Toolstack<Privcmd> {
     let pc = Privcmd::open().unwrap_or_else(|e| panic!("{e}"));
     Toolstack::new(pc).unwrap_or_else(|e| panic!("{e}"))
-}
-
-/// Runs `xl args`, panicking with its output on failure.
-fn xl(args: &[&str]) -> String {
-    let bin = std::env::var("XENRS_XL").unwrap_or_else(|_| "/usr/lib/xen-4.17/bin/xl".into());
-    let out = Command::new(&bin)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("{bin}: {e}"));
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "{bin} {args:?}: {stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
 }
 
 /// `xl info` as key -> value.

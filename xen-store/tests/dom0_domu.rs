@@ -22,6 +22,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use dom0_test_support::{env_or, write_pv_config, xl, XlDomain as Domain};
 use xen_abi::DomId;
 use xen_evtchn::linux::Evtchn;
 use xen_evtchn::EvtchnPort;
@@ -60,37 +61,6 @@ const SEED_DOM0: u8 = 0x33;
 const SEED_DOMU_REPLY: u8 = 0x44;
 /// How long one event may take to arrive.
 const PATIENCE: Duration = Duration::from_secs(20);
-
-fn env_or(var: &str, default: &str) -> String {
-    std::env::var(var).unwrap_or_else(|_| default.to_owned())
-}
-
-fn xl(args: &[&str]) -> Result<String, String> {
-    let bin = env_or("XENRS_XL", "/usr/lib/xen-4.17/bin/xl");
-    let out = Command::new(&bin)
-        .args(args)
-        .output()
-        .map_err(|e| format!("{bin}: {e}"))?;
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    if out.status.success() {
-        Ok(text)
-    } else {
-        Err(format!("xl {args:?}: {}: {text}", out.status))
-    }
-}
-
-/// Destroys the domain when the test ends, however it ends.
-struct Domain(u16);
-
-impl Drop for Domain {
-    fn drop(&mut self) {
-        let _ = xl(&["destroy", &self.0.to_string()]);
-    }
-}
 
 /// The next event of `w`, or `None` after `timeout`. Reads a node now and
 /// then so that somebody reads the connection (and files the events).
@@ -389,15 +359,7 @@ fn scenario(creator: &Creator) {
     let t = Instant::now();
     match creator {
         Creator::Xl => {
-            let cfg = std::env::temp_dir().join("xenrs-xs-domu.cfg");
-            std::fs::write(
-                &cfg,
-                format!(
-                    "name = \"{NAME}\"\ntype = \"pv\"\nkernel = \"{kernel}\"\nmemory = 32\nvcpus = 1\n\
-                     on_poweroff = \"destroy\"\non_reboot = \"destroy\"\non_crash = \"preserve\"\n"
-                ),
-            )
-            .unwrap();
+            let cfg = write_pv_config(NAME, &kernel, 32, "preserve").unwrap();
             let created = xl(&["create", "-p", cfg.to_str().unwrap()]);
             println!(
                 "xl create -p: {:.1} s: {created:?}",

@@ -29,6 +29,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use dom0_test_support::{env_or, write_pv_config, xl, XlDomain as Domain};
 use xen_abi::DomId;
 use xen_store::{Store, Xenstore, DEFAULT_SOCKET};
 use xen_vchan::linux::Client;
@@ -126,37 +127,6 @@ impl Checks {
 /// Narration for a reader following along.
 fn say(s: impl Display) {
     println!("vchan: {s}");
-}
-
-fn env_or(var: &str, default: &str) -> String {
-    std::env::var(var).unwrap_or_else(|_| default.to_owned())
-}
-
-fn xl(args: &[&str]) -> Result<String, String> {
-    let bin = env_or("XENRS_XL", "/usr/lib/xen-4.17/bin/xl");
-    let out = Command::new(&bin)
-        .args(args)
-        .output()
-        .map_err(|e| format!("{bin}: {e}"))?;
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    if out.status.success() {
-        Ok(text)
-    } else {
-        Err(format!("xl {args:?}: {}: {text}", out.status))
-    }
-}
-
-/// Destroys the domain when the scenario ends, however it ends.
-struct Domain(u16);
-
-impl Drop for Domain {
-    fn drop(&mut self) {
-        let _ = xl(&["destroy", &self.0.to_string()]);
-    }
 }
 
 /// Kills a child process when dropped (a proxy that hangs).
@@ -413,15 +383,7 @@ fn scenario(c: &mut Checks) -> Result<(), String> {
     let xs = Xenstore::open_socket_at(Path::new(DEFAULT_SOCKET)).map_err(|e| e.to_string())?;
 
     say("dom0 asks xl to create a PV domU running our no_std Rust kernel (32 MiB, one vCPU)");
-    let cfg = std::env::temp_dir().join("xenrs-vchan-domu.cfg");
-    std::fs::write(
-        &cfg,
-        format!(
-            "name = \"{NAME}\"\ntype = \"pv\"\nkernel = \"{kernel}\"\nmemory = 32\nvcpus = 1\n\
-             on_poweroff = \"destroy\"\non_reboot = \"destroy\"\non_crash = \"preserve\"\n"
-        ),
-    )
-    .map_err(|e| e.to_string())?;
+    let cfg = write_pv_config(NAME, &kernel, 32, "preserve")?;
     let t = Instant::now();
     let created = xl(&["create", &cfg.to_string_lossy()]);
     let domid = created.as_ref().ok().and_then(|_| domid_of(&xs, NAME));

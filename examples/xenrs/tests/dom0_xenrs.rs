@@ -10,6 +10,8 @@
 use std::collections::BTreeMap;
 use std::process::Command;
 
+use dom0_test_support::{write_pv_config, xl_stdout};
+
 fn run(bin: &str, args: &[&str]) -> String {
     let out = Command::new(bin)
         .args(args)
@@ -25,8 +27,7 @@ fn run(bin: &str, args: &[&str]) -> String {
 }
 
 fn xl(args: &[&str]) -> String {
-    let bin = std::env::var("XENRS_XL").unwrap_or_else(|_| "/usr/lib/xen-4.17/bin/xl".into());
-    run(&bin, args)
+    xl_stdout(args)
 }
 
 fn xenrs(args: &[&str]) -> String {
@@ -140,15 +141,7 @@ fn destroy_removes_an_xl_created_domain_and_its_xenstore_nodes() {
     const NAME: &str = "xenrs-destroy-test";
     let kernel = std::env::var("XENRS_DOMU_KERNEL")
         .unwrap_or_else(|_| "/domu/xen-test-kernel-xs-domu".into());
-    let cfg = std::env::temp_dir().join("xenrs-destroy-test.cfg");
-    std::fs::write(
-        &cfg,
-        format!(
-            "name = \"{NAME}\"\ntype = \"pv\"\nkernel = \"{kernel}\"\nmemory = 32\nvcpus = 1\n\
-             on_poweroff = \"destroy\"\non_reboot = \"destroy\"\non_crash = \"destroy\"\n"
-        ),
-    )
-    .unwrap();
+    let cfg = write_pv_config(NAME, &kernel, 32, "destroy").unwrap();
     // Created paused: it never runs.
     xl(&["create", "-p", cfg.to_str().unwrap()]);
     let id = xl(&["domid", NAME]).trim().to_string();
