@@ -189,3 +189,49 @@ macro_rules! pv_entry {
         xen_hypercall::pv_entry!($main, guest_os = "xen-rs-test-kernel");
     };
 }
+
+/// A PV domU that dom0's tests create: the entry ([`pv_entry!`]), its
+/// output on the PV console ring (`domu::console_*`), a banner, then
+/// `$run(&hc, start_info) -> bool` (unsafe: given Xen's start_info); the
+/// domain powers off when it returns true and crashes when it returns false
+/// or panics (the panic printed first), so dom0 sees either way.
+#[cfg(target_arch = "x86_64")]
+#[macro_export]
+macro_rules! domu_main {
+    ($banner:literal, $run:path) => {
+        $crate::pv_entry!(domu_main);
+
+        fn console_write(b: &[u8]) {
+            $crate::domu::console_write(&hc(), b);
+        }
+
+        extern "C" fn domu_main(start_info: *const xen_abi::xen::StartInfo) -> ! {
+            let hc = hc();
+            // SAFETY: Xen passed its start_info page.
+            unsafe { $crate::domu::console_init(&hc, start_info) };
+            $crate::set_writer(console_write);
+            $crate::println!($banner);
+            // SAFETY: as above.
+            let ok = unsafe { $run(&hc, start_info) };
+            let reason = if ok {
+                xen_abi::sched::ShutdownReason::POWEROFF
+            } else {
+                xen_abi::sched::ShutdownReason::CRASH
+            };
+            let _ = xen_hypercall::sched::shutdown(&hc, reason);
+            loop {
+                let _ = xen_hypercall::sched::block(&hc);
+            }
+        }
+
+        #[panic_handler]
+        fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
+            $crate::println!("PANIC: {info}");
+            $crate::println!("XENRS-END");
+            let _ = xen_hypercall::sched::shutdown(&hc(), xen_abi::sched::ShutdownReason::CRASH);
+            loop {
+                core::hint::spin_loop();
+            }
+        }
+    };
+}

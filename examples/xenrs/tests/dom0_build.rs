@@ -49,14 +49,33 @@ fn free_pages(xen: &Toolstack<Privcmd>) -> u64 {
 /// are allowed for other dom0 activity in between.
 const SLACK_PAGES: u64 = 64;
 
+/// The domain homes in xenstore (`/local/domain/*`), sorted.
+fn homes(xs: &Xenstore) -> Vec<String> {
+    let mut h = xs.directory("/local/domain").unwrap();
+    h.sort();
+    h
+}
+
+/// Waits (10 s at most) until xenconsoled has picked up `domid`'s console:
+/// it opens a pty and writes its path. A domain must not go before that: a
+/// pick-up after its home is removed writes the node, and so the home, back.
+fn console_picked_up(xs: &Xenstore, domid: DomId) {
+    let tty = format!("/local/domain/{}/console/tty", domid.get());
+    let end = Instant::now() + Duration::from_secs(10);
+    while xs.read(&tty).map_or(true, |v| v.is_empty()) {
+        assert!(Instant::now() < end, "xenconsoled never wrote {tty}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 /// What must hold after a failed or destroyed build: the domain list as
 /// `before`, free memory back within [`SLACK_PAGES`] (freed pages are
-/// returned while the domain dies: waits up to 20 s), and no home in
-/// xenstore for any domain not in `before`.
+/// returned while the domain dies: waits up to 20 s), and no xenstore home
+/// that was not in `homes_before` (from [`homes`]).
 fn nothing_left(
     xen: &Toolstack<Privcmd>,
     xs: &Xenstore,
-    before: &[u16],
+    (before, homes_before): (&[u16], &[String]),
     free_before: u64,
     what: &str,
 ) {
@@ -74,9 +93,11 @@ fn nothing_left(
         );
         std::thread::sleep(Duration::from_millis(100));
     }
-    for id in xs.directory("/local/domain").unwrap() {
-        let known = id.parse::<u16>().is_ok_and(|i| before.contains(&i));
-        assert!(known, "{what}: /local/domain/{id} left behind");
+    for id in homes(xs) {
+        assert!(
+            homes_before.contains(&id),
+            "{what}: /local/domain/{id} left behind"
+        );
     }
 }
 
@@ -110,6 +131,7 @@ fn bad_kernels_fail_before_anything_is_created() {
     let xs = Xenstore::open().unwrap();
     let good = kernel_image();
     let before = domids(&xen);
+    let homes_before = homes(&xs);
     let free = free_pages(&xen);
 
     let cases: Vec<(&str, Vec<u8>, u64)> = {
@@ -147,7 +169,7 @@ fn bad_kernels_fail_before_anything_is_created() {
             (_, Err(Error::Kernel(e))) => println!("{what}: {e}"),
             _ => panic!("{what}: expected a kernel error, got {r:?}"),
         }
-        nothing_left(&xen, &xs, &before, free, what);
+        nothing_left(&xen, &xs, (&before, &homes_before), free, what);
     }
     // The truncated-segment case is the image's own error, not a panic.
     let r = build::build(&xen, &xs, &spec("xenrs-bad-kernel", 32, &good[..64]));
@@ -161,6 +183,7 @@ fn a_domain_destroyed_mid_build_is_reported_and_nothing_is_left() {
     let xs = Xenstore::open().unwrap();
     let image = kernel_image();
     let before = domids(&xen);
+    let homes_before = homes(&xs);
     let free = free_pages(&xen);
     for kill_after in [
         Step::Create,
@@ -197,7 +220,7 @@ fn a_domain_destroyed_mid_build_is_reported_and_nothing_is_left() {
         nothing_left(
             &xen,
             &xs,
-            &before,
+            (&before, &homes_before),
             free,
             &format!("destroyed after {kill_after:?}"),
         );
@@ -211,6 +234,7 @@ fn a_built_domain_is_what_xen_and_xenstore_say_and_goes_away_whole() {
     let xs = Xenstore::open().unwrap();
     let image = kernel_image();
     let before = domids(&xen);
+    let homes_before = homes(&xs);
     let free = free_pages(&xen);
     let built = build::build(&xen, &xs, &spec("xenrs-built", 32, &image)).unwrap();
     let id = built.domid.get();
@@ -234,6 +258,7 @@ fn a_built_domain_is_what_xen_and_xenstore_say_and_goes_away_whole() {
         built.store.1.get().to_string()
     );
     assert_eq!(xs.is_domain_introduced(built.domid), Ok(true));
+    console_picked_up(&xs, built.domid);
     // vCPU 0's context is what the builder set: the kernel's entry point.
     let ctx = xen
         .vcpu_context(built.domid, xen_abi::VcpuId::new(0))
@@ -244,16 +269,22 @@ fn a_built_domain_is_what_xen_and_xenstore_say_and_goes_away_whole() {
         ctx.user_regs.rsi,
         built.layout.virt(built.layout.start_info_pfn)
     );
-    // A second build of the same name is a second domain (as xl allows
-    // with -p); both go.
+    // A second build is a second domain, with its own console; both go.
     let twice = build::build(&xen, &xs, &spec("xenrs-built-2", 16, &image)).unwrap();
     assert_ne!(twice.domid, built.domid);
+    console_picked_up(&xs, twice.domid);
     for d in [built.domid, twice.domid] {
         xen.destroy(d).unwrap();
         // What `xenrs destroy` does after Xen: the home goes.
         xs.rm(&format!("/local/domain/{}", d.get())).unwrap();
     }
-    nothing_left(&xen, &xs, &before, free, "built and destroyed");
+    nothing_left(
+        &xen,
+        &xs,
+        (&before, &homes_before),
+        free,
+        "built and destroyed",
+    );
     assert!(
         matches!(
             xen.domain_info(built.domid),

@@ -148,6 +148,16 @@ fn destroy_removes_an_xl_created_domain_and_its_xenstore_nodes() {
     let xs = Xenstore::open().unwrap();
     let home = format!("/local/domain/{id}");
     assert!(xs.read(&format!("{home}/name")).is_ok(), "xl wrote {home}");
+    // Let xenconsoled pick the console up first: a pick-up after the home
+    // is removed would write `console/tty`, and so the home, back.
+    let end = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while xs
+        .read(&format!("{home}/console/tty"))
+        .map_or(true, |v| v.is_empty())
+        && std::time::Instant::now() < end
+    {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
     assert!(rows(&xl(&["list"])).iter().any(|r| r.1 == id));
 
     let (code, err) = xenrs_status(&["destroy", &id]);

@@ -178,8 +178,9 @@ pub(crate) fn bindgen_source(arch: Arch, include: &Path, tools: bool) -> Result<
     if std::env::var_os("XTASK_BINDGEN_ALL").is_none() {
         for h in arch.headers() {
             // clang reports a header under the last name it was included by,
-            // which may be relative (`io/../grant_table.h`).
-            b = b.allowlist_file(format!(".*/xen/([^/]+/\\.\\./)*{}", regex::escape(h)));
+            // which may climb more than one level (`io/../grant_table.h`,
+            // `arch-x86/hvm/../../xen.h`).
+            b = b.allowlist_file(format!(".*/xen/(([^/]+/)*\\.\\./)*{}", regex::escape(h)));
         }
     }
     let bindings = b
