@@ -6,4 +6,7 @@
 #![no_std]
 #![no_main]
 
-xen_test_kernel::domu_main!("xen-test-kernel: vchan domU", xen_test_kernel::vchan_domu::run);
+xen_test_kernel::domu_main!(
+    "xen-test-kernel: vchan domU",
+    xen_test_kernel::vchan_domu::run
+);
