@@ -68,36 +68,48 @@ fn console_picked_up(xs: &Xenstore, domid: DomId) {
     }
 }
 
-/// What must hold after a failed or destroyed build: the domain list as
-/// `before`, free memory back within [`SLACK_PAGES`] (freed pages are
-/// returned while the domain dies: waits up to 20 s), and no xenstore home
-/// that was not in `homes_before` (from [`homes`]).
-fn nothing_left(
-    xen: &Toolstack<Privcmd>,
-    xs: &Xenstore,
-    (before, homes_before): (&[u16], &[String]),
-    free_before: u64,
-    what: &str,
-) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let now = domids(xen);
-        let free = free_pages(xen);
-        let back = free + SLACK_PAGES >= free_before;
-        if now == before && back {
-            break;
+/// Xen and xenstore as a test found them: what must hold again after a
+/// failed or destroyed build.
+struct Before {
+    domids: Vec<u16>,
+    homes: Vec<String>,
+    free: u64,
+}
+
+impl Before {
+    fn now(xen: &Toolstack<Privcmd>, xs: &Xenstore) -> Self {
+        Self {
+            domids: domids(xen),
+            homes: homes(xs),
+            free: free_pages(xen),
         }
-        assert!(
-            Instant::now() < deadline,
-            "{what}: domains {now:?} (before {before:?}), free pages {free} (before {free_before})"
-        );
-        std::thread::sleep(Duration::from_millis(100));
     }
-    for id in homes(xs) {
-        assert!(
-            homes_before.contains(&id),
-            "{what}: /local/domain/{id} left behind"
-        );
+
+    /// The domain list as before, free memory back within [`SLACK_PAGES`]
+    /// (freed pages return while the domain dies: waits up to 20 s), and no
+    /// xenstore home that was not there before.
+    fn nothing_left(&self, xen: &Toolstack<Privcmd>, xs: &Xenstore, what: &str) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let now = domids(xen);
+            let free = free_pages(xen);
+            if now == self.domids && free + SLACK_PAGES >= self.free {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{what}: domains {now:?} (before {:?}), free pages {free} (before {})",
+                self.domids,
+                self.free
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        for id in homes(xs) {
+            assert!(
+                self.homes.contains(&id),
+                "{what}: /local/domain/{id} left behind"
+            );
+        }
     }
 }
 
@@ -130,9 +142,7 @@ fn bad_kernels_fail_before_anything_is_created() {
     let xen = toolstack();
     let xs = Xenstore::open().unwrap();
     let good = kernel_image();
-    let before = domids(&xen);
-    let homes_before = homes(&xs);
-    let free = free_pages(&xen);
+    let before = Before::now(&xen, &xs);
 
     let cases: Vec<(&str, Vec<u8>, u64)> = {
         let mut entry_outside = good.clone();
@@ -169,7 +179,7 @@ fn bad_kernels_fail_before_anything_is_created() {
             (_, Err(Error::Kernel(e))) => println!("{what}: {e}"),
             _ => panic!("{what}: expected a kernel error, got {r:?}"),
         }
-        nothing_left(&xen, &xs, (&before, &homes_before), free, what);
+        before.nothing_left(&xen, &xs, what);
     }
     // The truncated-segment case is the image's own error, not a panic.
     let r = build::build(&xen, &xs, &spec("xenrs-bad-kernel", 32, &good[..64]));
@@ -182,9 +192,7 @@ fn a_domain_destroyed_mid_build_is_reported_and_nothing_is_left() {
     let xen = toolstack();
     let xs = Xenstore::open().unwrap();
     let image = kernel_image();
-    let before = domids(&xen);
-    let homes_before = homes(&xs);
-    let free = free_pages(&xen);
+    let before = Before::now(&xen, &xs);
     for kill_after in [
         Step::Create,
         Step::Memory,
@@ -217,13 +225,7 @@ fn a_domain_destroyed_mid_build_is_reported_and_nothing_is_left() {
             }
             _ => panic!("destroyed after {kill_after:?}: {r:?}"),
         }
-        nothing_left(
-            &xen,
-            &xs,
-            (&before, &homes_before),
-            free,
-            &format!("destroyed after {kill_after:?}"),
-        );
+        before.nothing_left(&xen, &xs, &format!("destroyed after {kill_after:?}"));
     }
 }
 
@@ -233,9 +235,7 @@ fn a_built_domain_is_what_xen_and_xenstore_say_and_goes_away_whole() {
     let xen = toolstack();
     let xs = Xenstore::open().unwrap();
     let image = kernel_image();
-    let before = domids(&xen);
-    let homes_before = homes(&xs);
-    let free = free_pages(&xen);
+    let before = Before::now(&xen, &xs);
     let built = build::build(&xen, &xs, &spec("xenrs-built", 32, &image)).unwrap();
     let id = built.domid.get();
     let info = xen.domain_info(built.domid).unwrap();
@@ -278,13 +278,7 @@ fn a_built_domain_is_what_xen_and_xenstore_say_and_goes_away_whole() {
         // What `xenrs destroy` does after Xen: the home goes.
         xs.rm(&format!("/local/domain/{}", d.get())).unwrap();
     }
-    nothing_left(
-        &xen,
-        &xs,
-        (&before, &homes_before),
-        free,
-        "built and destroyed",
-    );
+    before.nothing_left(&xen, &xs, "built and destroyed");
     assert!(
         matches!(
             xen.domain_info(built.domid),
