@@ -24,7 +24,7 @@ use std::process::Command;
 
 use crate::cli::BenchPart;
 use crate::xen::Arch;
-use crate::{cargo, process, workspace};
+use crate::{cargo, linux_dom0, process, report, workspace};
 
 /// Seconds of pairs per ring workload unless `--secs` says otherwise: with
 /// 30 s, three runs in a row disagreed by 2-3% (the ratio drifts over tens
@@ -45,6 +45,32 @@ pub(crate) fn run(parts: &[BenchPart], rounds: usize, secs: u64) -> Result<(), S
         }
     }
     Ok(())
+}
+
+/// Judges the boot of a dom0 bench: dom0's first set-up problem, a hang,
+/// or what `results` (the bench's own check of its result lines) finds. On
+/// a problem, prints the console's tail, keeps the whole console in
+/// `xtask-logs/` and fails with `<bench> bench: <why>`.
+fn judge_dom0_run(
+    bench: &str,
+    lines: &[String],
+    timed_out: bool,
+    results: impl FnOnce() -> Option<String>,
+) -> Result<(), String> {
+    let problem = linux_dom0::setup_problems(lines)
+        .into_iter()
+        .next()
+        .or_else(|| timed_out.then(|| "timed out (dom0 hung)".to_string()))
+        .or_else(results);
+    let Some(p) = problem else { return Ok(()) };
+    println!("    console tail:");
+    for l in &lines[lines.len().saturating_sub(60)..] {
+        println!("    {l}");
+    }
+    if let Some(log) = report::keep_console(&format!("bench-{bench}"), lines) {
+        println!("    whole console: {}", log.display());
+    }
+    Err(format!("{bench} bench: {p}"))
 }
 
 /// A C program of a benchmark.
@@ -114,4 +140,25 @@ fn result_fields<'l>(line: &'l str, tag: &str) -> Option<BTreeMap<&'l str, &'l s
             .filter_map(|kv| kv.split_once('='))
             .collect(),
     )
+}
+
+#[cfg(test)]
+mod judge_tests {
+    use super::judge_dom0_run;
+
+    #[test]
+    fn dom0_runs_are_judged_in_order() {
+        let ok: Vec<String> = vec!["XENRS-DOM0-SETUP rc=0 mount".into(), "BENCH x=1".into()];
+        assert_eq!(judge_dom0_run("x", &ok, false, || None), Ok(()));
+        // The bench's own check.
+        let e = judge_dom0_run("x", &ok, false, || Some("3 results, expected 4".into()));
+        assert_eq!(e, Err("x bench: 3 results, expected 4".into()));
+        // A hang before the results.
+        let e = judge_dom0_run("x", &ok, true, || Some("never asked".into()));
+        assert_eq!(e, Err("x bench: timed out (dom0 hung)".into()));
+        // dom0's set-up before anything.
+        let bad: Vec<String> = vec!["XENRS-DOM0-SETUP rc=1 insmod x".into()];
+        let e = judge_dom0_run("x", &bad, true, || None).unwrap_err();
+        assert!(e.starts_with("x bench: ") && e.contains("insmod"), "{e}");
+    }
 }

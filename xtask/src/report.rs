@@ -68,24 +68,7 @@ impl Report {
         println!("{line}   ({:.1} s)", t.elapsed().as_secs_f64());
         // The whole console, kept for a failure's post-mortem (the tail
         // below is only its end).
-        let log = crate::workspace::scratch("xtask-logs")
-            .ok()
-            .and_then(|dir| {
-                let name: String = label
-                    .chars()
-                    .map(|c| {
-                        if c.is_ascii_alphanumeric() || c == '.' {
-                            c
-                        } else {
-                            '-'
-                        }
-                    })
-                    .collect();
-                let path = dir.join(format!("{name}.log"));
-                std::fs::write(&path, console.join("\n"))
-                    .ok()
-                    .map(|()| path)
-            });
+        let log = keep_console(label, &console);
         self.passed += o.passed;
         self.failed += o.failed;
         if !o.ok() {
@@ -124,4 +107,24 @@ impl Report {
             Err(format!("the {} tier failed", self.tier))
         }
     }
+}
+
+/// Keeps a boot's whole console as `<target dir>/xtask-logs/<label>.log`
+/// (the label made file-name safe) and returns the path, if it could.
+pub(crate) fn keep_console(label: &str, console: &[String]) -> Option<std::path::PathBuf> {
+    let dir = crate::workspace::scratch("xtask-logs").ok()?;
+    let name: String = label
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let path = dir.join(format!("{name}.log"));
+    std::fs::write(&path, console.join("\n"))
+        .ok()
+        .map(|()| path)
 }

@@ -21,7 +21,7 @@ use std::time::Instant;
 
 use super::harness::{self, median};
 use super::CProgram;
-use crate::linux_dom0::{self, Dom0, Scenario};
+use crate::linux_dom0::{Dom0, Scenario};
 use crate::process;
 use crate::xen::{XenVersion, Xenstored};
 
@@ -72,13 +72,9 @@ pub(super) fn run(rounds: usize) -> Result<(), String> {
     let run = dom0.boot(XEN, Xenstored::C, false)?;
     let lines = run.text();
     let runs = parse(&lines);
-    if let Some(p) = check(&lines, &runs, rounds, run.timed_out) {
-        println!("    console tail:");
-        for l in &lines[lines.len().saturating_sub(60)..] {
-            println!("    {l}");
-        }
-        return Err(format!("evtchn bench: {p}"));
-    }
+    super::judge_dom0_run("evtchn", &lines, run.timed_out, || {
+        check(&lines, &runs, rounds)
+    })?;
     for (i, r) in runs.iter().enumerate() {
         println!(
             "  run {i:>2} {:<12} {:<8} {:>12.3}",
@@ -179,14 +175,9 @@ fn parse(lines: &[String]) -> Vec<Run> {
     runs
 }
 
-/// Why the boot's results are unusable, if they are.
-fn check(lines: &[String], runs: &[Run], rounds: usize, timed_out: bool) -> Option<String> {
-    if let Some(p) = linux_dom0::setup_problems(lines).into_iter().next() {
-        return Some(p);
-    }
-    if timed_out {
-        return Some("timed out (dom0 hung)".into());
-    }
+/// Why the boot's results are unusable, if they are (beyond dom0's own
+/// problems, which the judge checks first).
+fn check(lines: &[String], runs: &[Run], rounds: usize) -> Option<String> {
     let has = |m: &str| lines.iter().any(|l| l.trim_end().ends_with(m));
     if !has("EVBENCH-BEGIN") || !has("EVBENCH-END") {
         return Some("missing begin/end marker: dom0 crashed or Xen died".into());
@@ -236,8 +227,8 @@ mod tests {
         assert_eq!(runs.len(), 4);
         assert_eq!(runs[1].value, 2.0);
         assert_eq!(runs[3].value, 4.0 / 512.0);
-        assert_eq!(check(&console, &runs, 1, false), None);
-        assert!(check(&console, &runs, 2, false).is_some());
-        assert!(check(&console[..6], &runs, 1, false).is_some());
+        assert_eq!(check(&console, &runs, 1), None);
+        assert!(check(&console, &runs, 2).is_some());
+        assert!(check(&console[..6], &runs, 1).is_some());
     }
 }

@@ -16,7 +16,7 @@ use std::path::PathBuf;
 
 use super::harness::{self, median};
 use super::CProgram;
-use crate::linux_dom0::{self, Dom0, Scenario};
+use crate::linux_dom0::{Dom0, Scenario};
 use crate::process;
 use crate::xen::{XenVersion, Xenstored};
 
@@ -64,20 +64,10 @@ pub(super) fn run(rounds: usize) -> Result<(), String> {
     let run = dom0.boot(XEN, Xenstored::C, false)?;
     let lines = run.text();
     let runs = parse(&lines);
-    let problem = linux_dom0::setup_problems(&lines)
-        .into_iter()
-        .next()
-        .or_else(|| run.timed_out.then(|| "timed out (dom0 hung)".to_string()))
-        .or_else(|| {
-            (runs.len() != rounds * 4)
-                .then(|| format!("{} results, expected {}", runs.len(), rounds * 4))
-        });
-    if let Some(p) = problem {
-        for l in &lines[lines.len().saturating_sub(40)..] {
-            println!("    {l}");
-        }
-        return Err(format!("grant bench: {p}"));
-    }
+    super::judge_dom0_run("grant", &lines, run.timed_out, || {
+        (runs.len() != rounds * 4)
+            .then(|| format!("{} results, expected {}", runs.len(), rounds * 4))
+    })?;
     for (i, (imp, mode, ops)) in runs.iter().enumerate() {
         println!("  run {i:>2} {imp:<5} {mode:<5} {ops:>10.1} ops/s");
     }

@@ -25,7 +25,7 @@ use std::path::PathBuf;
 use super::harness::{self, median};
 use super::CProgram;
 use crate::kernels::{self, Kernels};
-use crate::linux_dom0::{self, Dom0, Scenario};
+use crate::linux_dom0::{Dom0, Scenario};
 use crate::process;
 use crate::xen::{Arch, XenVersion, Xenstored};
 
@@ -90,20 +90,10 @@ pub(super) fn run(rounds: usize) -> Result<(), String> {
     let run = dom0.boot(XEN, Xenstored::C, false)?;
     let lines = run.text();
     let runs = parse(&lines);
-    let problem = linux_dom0::setup_problems(&lines)
-        .into_iter()
-        .next()
-        .or_else(|| run.timed_out.then(|| "timed out (dom0 hung)".to_string()))
-        .or_else(|| {
-            (runs.len() != rounds * 2)
-                .then(|| format!("{} results, expected {}", runs.len(), rounds * 2))
-        });
-    if let Some(p) = problem {
-        for l in &lines[lines.len().saturating_sub(60)..] {
-            println!("    {l}");
-        }
-        return Err(format!("vchan bench: {p}"));
-    }
+    super::judge_dom0_run("vchan", &lines, run.timed_out, || {
+        (runs.len() != rounds * 2)
+            .then(|| format!("{} results, expected {}", runs.len(), rounds * 2))
+    })?;
     for (i, r) in runs.iter().enumerate() {
         println!(
             "  run {i:>2} {:<5} {:>8.2} MiB/s  events/MiB: dom0 took {:>7.1}, the domU took {}",

@@ -42,7 +42,7 @@ use std::time::Instant;
 
 use super::harness::{self, median};
 use super::CProgram;
-use crate::linux_dom0::{self, Dom0, Scenario};
+use crate::linux_dom0::{Dom0, Scenario};
 use crate::process;
 use crate::xen::{XenVersion, Xenstored};
 
@@ -99,14 +99,7 @@ pub(super) fn run(rounds: usize) -> Result<(), String> {
     let run = dom0.boot(XEN, Xenstored::C, false)?;
     let lines = run.text();
     let parsed = parse(&lines);
-    let problem = check(&lines, &parsed, rounds, run.timed_out);
-    if let Some(p) = problem {
-        println!("    console tail:");
-        for l in &lines[lines.len().saturating_sub(60)..] {
-            println!("    {l}");
-        }
-        return Err(format!("xenstore bench: {p}"));
-    }
+    super::judge_dom0_run("xenstore", &lines, run.timed_out, || check(&parsed, rounds))?;
     for (round, (key, ops, blocks)) in parsed.runs.iter().enumerate() {
         let policy = if key.2 == "other" {
             String::new()
@@ -234,14 +227,9 @@ fn parse(lines: &[String]) -> Parsed {
     p
 }
 
-/// Why the boot's results are unusable, if they are.
-fn check(lines: &[String], p: &Parsed, rounds: usize, timed_out: bool) -> Option<String> {
-    if let Some(p) = linux_dom0::setup_problems(lines).into_iter().next() {
-        return Some(p);
-    }
-    if timed_out {
-        return Some("timed out (dom0 hung)".into());
-    }
+/// Why the boot's results are unusable, if they are (beyond dom0's own
+/// problems, which the judge checks first).
+fn check(p: &Parsed, rounds: usize) -> Option<String> {
     if !p.begun || !p.ended {
         return Some("missing begin/end marker: dom0 crashed or Xen died".into());
     }
@@ -315,14 +303,16 @@ mod tests {
             ("rust".into(), "pipelined".into(), "batch".into())
         );
         assert_eq!(p.default_transport.as_deref(), Some("socket"));
-        assert_eq!(check(&console, &p, 1, false), None);
-        assert!(check(&console, &p, 2, false).is_some());
+        assert_eq!(check(&p, 1), None);
+        assert!(check(&p, 2).is_some());
         let mut bad = console.clone();
         bad[0] = "XENRS-DOM0-SETUP rc=1 insmod x".into();
-        assert!(check(&bad, &parse(&bad), 1, false).is_some());
+        let judged =
+            super::super::judge_dom0_run("xenstore", &bad, false, || check(&parse(&bad), 1));
+        assert!(judged.is_err_and(|e| e.starts_with("xenstore bench: ")));
         // A program left on the default policy under --sched-batch.
         let mut unswitched = console.clone();
         unswitched[9] = unswitched[9].replace("sched=batch", "sched=other");
-        assert!(check(&unswitched, &parse(&unswitched), 1, false).is_some());
+        assert!(check(&parse(&unswitched), 1).is_some());
     }
 }
