@@ -123,33 +123,33 @@ impl RingBufferMut for SharedMem<'_> {
 #[derive(Clone, Copy, Debug)]
 pub struct Paged<'a, 'm, M: Mode = ReadWrite>(pub &'a [SharedMem<'m, M>]);
 
-impl<M: Mode> Paged<'_, '_, M> {
-    /// Runs `f(page, offset in page, range of the caller's buffer)` over
-    /// the pages `[off, off + n)` spans.
-    fn each(
-        &self,
-        off: usize,
-        n: usize,
-        mut f: impl FnMut(&SharedMem<'_, M>, usize, core::ops::Range<usize>) -> Result<()>,
-    ) -> Result<()> {
-        let len = RingBuffer::len(self);
-        if n > len || off > len - n {
-            return Err(Error::SharedMem(xen_abi::Error::OutOfBounds {
-                offset: off,
-                len: n,
-                size: len,
-            }));
-        }
-        let mut done = 0;
-        while done < n {
-            let at = off + done;
-            let (page, in_page) = (at / PAGE_SIZE, at % PAGE_SIZE);
-            let k = (n - done).min(PAGE_SIZE - in_page);
-            f(&self.0[page], in_page, done..done + k)?;
-            done += k;
-        }
-        Ok(())
+/// Runs `f(page index, offset in page, range of the caller's buffer)` over
+/// the pages `[off, off + n)` spans in a ring of `pages` pages of
+/// [`PAGE_SIZE`] bytes (after checking the range lies in the ring): the
+/// one page walk of [`Paged`] and of the guest client's mapped rings.
+pub(crate) fn each_page(
+    pages: usize,
+    off: usize,
+    n: usize,
+    mut f: impl FnMut(usize, usize, core::ops::Range<usize>) -> Result<()>,
+) -> Result<()> {
+    let len = pages * PAGE_SIZE;
+    if n > len || off > len - n {
+        return Err(Error::SharedMem(xen_abi::Error::OutOfBounds {
+            offset: off,
+            len: n,
+            size: len,
+        }));
     }
+    let mut done = 0;
+    while done < n {
+        let at = off + done;
+        let (page, in_page) = (at / PAGE_SIZE, at % PAGE_SIZE);
+        let k = (n - done).min(PAGE_SIZE - in_page);
+        f(page, in_page, done..done + k)?;
+        done += k;
+    }
+    Ok(())
 }
 
 impl<M: Mode> RingBuffer for Paged<'_, '_, M> {
@@ -158,16 +158,16 @@ impl<M: Mode> RingBuffer for Paged<'_, '_, M> {
     }
 
     fn copy_out(&self, off: usize, dst: &mut [u8]) -> Result<()> {
-        self.each(off, dst.len(), |p, o, r| {
-            RingBuffer::copy_out(p, o, &mut dst[r])
+        each_page(self.0.len(), off, dst.len(), |i, o, r| {
+            RingBuffer::copy_out(&self.0[i], o, &mut dst[r])
         })
     }
 }
 
 impl RingBufferMut for Paged<'_, '_, ReadWrite> {
     fn copy_in(&self, off: usize, src: &[u8]) -> Result<()> {
-        self.each(off, src.len(), |p, o, r| {
-            RingBufferMut::copy_in(p, o, &src[r])
+        each_page(self.0.len(), off, src.len(), |i, o, r| {
+            RingBufferMut::copy_in(&self.0[i], o, &src[r])
         })
     }
 }

@@ -30,7 +30,7 @@ use core::fmt;
 
 use xen_abi::event_channel::EvtchnPort;
 use xen_abi::grant_table::GrantRef;
-use xen_abi::io::shm::{ReadOnly, SharedMem};
+use xen_abi::io::shm::{Mode, ReadOnly, ReadWrite, SharedMem};
 use xen_abi::io::vchan::PAGE_SIZE;
 use xen_abi::{DomId, Errno};
 use xen_evtchn::guest::EventChannel;
@@ -38,7 +38,7 @@ use xen_grant::guest::{Access, Foreign, ForeignPages, Grant, GrantTable, Mapping
 use xen_hypercall::Hypercall;
 use xen_store::{Client as Xenstore, Perm, Store, Transport};
 
-use crate::endpoint::{RingBuffer, RingBufferMut};
+use crate::endpoint::{each_page, RingBuffer, RingBufferMut};
 use crate::xs::{parse_number, EVENT_CHANNEL, RING_REF};
 use crate::{Endpoint, Error, Orders, Pages, PeerState, Place, Result};
 
@@ -534,12 +534,33 @@ impl Closed {
 }
 
 /// One ring of a guest client: in the control page or mapped pages.
-enum ClientRing<'a, 'f, F: ForeignPages, M: xen_abi::io::shm::Mode> {
+enum ClientRing<'a, 'f, F: ForeignPages, M: Mode> {
     InPage(SharedMem<'a, M>),
     Mapped(&'a [Mapping<'f, F, M>]),
 }
 
-impl<F: ForeignPages> RingBuffer for ClientRing<'_, '_, F, ReadOnly> {
+/// A mapped page's memory in its mode, so that one `RingBuffer` impl
+/// serves the client's read-only and read-write rings.
+trait PageMem<M: Mode> {
+    fn page_mem(&self) -> SharedMem<'_, M>;
+}
+
+impl<F: ForeignPages> PageMem<ReadOnly> for Mapping<'_, F, ReadOnly> {
+    fn page_mem(&self) -> SharedMem<'_, ReadOnly> {
+        self.mem()
+    }
+}
+
+impl<F: ForeignPages> PageMem<ReadWrite> for Mapping<'_, F, ReadWrite> {
+    fn page_mem(&self) -> SharedMem<'_> {
+        self.mem()
+    }
+}
+
+impl<'f, F: ForeignPages, M: Mode> RingBuffer for ClientRing<'_, 'f, F, M>
+where
+    Mapping<'f, F, M>: PageMem<M>,
+{
     fn len(&self) -> usize {
         match self {
             Self::InPage(m) => m.len(),
@@ -550,66 +571,22 @@ impl<F: ForeignPages> RingBuffer for ClientRing<'_, '_, F, ReadOnly> {
     fn copy_out(&self, off: usize, dst: &mut [u8]) -> Result<()> {
         match self {
             Self::InPage(m) => RingBuffer::copy_out(m, off, dst),
-            Self::Mapped(p) => paged(p.len(), off, dst.len(), |i, o, r| {
-                RingBuffer::copy_out(&p[i].mem(), o, &mut dst[r])
+            Self::Mapped(p) => each_page(p.len(), off, dst.len(), |i, o, r| {
+                RingBuffer::copy_out(&p[i].page_mem(), o, &mut dst[r])
             }),
         }
     }
 }
 
-impl<F: ForeignPages> RingBuffer for ClientRing<'_, '_, F, xen_abi::io::shm::ReadWrite> {
-    fn len(&self) -> usize {
-        match self {
-            Self::InPage(m) => m.len(),
-            Self::Mapped(p) => p.len() * PAGE_SIZE,
-        }
-    }
-
-    fn copy_out(&self, off: usize, dst: &mut [u8]) -> Result<()> {
-        match self {
-            Self::InPage(m) => RingBuffer::copy_out(m, off, dst),
-            Self::Mapped(p) => paged(p.len(), off, dst.len(), |i, o, r| {
-                RingBuffer::copy_out(&p[i].mem(), o, &mut dst[r])
-            }),
-        }
-    }
-}
-
-impl<F: ForeignPages> RingBufferMut for ClientRing<'_, '_, F, xen_abi::io::shm::ReadWrite> {
+impl<F: ForeignPages> RingBufferMut for ClientRing<'_, '_, F, ReadWrite> {
     fn copy_in(&self, off: usize, src: &[u8]) -> Result<()> {
         match self {
             Self::InPage(m) => RingBufferMut::copy_in(m, off, src),
-            Self::Mapped(p) => paged(p.len(), off, src.len(), |i, o, r| {
+            Self::Mapped(p) => each_page(p.len(), off, src.len(), |i, o, r| {
                 RingBufferMut::copy_in(&p[i].mem(), o, &src[r])
             }),
         }
     }
-}
-
-/// Runs `f(page index, offset in page, range of the buffer)` over the
-/// pages `[off, off + n)` of a ring of `pages` pages spans.
-fn paged(
-    pages: usize,
-    off: usize,
-    n: usize,
-    mut f: impl FnMut(usize, usize, core::ops::Range<usize>) -> Result<()>,
-) -> Result<()> {
-    let len = pages * PAGE_SIZE;
-    if n > len || off > len - n {
-        return Err(Error::SharedMem(xen_abi::Error::OutOfBounds {
-            offset: off,
-            len: n,
-            size: len,
-        }));
-    }
-    let mut done = 0;
-    while done < n {
-        let at = off + done;
-        let k = (n - done).min(PAGE_SIZE - at % PAGE_SIZE);
-        f(at / PAGE_SIZE, at % PAGE_SIZE, done..done + k)?;
-        done += k;
-    }
-    Ok(())
 }
 
 /// The client end in a guest: maps the server's pages through
@@ -621,8 +598,8 @@ pub struct Client<'f, F: ForeignPages, H: Hypercall> {
     port: EvtchnPort,
     // Rings before the control page: unmapped first.
     rx: Vec<Mapping<'f, F, ReadOnly>>,
-    tx: Vec<Mapping<'f, F, xen_abi::io::shm::ReadWrite>>,
-    ctrl: Mapping<'f, F, xen_abi::io::shm::ReadWrite>,
+    tx: Vec<Mapping<'f, F, ReadWrite>>,
+    ctrl: Mapping<'f, F, ReadWrite>,
     closed: bool,
     sent: u64,
 }
@@ -725,11 +702,7 @@ impl<'f, F: ForeignPages, H: Hypercall> Client<'f, F, H> {
         &mut self,
     ) -> (
         &mut Endpoint,
-        Pages<
-            '_,
-            ClientRing<'_, 'f, F, ReadOnly>,
-            ClientRing<'_, 'f, F, xen_abi::io::shm::ReadWrite>,
-        >,
+        Pages<'_, ClientRing<'_, 'f, F, ReadOnly>, ClientRing<'_, 'f, F, ReadWrite>>,
     ) {
         let ctrl = self.ctrl.mem();
         let rx = match self.endpoint.rx_place() {
