@@ -267,10 +267,8 @@ fn parse_domid(arg: &str) -> Result<DomId, Failure> {
 const DYING_WAIT: Duration = Duration::from_secs(10);
 
 fn destroy(arg: &str) -> Result<(), Failure> {
-    let raw: u16 = arg
-        .parse()
-        .map_err(|_| format!("not a domain id: {arg:?}"))?;
-    let domid = DomId::new_domain(raw).map_err(|e| format!("domain {raw}: {e}"))?;
+    let domid = parse_domid(arg)?;
+    let raw = domid.get();
     if domid == DomId::DOM0 {
         return Err("refusing to destroy domain 0".into());
     }
