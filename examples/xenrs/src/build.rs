@@ -311,17 +311,11 @@ fn at(step: Step, e: impl std::error::Error + Send + Sync + 'static) -> Error {
     }
 }
 
-/// An errno as an error value (for steps whose wrappers return bare errnos).
-#[derive(Debug)]
-struct Xen(&'static str, Errno);
-
-impl fmt::Display for Xen {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.0, self.1)
-    }
+/// Xen's refusal of `op` (for the wrappers that return a bare errno), as
+/// the toolstack's own calls report theirs.
+fn refused(op: &'static str, errno: Errno) -> toolstack::Error {
+    toolstack::Error::Xen { op, errno }
 }
-
-impl std::error::Error for Xen {}
 
 struct Builder<'a> {
     xen: &'a Toolstack<Privcmd>,
@@ -364,15 +358,23 @@ impl Builder<'_> {
         // SAFETY: pins the new domain's own L4 on its behalf
         // (`foreigndom` = the domain); no memory of ours is involved.
         unsafe { mmu::mmuext_op(hc, &mut [pin], domid) }
-            .map_err(|e| at(Step::Boot, Xen("MMUEXT_PIN_L4_TABLE", e.errno)))?;
+            .map_err(|e| at(Step::Boot, refused("MMUEXT_PIN_L4_TABLE", e.errno)))?;
         let info = xen.domain_info(domid).map_err(|e| at(Step::Boot, e))?;
         self.init_shared_info(&info)?;
         after(Step::Boot, domid);
 
-        let store_port = event_channel::alloc_unbound(hc, domid, DomId::DOM0)
-            .map_err(|e| at(Step::Channels, Xen("EVTCHNOP_alloc_unbound (xenstore)", e)))?;
-        let console_port = event_channel::alloc_unbound(hc, domid, DomId::DOM0)
-            .map_err(|e| at(Step::Channels, Xen("EVTCHNOP_alloc_unbound (console)", e)))?;
+        let store_port = event_channel::alloc_unbound(hc, domid, DomId::DOM0).map_err(|e| {
+            at(
+                Step::Channels,
+                refused("EVTCHNOP_alloc_unbound (xenstore)", e),
+            )
+        })?;
+        let console_port = event_channel::alloc_unbound(hc, domid, DomId::DOM0).map_err(|e| {
+            at(
+                Step::Channels,
+                refused("EVTCHNOP_alloc_unbound (console)", e),
+            )
+        })?;
         let store_mfn = p2m_at(&p2m, layout.xenstore_pfn)?;
         let console_mfn = p2m_at(&p2m, layout.console_pfn)?;
         self.seed_grants(console_mfn, store_mfn)?;
@@ -414,7 +416,7 @@ impl Builder<'_> {
             let done = unsafe {
                 memory::populate_physmap(hc, self.domid, 0, MemFlags::empty(), &mut frames)
             }
-            .map_err(|e| at(Step::Memory, Xen("XENMEM_populate_physmap", e)))?;
+            .map_err(|e| at(Step::Memory, refused("XENMEM_populate_physmap", e)))?;
             if done as u64 != n {
                 return Err(Error::OutOfMemory {
                     asked: total,
@@ -522,7 +524,7 @@ impl Builder<'_> {
             let frame = u32::try_from(mfn).map_err(|_| {
                 at(
                     Step::Channels,
-                    Xen("grant frame above 2^32 (v1 entry)", Errno::EINVAL),
+                    refused("grant frame above 2^32 (v1 entry)", Errno::EINVAL),
                 )
             })?;
             let off = gref.get() as usize * size_of::<GrantEntryV1>();
