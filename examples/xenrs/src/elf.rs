@@ -257,18 +257,6 @@ impl fmt::Display for ElfError {
 
 impl std::error::Error for ElfError {}
 
-/// The feature names libelf knows (`elf_xen_feature_names`); a required
-/// name outside this list makes libelf refuse the image.
-const KNOWN_FEATURES: [&str; 7] = [
-    "writable_page_tables",
-    "writable_descriptor_tables",
-    "auto_translated_physmap",
-    "supervisor_mode_kernel",
-    "pae_pgdir_above_4gb",
-    "hvm_callback_vector",
-    "dom0",
-];
-
 /// The required features a plain PV domU builder honours.
 ///
 /// `!name` in `XEN_ELFNOTE_FEATURES` means *required*: libelf's
@@ -282,7 +270,9 @@ const KNOWN_FEATURES: [&str; 7] = [
 /// `pae_pgdir_above_4gb` needs nothing of a 64-bit builder. The others need
 /// a different builder (`auto_translated_physmap`, `hvm_callback_vector`,
 /// `dom0`), are gone from Xen (`supervisor_mode_kernel`) or are not offered
-/// to PV guests (`writable_descriptor_tables`).
+/// to PV guests (`writable_descriptor_tables`). A required name libelf
+/// does not know (its `elf_xen_feature_names`) is refused as well, as
+/// libelf refuses it.
 const HONOURED_FEATURES: [&str; 2] = ["writable_page_tables", "pae_pgdir_above_4gb"];
 
 /// Reads `N` bytes at `off`.
@@ -471,7 +461,7 @@ fn parse_features(features: &str) -> Result<(Vec<String>, Vec<String>), ElfError
     for name in features.split('|').filter(|n| !n.is_empty()) {
         match name.strip_prefix('!') {
             Some(req) => {
-                if !KNOWN_FEATURES.contains(&req) || !HONOURED_FEATURES.contains(&req) {
+                if !HONOURED_FEATURES.contains(&req) {
                     return Err(ElfError::UnsupportedFeature(req.to_owned()));
                 }
                 required.push(req.to_owned());
